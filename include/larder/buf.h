@@ -1,0 +1,60 @@
+/*
+ * buf.h - a growable byte buffer with a hard size cap.
+ *
+ * Every buffer that grows from input (HTTP bodies, JSON, CSV lines, Parquet
+ * pages) is an lr_buf with a cap, so hostile input fails with LR_ELIMIT
+ * instead of exhausting memory. The data is always NUL-terminated (the NUL is
+ * not counted in len) so text can be passed to C string functions.
+ */
+#ifndef LARDER_BUF_H
+#define LARDER_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "larder/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lr_buf {
+    char *data;  /* NULL until the first append; owned by the buffer */
+    size_t len;  /* bytes in use */
+    size_t cap;  /* bytes allocated (excluding the NUL slot) */
+    size_t max;  /* the cap: len may never exceed it (0: SIZE_MAX/2) */
+} lr_buf;
+
+/* Initialises an empty buffer that may hold at most `max` bytes. */
+void lr_buf_init(lr_buf *b, size_t max);
+
+/* Frees the data; the buffer is empty and reusable afterwards. NULL is fine. */
+void lr_buf_free(lr_buf *b);
+
+/* Empties the buffer, keeping its memory. */
+void lr_buf_clear(lr_buf *b);
+
+/*
+ * Ensures room for `extra` more bytes. LR_ELIMIT past the cap, LR_ENOMEM when
+ * allocation fails; the contents are unchanged on failure.
+ */
+lr_status lr_buf_reserve(lr_buf *b, size_t extra);
+
+lr_status lr_buf_append(lr_buf *b, const void *p, size_t n);
+lr_status lr_buf_append_str(lr_buf *b, const char *s);
+lr_status lr_buf_append_byte(lr_buf *b, uint8_t c);
+lr_status lr_buf_printf(lr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Appends `s` as a JSON string literal, quotes included, escaping as RFC 8259. */
+lr_status lr_buf_append_json_str(lr_buf *b, const char *s, size_t n);
+
+/*
+ * Takes the data out of the buffer: the caller owns it (free()) and the
+ * buffer is empty. Returns NULL for a buffer that never allocated.
+ */
+char *lr_buf_detach(lr_buf *b, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,14 @@
+/*
+ * commands.h - the one list of CLI commands. main.c builds the dispatch
+ * table and the help text from it; each command lives in cmd_<name>.c.
+ *
+ * X(function, "name", "one-line summary")
+ */
+#ifndef LARDER_CLI_COMMANDS_H
+#define LARDER_CLI_COMMANDS_H
+
+#define LR_CLI_COMMANDS(X)                                                                 \
+    X(cmd_fg, "fg", "create, describe, list, update and delete feature groups")            \
+    X(cmd_version, "version", "print the version")
+
+#endif
