@@ -6,13 +6,14 @@
 #   make test       build and run every test (ctest)
 #   make test SANITIZE=1   the same under ASan+UBSan (build-asan/)
 #   make test CC=clang     with clang (build-clang/)
+#   make test CTEST_ARGS="-L slow"   only the long kill/soak rounds
 #   make fuzz       build libFuzzer targets with clang (build-fuzz/)
 #   make format     clang-format every C file
 
 SANITIZE ?= 0
 CC ?= cc
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-CTEST_ARGS ?=
+CTEST_ARGS ?= -LE slow
 
 ifeq ($(SANITIZE),1)
   BUILD ?= build-asan

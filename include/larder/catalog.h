@@ -1,14 +1,23 @@
 /*
  * catalog.h - the catalog: feature groups, feature metadata (and, in later
  * parts, partitions, offline files and jobs), behind one interface with
- * backends (SQLite embedded, PostgreSQL shared).
+ * backends (SQLite embedded; PostgreSQL shared, later).
  *
- * Callers use only the lr_catalog_* functions below; a backend is an
- * lr_catalog_ops table plus its context, so a PostgreSQL backend can follow
- * without changing callers. A catalog handle may be used from one thread at a
- * time; open one per thread (SQLite and PostgreSQL connections are cheap).
- * Several processes may open one data directory at once (WAL mode, busy
- * timeout).
+ * Callers use only the lr_catalog_* functions below. A backend is a table of
+ * operations plus its context (src/catalog/catalog_internal.h), chosen by the
+ * URI given to lr_catalog_open(), so a PostgreSQL backend can follow without
+ * changing callers. Anything not declared here is not API.
+ *
+ * Threading: a catalog handle may be used from one thread at a time; open one
+ * per thread (connections are cheap). Several processes may open one data
+ * directory at once: writes are serialised by the backend (SQLite: WAL mode,
+ * BEGIN IMMEDIATE, a 10 s busy timeout), readers never block writers, and
+ * LR_EBUSY reaches a caller only when a lock stays held past the timeout.
+ *
+ * Names are case-sensitive ("Orders" and "orders" are two feature groups), as
+ * in SageMaker. Functions take feature-group names, not ARNs: resolve a
+ * reference with lr_fg_name_from_ref() first. docs/catalog.md describes the
+ * tables, the migration procedure and the concurrency model.
  */
 #ifndef LARDER_CATALOG_H
 #define LARDER_CATALOG_H
@@ -28,42 +37,95 @@ extern "C" {
 typedef struct lr_catalog lr_catalog;
 
 /*
- * Opens (creating and migrating as needed) the catalog for a data directory.
- * `uri` is a directory path (SQLite file `<dir>/catalog.db`), or
- * "sqlite:PATH" for an explicit file. (PostgreSQL URIs "postgresql://..."
- * come with the shared backend.) `settings` gives region/account for ARNs.
- * Errors: LR_EIO/LR_EBACKEND with the backend's text, LR_ECORRUPT when the
- * schema version is newer than this build knows, LR_EUNSUPPORTED.
+ * Opens (creating and migrating as needed) a catalog.
+ *
+ * `uri` is one of:
+ *   - a data directory: the SQLite file is `<dir>/catalog.db`; the directory
+ *     (and missing parents) is created when absent;
+ *   - "sqlite:PATH": an explicit SQLite file (its directory must exist); the
+ *     data directory is then the directory holding PATH;
+ *   - "postgresql://..." or "postgres://...": the shared backend, which this
+ *     build does not have yet (LR_EUNSUPPORTED).
+ * The data directory is where relative offline-store paths are resolved
+ * (lr_catalog_fg_create). `settings` (borrowed, copied) gives the region and
+ * account for ARNs and the offline layout; NULL means lr_settings_from_env().
+ *
+ * On success *out is a new handle; close it with lr_catalog_close().
+ * Errors: LR_EINVAL (empty or over-long URI), LR_EUNSUPPORTED, LR_EIO (the
+ * directory or file cannot be created or opened), LR_ECORRUPT (not a
+ * database, or a schema version newer than this build), LR_EBUSY (locked
+ * past the busy timeout), LR_EBACKEND (any other backend error, with its
+ * text), LR_ENOMEM.
  */
 lr_status lr_catalog_open(const char *uri, const lr_settings *settings, lr_catalog **out,
                           lr_error *err);
+
+/* Closes the handle and frees it. NULL is fine. */
 void lr_catalog_close(lr_catalog *cat);
 
-/* The schema version this build writes, and the one found in the store. */
+/*
+ * The catalog schema version this build creates and migrates stores to.
+ * Opening a store whose version is lower migrates it; higher is refused.
+ */
 int lr_catalog_schema_version(void);
 
 /*
- * Creates a feature group from a validated definition. Assigns the ARN,
- * creation time, status Created, offline status (Active when an offline
- * store is configured, else Disabled) and the ResolvedOutputS3Uri
- * (`<S3Uri>/<account>/sagemaker/<region>/offline-store/<name>-<epoch>/data`,
- * default S3Uri `<data dir>/offline` when none is given... see docs/catalog.md).
- * On success *out (may be NULL) is the stored definition (free it).
- * Errors: LR_EEXIST (ResourceInUse), LR_EBACKEND.
+ * Creates a feature group from a validated definition (lr_fg_def_parse()).
+ * Assigns and stores:
+ *   - the ARN (lr_fg_arn_format() with the handle's settings);
+ *   - the creation time (now, microseconds), last-modified = creation;
+ *   - status Created; offline status Active when def->has_offline_config,
+ *     else Disabled;
+ *   - ResolvedOutputS3Uri, when an offline store is configured:
+ *     `<root>/<account>/sagemaker/<region>/offline-store/<name>-<creation
+ *     epoch seconds>/data`, where <root> is the S3Uri without trailing '/'.
+ *     URIs with a scheme (s3://, file://) are kept as given; an absolute path
+ *     is kept; a relative path is resolved against the data directory; no
+ *     S3Uri means `<data dir>/offline`.
+ * and one feature-metadata entry per feature (no description, no parameters).
+ * On success *out (when `out` is not NULL) is the stored definition, which
+ * the caller frees with lr_fg_def_free().
+ * Errors: LR_EINVAL (def is NULL or has an invalid name), LR_EEXIST
+ * ("Resource Already Exists: FeatureGroup with name <name> already exists.
+ * Choose a different name."), LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
  */
 lr_status lr_catalog_fg_create(lr_catalog *cat, const lr_fg_def *def, lr_fg_def **out,
                                lr_error *err);
 
-/* Looks up by name (not ARN). LR_ENOTFOUND when absent. *out: free it. */
+/*
+ * Looks up a feature group by its exact name (not an ARN). On success *out is
+ * the stored definition with the catalog-assigned fields; free it with
+ * lr_fg_def_free(). Errors: LR_ENOTFOUND ("Resource Not Found: Amazon
+ * SageMaker can't find a FeatureGroup with name <name>"), LR_ECORRUPT (the
+ * stored definition does not parse), LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
+ */
 lr_status lr_catalog_fg_get(lr_catalog *cat, const char *name, lr_fg_def **out, lr_error *err);
 
-/* Replaces the stored definition of def->name (after add-features / set-ttl). */
+/*
+ * Replaces the stored definition of def->name, typically with the result of
+ * lr_fg_def_add_features() or lr_fg_def_set_ttl() applied to a definition
+ * from lr_catalog_fg_get(). The ARN, creation time and ResolvedOutputS3Uri
+ * are kept from the store; the last-modified time becomes now (strictly
+ * later than before); def->status / def->offline_status replace the stored
+ * ones when non-zero. Added features get feature-metadata entries created at
+ * the update time. Features can only be added: every stored feature must
+ * remain, in the same position with the same type.
+ *
+ * Optimistic concurrency: when def->last_modified_time_us is non-zero it must
+ * equal the stored one, so two concurrent read-modify-write updates cannot
+ * silently lose one another; the loser gets LR_ECONFLICT and should read the
+ * group again and retry.
+ * Errors: LR_ENOTFOUND, LR_EINVAL (a stored feature removed or changed, or
+ * the identifier / event-time feature changed), LR_ECONFLICT, LR_ECORRUPT,
+ * LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
+ */
 lr_status lr_catalog_fg_update(lr_catalog *cat, const lr_fg_def *def, lr_error *err);
 
 /*
- * Deletes the feature group and its feature metadata. Offline data and its
- * file records stay (SageMaker keeps the offline store and its table).
- * LR_ENOTFOUND when absent.
+ * Deletes the feature group and its feature metadata (descriptions and
+ * parameters). Offline data and its file records stay (SageMaker keeps the
+ * offline store and its table). Errors: LR_ENOTFOUND (message as for
+ * lr_catalog_fg_get), LR_EBUSY, LR_EBACKEND.
  */
 lr_status lr_catalog_fg_delete(lr_catalog *cat, const char *name, lr_error *err);
 
@@ -74,19 +136,24 @@ typedef enum lr_fg_sort_by {
     LR_SORT_OFFLINE_STATUS,
 } lr_fg_sort_by;
 
+/*
+ * ListFeatureGroups. Initialise with lr_fg_list_query_init(): a zeroed struct
+ * has created_before_us = 0, which matches nothing.
+ */
 typedef struct lr_fg_list_query {
-    const char *name_contains;   /* NULL: any */
+    const char *name_contains;   /* NULL: any; 1..64 bytes, case-insensitive substring */
     int status_equals;           /* lr_fg_status, 0: any */
     int offline_status_equals;   /* lr_offline_status, 0: any */
     int64_t created_after_us;    /* INT64_MIN: no bound; exclusive */
     int64_t created_before_us;   /* INT64_MAX: no bound; exclusive */
-    lr_fg_sort_by sort_by;
+    lr_fg_sort_by sort_by;       /* ties are broken by name, in the same order */
     bool ascending;              /* SageMaker's default order is Descending */
-    uint32_t max_results;        /* 1..100; 0: 10 */
-    const char *next_token;      /* from a previous page, or NULL */
+    uint32_t max_results;        /* 1..100; 0: 10 (the API layer rejects an explicit 0) */
+    const char *next_token;      /* from a previous page of the same query, or NULL */
 } lr_fg_list_query;
 
-/* Fills a query with SageMaker's defaults. */
+/* Fills a query with SageMaker's defaults (any name, any status, no time
+ * bounds, CreationTime Descending, 10 results, first page). */
 void lr_fg_list_query_init(lr_fg_list_query *q);
 
 typedef struct lr_fg_summary {
@@ -98,19 +165,34 @@ typedef struct lr_fg_summary {
 } lr_fg_summary;
 
 typedef struct lr_fg_list {
-    lr_fg_summary *items;
+    lr_fg_summary *items; /* n entries, owned by the list */
     uint32_t n;
-    char *next_token; /* NULL on the last page */
+    char *next_token; /* owned by the list; NULL on the last page */
 } lr_fg_list;
 
 /*
- * One page of feature groups. The next token is opaque and encodes the sort
- * key of the last item, so pages stay stable under concurrent creates.
- * A token that does not match the query gives LR_EINVAL.
+ * One page of feature groups matching `q`. Pagination is keyset-based: the
+ * opaque next token encodes the sort key and name of the last item and a
+ * hash of the query, so a page never repeats or skips a group that existed
+ * when the first page was read, however many groups are created or deleted
+ * in between (groups created meanwhile appear if they sort after the
+ * position reached). The page size may change from page to page.
+ * On success *out is filled (free with lr_fg_list_free()); on error it is
+ * empty. Errors: LR_EINVAL (max_results over 100, name_contains empty or
+ * over 64 bytes, an unknown status, "Invalid pagination token" for a token
+ * that is malformed or belongs to another query), LR_EBUSY, LR_EBACKEND,
+ * LR_ENOMEM.
  */
 lr_status lr_catalog_fg_list(lr_catalog *cat, const lr_fg_list_query *q, lr_fg_list *out,
                              lr_error *err);
+
+/* Frees the items and the token; the list is empty afterwards. NULL is fine. */
 void lr_fg_list_free(lr_fg_list *l);
+
+/* Limits of UpdateFeatureMetadata (SageMaker's, plus Larder's total cap). */
+#define LR_FEATURE_PARAM_KEY_MAX 255
+#define LR_FEATURE_PARAM_VALUE_MAX 255
+#define LR_FEATURE_PARAMS_TOTAL_MAX 1000
 
 typedef struct lr_feature_param {
     char *key;
@@ -124,44 +206,44 @@ typedef struct lr_feature_metadata {
     lr_feature_type type;
     int64_t creation_time_us;
     int64_t last_modified_time_us;
-    char *description; /* NULL when unset */
-    lr_feature_param *params;
+    char *description; /* NULL when never set */
+    lr_feature_param *params; /* sorted by key */
     uint32_t n_params;
 } lr_feature_metadata;
 
-/* LR_ENOTFOUND when the group or the feature does not exist. Free with lr_feature_metadata_free. */
+/*
+ * DescribeFeatureMetadata. On success *out is filled; every string in it is
+ * owned by it until lr_feature_metadata_free(). On error *out is zeroed.
+ * Errors: LR_ENOTFOUND when the group or the feature does not exist (the
+ * message says which), LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
+ */
 lr_status lr_catalog_feature_metadata_get(lr_catalog *cat, const char *fg, const char *feature,
                                           lr_feature_metadata *out, lr_error *err);
+
+/* Frees what lr_catalog_feature_metadata_get() filled in and zeroes *m. NULL is fine. */
 void lr_feature_metadata_free(lr_feature_metadata *m);
 
 /*
- * UpdateFeatureMetadata: sets the description (NULL: unchanged; <=255),
- * adds/overwrites parameters and removes keys. At most 25 additions and 25
- * removals per call (LR_EINVAL otherwise); at most 25 parameters in total? no:
- * SageMaker has no total limit documented; Larder caps a feature at 1000.
+ * UpdateFeatureMetadata, applied atomically:
+ *   - `description`: NULL leaves it unchanged; otherwise valid UTF-8 of at
+ *     most 255 characters ("" is stored as an empty description);
+ *   - `additions` (at most 25, borrowed): add or overwrite parameters; keys
+ *     1..255 characters, values 0..255, printable UTF-8 (no control
+ *     characters); a key may appear once;
+ *   - `removals` (at most 25, borrowed): keys to remove (absent keys are
+ *     ignored); a key may not be both added and removed in one call.
+ * The feature's last-modified time becomes now. A feature holds at most
+ * LR_FEATURE_PARAMS_TOTAL_MAX (1000) parameters: SageMaker documents no
+ * total, Larder caps it so a description stays a bounded read.
+ * Errors: LR_EINVAL (a limit above), LR_ENOTFOUND (group or feature, the
+ * message says which), LR_ELIMIT (over 1000 parameters; nothing changed),
+ * LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
  */
 lr_status lr_catalog_feature_metadata_update(lr_catalog *cat, const char *fg, const char *feature,
                                              const char *description,
                                              const lr_feature_param *additions, uint32_t n_add,
                                              const char *const *removals, uint32_t n_remove,
                                              lr_error *err);
-
-/* ---- Backend interface (for backend implementers only) ---- */
-
-typedef struct lr_catalog_ops {
-    const char *name; /* "sqlite", "postgresql" */
-    void (*close)(void *ctx);
-    lr_status (*fg_create)(void *ctx, const lr_fg_def *def, lr_fg_def **out, lr_error *err);
-    lr_status (*fg_get)(void *ctx, const char *name, lr_fg_def **out, lr_error *err);
-    lr_status (*fg_update)(void *ctx, const lr_fg_def *def, lr_error *err);
-    lr_status (*fg_delete)(void *ctx, const char *name, lr_error *err);
-    lr_status (*fg_list)(void *ctx, const lr_fg_list_query *q, lr_fg_list *out, lr_error *err);
-    lr_status (*fm_get)(void *ctx, const char *fg, const char *feature, lr_feature_metadata *out,
-                        lr_error *err);
-    lr_status (*fm_update)(void *ctx, const char *fg, const char *feature, const char *description,
-                           const lr_feature_param *additions, uint32_t n_add,
-                           const char *const *removals, uint32_t n_remove, lr_error *err);
-} lr_catalog_ops;
 
 #ifdef __cplusplus
 }

@@ -39,6 +39,8 @@ extern "C" {
 #define LR_S3URI_MAX 1024
 #define LR_FEATURE_DESCRIPTION_MAX 255
 #define LR_FEATURE_PARAMS_MAX 25
+/* Largest definition text lr_fg_def_parse() accepts (bytes). */
+#define LR_FG_JSON_MAX (4 * 1024 * 1024)
 
 typedef enum lr_feature_type {
     LR_FT_INTEGRAL = 1,
@@ -113,7 +115,7 @@ typedef struct lr_fg_def {
     const char *offline_s3_uri;      /* as given */
     const char *offline_kms_key_id;
     bool disable_glue_table_creation;
-    const char *table_format;        /* "Glue" | "Iceberg" | NULL */
+    const char *table_format;        /* "Default" | "Glue" | "Iceberg" | NULL */
     const char *dc_table_name;       /* DataCatalogConfig */
     const char *dc_catalog;
     const char *dc_database;
@@ -159,6 +161,12 @@ void lr_fg_def_free(lr_fg_def *def);
 /* A deep copy (its own arena). NULL on OOM. */
 lr_fg_def *lr_fg_def_clone(const lr_fg_def *def);
 
+/*
+ * True when a and b hold the same definition: every request field, feature
+ * and tag, and every assigned field (the arena and index are not compared).
+ */
+bool lr_fg_def_equal(const lr_fg_def *a, const lr_fg_def *b);
+
 typedef enum lr_fg_json_form {
     LR_FG_JSON_REQUEST = 0,  /* CreateFeatureGroup request shape */
     LR_FG_JSON_DESCRIBE = 1, /* DescribeFeatureGroup response shape */
@@ -192,7 +200,7 @@ bool lr_feature_name_reserved(const char *s, size_t len);
 /*
  * Accepts a feature-group name or an ARN
  * (arn:aws[a-z-]*:sagemaker:<region>:<12 digits>:feature-group/<name>) and
- * sets *name/*name_len to the name part (pointing into s). LR_EINVAL if neither.
+ * sets *name and *name_len to the name part (pointing into s). LR_EINVAL if neither.
  */
 lr_status lr_fg_name_from_ref(const char *s, size_t len, const char **name, size_t *name_len,
                               lr_error *err);

@@ -71,7 +71,8 @@ const char *lr_status_name(lr_status st);
  */
 lr_status lr_error_set(lr_error *err, lr_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-lr_status lr_error_vset(lr_error *err, lr_status st, const char *fmt, va_list ap);
+lr_status lr_error_vset(lr_error *err, lr_status st, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Prefixes an existing message: "ctx: old message". Returns err->code. */
 lr_status lr_error_prefix(lr_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,189 @@
+/*
+ * objstore.h - object storage: the interface through which the offline store
+ * reads and writes its Parquet files, and its local-directory backend.
+ *
+ * The interface is shaped like S3 so that an S3-compatible backend can follow
+ * without changing callers:
+ *   - objects are written whole (put) and never appended to or renamed;
+ *   - a put is atomic: a reader sees either no object or the whole object,
+ *     never a partial one, and an object that a put has returned for survives
+ *     a crash of the process and of the machine;
+ *   - keys are '/'-separated strings relative to the store's root, listed by
+ *     string prefix (there are no directories to create, rename or remove);
+ *   - every object has a size and a last-modified time.
+ *
+ * Backends implement lr_objstore_ops (a table of functions plus a context)
+ * and never include one another. lr_objstore_open() picks one by URI:
+ *   - "file:///abs/dir" or a plain path: the local-directory backend. A put
+ *     writes a temporary file in the object's directory, fsyncs it, renames
+ *     it over the final name and fsyncs the directory. Temporary files are
+ *     named ".lrtmp.*", are never listed, and abort_incomplete() removes
+ *     those left behind by a crash. Empty directories left by deletes are
+ *     removed.
+ *   - "s3://bucket/prefix": not in this build (LR_EUNSUPPORTED).
+ *
+ * Threading: one handle may be used from many threads at once (the local
+ * backend keeps no mutable state); several processes may share one root.
+ */
+#ifndef LARDER_OBJSTORE_H
+#define LARDER_OBJSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "larder/buf.h"
+#include "larder/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Longest key accepted, in bytes (S3's limit). */
+#define LR_OBJ_KEY_MAX 1024
+
+/* What a list or head call reports about one object. */
+typedef struct lr_object_info {
+    const char *key;  /* relative to the root; valid during the callback only */
+    uint64_t size;    /* bytes */
+    int64_t mtime_us; /* last modified, microseconds since the epoch */
+} lr_object_info;
+
+/*
+ * Called once per object by list(). Returning anything but LR_OK stops the
+ * listing, and list() returns that status (with the callback's err).
+ */
+typedef lr_status (*lr_objstore_list_fn)(void *arg, const lr_object_info *obj, lr_error *err);
+
+/*
+ * A backend. Every function receives a key already checked by
+ * lr_objstore_key_valid() and must follow the contract of the matching
+ * lr_objstore_* function below.
+ */
+typedef struct lr_objstore_ops {
+    const char *scheme; /* "file", "s3" */
+    void (*close)(void *ctx);
+    lr_status (*put)(void *ctx, const char *key, const void *data, size_t len, lr_error *err);
+    lr_status (*get)(void *ctx, const char *key, size_t max, lr_buf *out, lr_error *err);
+    lr_status (*get_range)(void *ctx, const char *key, uint64_t offset, size_t len, void *dst,
+                           size_t *got, lr_error *err);
+    lr_status (*head)(void *ctx, const char *key, uint64_t *size, int64_t *mtime_us,
+                      lr_error *err);
+    lr_status (*list)(void *ctx, const char *prefix, lr_objstore_list_fn fn, void *arg,
+                      lr_error *err);
+    lr_status (*del)(void *ctx, const char *key, lr_error *err);
+    lr_status (*abort_incomplete)(void *ctx, const char *prefix, int64_t older_than_us,
+                                  uint64_t *removed, lr_error *err);
+} lr_objstore_ops;
+
+typedef struct lr_objstore lr_objstore;
+
+/*
+ * Opens the store rooted at `uri` (see the file comment). The local backend
+ * does not create the root until the first put. On success *out is a new
+ * handle (lr_objstore_close()).
+ * Errors: LR_EINVAL (empty, over-long or malformed URI, a relative file://
+ * URI), LR_EUNSUPPORTED (s3:// or another scheme this build lacks, with the
+ * scheme named), LR_ENOMEM.
+ */
+lr_status lr_objstore_open(const char *uri, lr_objstore **out, lr_error *err);
+
+/*
+ * Wraps a backend (for other backends and tests). `ctx` is owned by the
+ * handle from now on and released by ops->close. `root_uri` is copied.
+ * Errors: LR_EINVAL (NULL ops), LR_ENOMEM (ctx is then closed).
+ */
+lr_status lr_objstore_new(const lr_objstore_ops *ops, void *ctx, const char *root_uri,
+                          lr_objstore **out, lr_error *err);
+
+/* Closes the handle. NULL is fine. */
+void lr_objstore_close(lr_objstore *os);
+
+/* The root URI as given to open; lives as long as the handle. */
+const char *lr_objstore_root(const lr_objstore *os);
+
+/* The scheme of the backend ("file"). */
+const char *lr_objstore_scheme(const lr_objstore *os);
+
+/*
+ * True when `key` is a valid object key: 1..LR_OBJ_KEY_MAX bytes, no NUL, no
+ * leading or trailing '/', no empty, "." or ".." segment, and no segment
+ * starting with ".lrtmp." (reserved for temporary files).
+ */
+bool lr_objstore_key_valid(const char *key);
+
+/*
+ * Writes the object `key` with `len` bytes, replacing any object of that
+ * name, atomically and durably (see the file comment).
+ * Errors: LR_EINVAL (bad key), LR_EIO (with the path and the system's
+ * reason), LR_ENOMEM.
+ */
+lr_status lr_objstore_put(lr_objstore *os, const char *key, const void *data, size_t len,
+                          lr_error *err);
+
+/*
+ * Reads the whole object into `out` (initialised by this call with cap
+ * `max`; the caller frees it with lr_buf_free(), also on error).
+ * Errors: LR_EINVAL, LR_ENOTFOUND, LR_ELIMIT (larger than max), LR_EIO,
+ * LR_ENOMEM.
+ */
+lr_status lr_objstore_get(lr_objstore *os, const char *key, size_t max, lr_buf *out,
+                          lr_error *err);
+
+/*
+ * Reads up to `len` bytes at `offset` into `dst`; *got is the number read,
+ * less than len only at the end of the object (0 at or past the end).
+ * Errors: LR_EINVAL, LR_ENOTFOUND, LR_EIO.
+ */
+lr_status lr_objstore_get_range(lr_objstore *os, const char *key, uint64_t offset, size_t len,
+                                void *dst, size_t *got, lr_error *err);
+
+/*
+ * Size and last-modified time of an object (either pointer may be NULL).
+ * Errors: LR_EINVAL, LR_ENOTFOUND, LR_EIO.
+ */
+lr_status lr_objstore_head(lr_objstore *os, const char *key, uint64_t *size, int64_t *mtime_us,
+                           lr_error *err);
+
+/*
+ * Calls fn for every object whose key starts with `prefix` ("" for all), at
+ * any depth, in ascending byte order of the keys (as S3 lists). Objects put
+ * or deleted during the listing may or may not be seen.
+ * Errors: LR_EINVAL (prefix over LR_OBJ_KEY_MAX or containing NUL), LR_EIO,
+ * LR_ENOMEM, or what fn returned.
+ */
+lr_status lr_objstore_list(lr_objstore *os, const char *prefix, lr_objstore_list_fn fn, void *arg,
+                           lr_error *err);
+
+/*
+ * Deletes an object. Deleting an object that does not exist is LR_OK (as in
+ * S3), so deletes can be retried. Errors: LR_EINVAL, LR_EIO.
+ */
+lr_status lr_objstore_delete(lr_objstore *os, const char *key, lr_error *err);
+
+/*
+ * Removes the remains of puts that never completed (crashed writers) under
+ * `prefix` and last modified before `older_than_us`; *removed (may be NULL)
+ * counts them. S3's equivalent is aborting stale multipart uploads.
+ * Errors: LR_EINVAL, LR_EIO, LR_ENOMEM.
+ */
+lr_status lr_objstore_abort_incomplete(lr_objstore *os, const char *prefix, int64_t older_than_us,
+                                       uint64_t *removed, lr_error *err);
+
+/*
+ * Joins a root URI and a key into "root/key" (one '/' between them), as
+ * stored in the catalog and shown to users. *out: free().
+ * Errors: LR_ENOMEM.
+ */
+lr_status lr_objstore_uri_join(const char *root, const char *key, char **out, lr_error *err);
+
+/*
+ * For "file://" URIs and plain paths, sets *path to the local path (a
+ * pointer into uri) and returns true; false for any other scheme.
+ */
+bool lr_objstore_uri_local_path(const char *uri, const char **path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
