@@ -141,15 +141,15 @@ typedef enum lr_fg_sort_by {
  * has created_before_us = 0, which matches nothing.
  */
 typedef struct lr_fg_list_query {
-    const char *name_contains;   /* NULL: any; 1..64 bytes, case-insensitive substring */
-    int status_equals;           /* lr_fg_status, 0: any */
-    int offline_status_equals;   /* lr_offline_status, 0: any */
-    int64_t created_after_us;    /* INT64_MIN: no bound; exclusive */
-    int64_t created_before_us;   /* INT64_MAX: no bound; exclusive */
-    lr_fg_sort_by sort_by;       /* ties are broken by name, in the same order */
-    bool ascending;              /* SageMaker's default order is Descending */
-    uint32_t max_results;        /* 1..100; 0: 10 (the API layer rejects an explicit 0) */
-    const char *next_token;      /* from a previous page of the same query, or NULL */
+    const char *name_contains; /* NULL: any; 1..64 bytes, case-insensitive substring */
+    int status_equals;         /* lr_fg_status, 0: any */
+    int offline_status_equals; /* lr_offline_status, 0: any */
+    int64_t created_after_us;  /* INT64_MIN: no bound; exclusive */
+    int64_t created_before_us; /* INT64_MAX: no bound; exclusive */
+    lr_fg_sort_by sort_by;     /* ties are broken by name, in the same order */
+    bool ascending;            /* SageMaker's default order is Descending */
+    uint32_t max_results;      /* 1..100; 0: 10 (the API layer rejects an explicit 0) */
+    const char *next_token;    /* from a previous page of the same query, or NULL */
 } lr_fg_list_query;
 
 /* Fills a query with SageMaker's defaults (any name, any status, no time
@@ -190,8 +190,8 @@ lr_status lr_catalog_fg_list(lr_catalog *cat, const lr_fg_list_query *q, lr_fg_l
 void lr_fg_list_free(lr_fg_list *l);
 
 /* Limits of UpdateFeatureMetadata (SageMaker's, plus Larder's total cap). */
-#define LR_FEATURE_PARAM_KEY_MAX 255
-#define LR_FEATURE_PARAM_VALUE_MAX 255
+#define LR_FEATURE_PARAM_KEY_MAX    255
+#define LR_FEATURE_PARAM_VALUE_MAX  255
 #define LR_FEATURE_PARAMS_TOTAL_MAX 1000
 
 typedef struct lr_feature_param {
@@ -206,7 +206,7 @@ typedef struct lr_feature_metadata {
     lr_feature_type type;
     int64_t creation_time_us;
     int64_t last_modified_time_us;
-    char *description; /* NULL when never set */
+    char *description;        /* NULL when never set */
     lr_feature_param *params; /* sorted by key */
     uint32_t n_params;
 } lr_feature_metadata;

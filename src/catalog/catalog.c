@@ -17,9 +17,9 @@
 #include "catalog/catalog_internal.h"
 #include "larder/arena.h"
 
-#define NAME_CONTAINS_MAX 64
+#define NAME_CONTAINS_MAX   64
 #define MAX_RESULTS_DEFAULT 10
-#define MAX_RESULTS_MAX 100
+#define MAX_RESULTS_MAX     100
 
 int lr_catalog_schema_version(void)
 {
@@ -354,13 +354,15 @@ lr_status lr_catalog_fg_list(lr_catalog *cat, const lr_fg_list_query *q, lr_fg_l
     }
     if (eq.status_equals != 0 &&
         (eq.status_equals < LR_FG_CREATING || eq.status_equals > LR_FG_DELETE_FAILED))
-        return lr_error_set(err, LR_EINVAL, "1 validation error detected: unknown value %d at "
-                                            "'featureGroupStatusEquals'",
+        return lr_error_set(err, LR_EINVAL,
+                            "1 validation error detected: unknown value %d at "
+                            "'featureGroupStatusEquals'",
                             eq.status_equals);
     if (eq.offline_status_equals != 0 && (eq.offline_status_equals < LR_OFFLINE_ACTIVE ||
                                           eq.offline_status_equals > LR_OFFLINE_DISABLED))
-        return lr_error_set(err, LR_EINVAL, "1 validation error detected: unknown value %d at "
-                                            "'offlineStoreStatusEquals'",
+        return lr_error_set(err, LR_EINVAL,
+                            "1 validation error detected: unknown value %d at "
+                            "'offlineStoreStatusEquals'",
                             eq.offline_status_equals);
     if (eq.sort_by < LR_SORT_CREATION_TIME || eq.sort_by > LR_SORT_OFFLINE_STATUS)
         return lr_error_set(err, LR_EINVAL,
@@ -515,8 +517,7 @@ lr_status lr_catalog_feature_metadata_update(lr_catalog *cat, const char *fg, co
         for (uint32_t j = 0; j < i; j++) {
             if (strcmp(additions[j].key, p->key) == 0)
                 return lr_error_set(err, LR_EINVAL,
-                                    "ParameterAdditions: key '%s' is given more than once",
-                                    p->key);
+                                    "ParameterAdditions: key '%s' is given more than once", p->key);
         }
     }
     for (uint32_t i = 0; i < n_remove; i++) {

@@ -46,6 +46,8 @@ lr_status lr__catalog_err_feature_not_found(lr_error *err, const char *fg, const
 
 bool lr__fg_status_parse(const char *s, lr_fg_status *out)
 {
+    if (s == NULL)
+        return false;
     for (int v = LR_FG_CREATING; v <= LR_FG_DELETE_FAILED; v++) {
         const char *n = lr_fg_status_name((lr_fg_status)v);
         if (n && strcmp(n, s) == 0) {
@@ -58,6 +60,8 @@ bool lr__fg_status_parse(const char *s, lr_fg_status *out)
 
 bool lr__offline_status_parse(const char *s, lr_offline_status *out)
 {
+    if (s == NULL)
+        return false;
     for (int v = LR_OFFLINE_ACTIVE; v <= LR_OFFLINE_DISABLED; v++) {
         const char *n = lr_offline_status_name((lr_offline_status)v);
         if (n && strcmp(n, s) == 0) {
@@ -70,6 +74,8 @@ bool lr__offline_status_parse(const char *s, lr_offline_status *out)
 
 bool lr__feature_type_parse(const char *s, lr_feature_type *out)
 {
+    if (s == NULL)
+        return false;
     for (int v = LR_FT_INTEGRAL; v <= LR_FT_STRING; v++) {
         const char *n = lr_feature_type_name((lr_feature_type)v);
         if (n && strcmp(n, s) == 0) {
@@ -92,9 +98,8 @@ static bool has_scheme(const char *s)
 }
 
 lr_status lr__catalog_resolve_offline_uri(const char *data_dir, const lr_settings *s,
-                                          const char *name, int64_t creation_us,
-                                          const char *s3uri, struct lr_arena *arena,
-                                          const char **out, lr_error *err)
+                                          const char *name, int64_t creation_us, const char *s3uri,
+                                          struct lr_arena *arena, const char **out, lr_error *err)
 {
     const char *root_src;
     const char *prefix = "";
@@ -155,7 +160,8 @@ lr_status lr__catalog_fg_merge_update(const lr_fg_def *old, const lr_fg_def *def
     lr_fg_def *m = NULL;
 
     *out = NULL;
-    if (def->last_modified_time_us != 0 && def->last_modified_time_us != old->last_modified_time_us) {
+    if (def->last_modified_time_us != 0 &&
+        def->last_modified_time_us != old->last_modified_time_us) {
         st = lr_error_set(err, LR_ECONFLICT,
                           "FeatureGroup %s was modified by another request since it was read; "
                           "read it again and retry",
@@ -171,8 +177,7 @@ lr_status lr__catalog_fg_merge_update(const lr_fg_def *old, const lr_fg_def *def
         goto done;
     }
     if (def->n_features < old->n_features) {
-        st = lr_error_set(err, LR_EINVAL, "FeatureGroup %s: features cannot be removed",
-                          old->name);
+        st = lr_error_set(err, LR_EINVAL, "FeatureGroup %s: features cannot be removed", old->name);
         goto done;
     }
     for (uint32_t i = 0; i < old->n_features; i++) {
@@ -214,7 +219,7 @@ done:
 /* ---- tokens ---- */
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+#define FNV_PRIME  0x100000001b3ULL
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {

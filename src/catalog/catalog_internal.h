@@ -21,9 +21,9 @@
 
 /* The position after which a list page starts, decoded from a next token. */
 typedef struct lr__fg_cursor {
-    bool set;             /* false: first page */
-    int64_t time_us;      /* LR_SORT_CREATION_TIME */
-    char status[32];      /* LR_SORT_STATUS / LR_SORT_OFFLINE_STATUS: the status name */
+    bool set;        /* false: first page */
+    int64_t time_us; /* LR_SORT_CREATION_TIME */
+    char status[32]; /* LR_SORT_STATUS / LR_SORT_OFFLINE_STATUS: the status name */
     char name[LR_FG_NAME_MAX + 1];
 } lr__fg_cursor;
 
@@ -78,7 +78,7 @@ lr_status lr__catalog_err_fg_not_found(lr_error *err, const char *name);
 lr_status lr__catalog_err_fg_exists(lr_error *err, const char *name);
 lr_status lr__catalog_err_feature_not_found(lr_error *err, const char *fg, const char *feature);
 
-/* Status names <-> enums; false for an unknown name. */
+/* Status names <-> enums; false for an unknown name or NULL. */
 bool lr__fg_status_parse(const char *s, lr_fg_status *out);
 bool lr__offline_status_parse(const char *s, lr_offline_status *out);
 bool lr__feature_type_parse(const char *s, lr_feature_type *out);
@@ -88,9 +88,8 @@ bool lr__feature_type_parse(const char *s, lr_feature_type *out);
  * `arena`. `s3uri` may be NULL (default `<data_dir>/offline`).
  */
 lr_status lr__catalog_resolve_offline_uri(const char *data_dir, const lr_settings *s,
-                                          const char *name, int64_t creation_us,
-                                          const char *s3uri, struct lr_arena *arena,
-                                          const char **out, lr_error *err);
+                                          const char *name, int64_t creation_us, const char *s3uri,
+                                          struct lr_arena *arena, const char **out, lr_error *err);
 
 /*
  * Builds the definition an update stores: a copy of `def` with the ARN,

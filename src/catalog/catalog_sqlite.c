@@ -39,6 +39,7 @@
 #include "larder/buf.h"
 
 #define BUSY_TIMEOUT_MS 10000
+#define WAL_RETRY_MS    5
 /* A stored definition: 2,500 features and 50 tags fit in far less. */
 #define DEF_JSON_MAX (16u * 1024 * 1024)
 
@@ -90,37 +91,37 @@ int lr__catalog_sqlite_schema_version(void)
 #define FG_COLS "name, arn, creation_time_us, last_modified_us, status, offline_status, definition"
 
 /* X(id, sql) */
-#define STMT_LIST(X)                                                                           \
-    X(S_BEGIN_WRITE, "BEGIN IMMEDIATE")                                                        \
-    X(S_BEGIN_READ, "BEGIN")                                                                   \
-    X(S_COMMIT, "COMMIT")                                                                      \
-    X(S_ROLLBACK, "ROLLBACK")                                                                  \
+#define STMT_LIST(X)                                                                               \
+    X(S_BEGIN_WRITE, "BEGIN IMMEDIATE")                                                            \
+    X(S_BEGIN_READ, "BEGIN")                                                                       \
+    X(S_COMMIT, "COMMIT")                                                                          \
+    X(S_ROLLBACK, "ROLLBACK")                                                                      \
     X(S_FG_INSERT, "INSERT INTO feature_groups (" FG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") \
-    X(S_FG_GET, "SELECT " FG_COLS " FROM feature_groups WHERE name = ?1")                      \
-    X(S_FG_EXISTS, "SELECT 1 FROM feature_groups WHERE name = ?1")                             \
-    X(S_FG_UPDATE, "UPDATE feature_groups SET definition = ?2, last_modified_us = ?3,"         \
-                   " status = ?4, offline_status = ?5 WHERE name = ?1")                        \
-    X(S_FG_DELETE, "DELETE FROM feature_groups WHERE name = ?1")                               \
-    X(S_FM_INSERT, "INSERT INTO feature_metadata (fg_name, feature_name, feature_type,"        \
-                   " description, creation_time_us, last_modified_us)"                         \
-                   " VALUES (?1, ?2, ?3, NULL, ?4, ?4) ON CONFLICT DO NOTHING")                \
-    X(S_FM_GET, "SELECT m.feature_type, m.description, m.creation_time_us,"                    \
-                " m.last_modified_us, g.arn FROM feature_metadata m"                           \
-                " JOIN feature_groups g ON g.name = m.fg_name"                                 \
-                " WHERE m.fg_name = ?1 AND m.feature_name = ?2")                               \
-    X(S_FM_EXISTS, "SELECT 1 FROM feature_metadata WHERE fg_name = ?1 AND feature_name = ?2")  \
-    X(S_FM_SET_DESC, "UPDATE feature_metadata SET description = ?3"                            \
-                     " WHERE fg_name = ?1 AND feature_name = ?2")                              \
-    X(S_FM_TOUCH, "UPDATE feature_metadata SET last_modified_us ="                             \
-                  " max(?3, last_modified_us + 1) WHERE fg_name = ?1 AND feature_name = ?2")   \
-    X(S_FP_LIST, "SELECT key, value FROM feature_parameters"                                   \
-                 " WHERE fg_name = ?1 AND feature_name = ?2 ORDER BY key")                     \
-    X(S_FP_UPSERT, "INSERT INTO feature_parameters (fg_name, feature_name, key, value)"        \
-                   " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (fg_name, feature_name, key)"         \
-                   " DO UPDATE SET value = excluded.value")                                    \
-    X(S_FP_DELETE, "DELETE FROM feature_parameters"                                            \
-                   " WHERE fg_name = ?1 AND feature_name = ?2 AND key = ?3")                   \
-    X(S_FP_COUNT, "SELECT count(*) FROM feature_parameters"                                    \
+    X(S_FG_GET, "SELECT " FG_COLS " FROM feature_groups WHERE name = ?1")                          \
+    X(S_FG_EXISTS, "SELECT 1 FROM feature_groups WHERE name = ?1")                                 \
+    X(S_FG_UPDATE, "UPDATE feature_groups SET definition = ?2, last_modified_us = ?3,"             \
+                   " status = ?4, offline_status = ?5 WHERE name = ?1")                            \
+    X(S_FG_DELETE, "DELETE FROM feature_groups WHERE name = ?1")                                   \
+    X(S_FM_INSERT, "INSERT INTO feature_metadata (fg_name, feature_name, feature_type,"            \
+                   " description, creation_time_us, last_modified_us)"                             \
+                   " VALUES (?1, ?2, ?3, NULL, ?4, ?4) ON CONFLICT DO NOTHING")                    \
+    X(S_FM_GET, "SELECT m.feature_type, m.description, m.creation_time_us,"                        \
+                " m.last_modified_us, g.arn FROM feature_metadata m"                               \
+                " JOIN feature_groups g ON g.name = m.fg_name"                                     \
+                " WHERE m.fg_name = ?1 AND m.feature_name = ?2")                                   \
+    X(S_FM_EXISTS, "SELECT 1 FROM feature_metadata WHERE fg_name = ?1 AND feature_name = ?2")      \
+    X(S_FM_SET_DESC, "UPDATE feature_metadata SET description = ?3"                                \
+                     " WHERE fg_name = ?1 AND feature_name = ?2")                                  \
+    X(S_FM_TOUCH, "UPDATE feature_metadata SET last_modified_us ="                                 \
+                  " max(?3, last_modified_us + 1) WHERE fg_name = ?1 AND feature_name = ?2")       \
+    X(S_FP_LIST, "SELECT key, value FROM feature_parameters"                                       \
+                 " WHERE fg_name = ?1 AND feature_name = ?2 ORDER BY key")                         \
+    X(S_FP_UPSERT, "INSERT INTO feature_parameters (fg_name, feature_name, key, value)"            \
+                   " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (fg_name, feature_name, key)"             \
+                   " DO UPDATE SET value = excluded.value")                                        \
+    X(S_FP_DELETE, "DELETE FROM feature_parameters"                                                \
+                   " WHERE fg_name = ?1 AND feature_name = ?2 AND key = ?3")                       \
+    X(S_FP_COUNT, "SELECT count(*) FROM feature_parameters"                                        \
                   " WHERE fg_name = ?1 AND feature_name = ?2")
 
 typedef enum stmt_id {
@@ -163,9 +164,8 @@ static lr_status sql_error(sqlite3 *db, int rc, const char *what, lr_error *err)
         st = LR_EBUSY;
         break;
     case SQLITE_CONSTRAINT:
-        st = (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
-                 ? LR_EEXIST
-                 : LR_EBACKEND;
+        st = (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE) ? LR_EEXIST
+                                                                                      : LR_EBACKEND;
         break;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
@@ -282,8 +282,12 @@ static lr_status tx_commit(sqlite_ctx *c, lr_error *err)
 static void tx_rollback(sqlite_ctx *c)
 {
     reset_all(c);
-    if (!sqlite3_get_autocommit(c->db))
-        run(c, S_ROLLBACK, "rollback", NULL);
+    if (sqlite3_get_autocommit(c->db))
+        return;
+    /* If even the cached statement cannot be prepared, do not leave the
+     * handle inside a transaction that every later call would trip over. */
+    if (run(c, S_ROLLBACK, "rollback", NULL) != LR_OK && !sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* ---- open, pragmas, migrations ---- */
@@ -308,6 +312,10 @@ static lr_status pragma_text(sqlite3 *db, const char *sql, char *out, size_t cap
     rc = sqlite3_step(s);
     if (rc != SQLITE_ROW) {
         st = sql_error(db, rc == SQLITE_DONE ? SQLITE_ERROR : rc, sql, err);
+        goto done;
+    }
+    if (sqlite3_column_text(s, 0) == NULL) {
+        st = lr_error_set(err, LR_EBACKEND, "catalog (sqlite): %s returned no value", sql);
         goto done;
     }
     snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
@@ -374,6 +382,28 @@ done:
     return st;
 }
 
+/*
+ * Switches a store to WAL (a no-op when it already is). Leaving rollback mode
+ * needs an exclusive lock; when two processes create a store at once, SQLite
+ * may answer SQLITE_BUSY at once instead of calling the busy handler (both
+ * hold a shared lock and want an exclusive one: waiting could deadlock). One
+ * of them then retries here, for as long as the busy timeout would wait.
+ */
+static lr_status enable_wal(sqlite3 *db, char *mode, size_t cap, lr_error *err)
+{
+    lr_status st;
+    int waited_ms = 0;
+
+    for (;;) {
+        st = pragma_text(db, "PRAGMA journal_mode = WAL", mode, cap, err);
+        if (st != LR_EBUSY || waited_ms >= BUSY_TIMEOUT_MS)
+            break;
+        sqlite3_sleep(WAL_RETRY_MS);
+        waited_ms += WAL_RETRY_MS;
+    }
+    return st;
+}
+
 static void sqlite_close(void *ctx)
 {
     sqlite_ctx *c = ctx;
@@ -412,15 +442,15 @@ lr_status lr__catalog_sqlite_open(const char *path, void **out, lr_error *err)
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
     /* The first statement reads the header: a file that is not a database fails here. */
-    st = pragma_text(c->db, "PRAGMA journal_mode = WAL", mode, sizeof mode, err);
+    st = enable_wal(c->db, mode, sizeof mode, err);
     if (st != LR_OK) {
         lr_error_prefix(err, "%s", path);
         goto done;
     }
     if (strcmp(mode, "wal") != 0) {
         st = lr_error_set(err, LR_EBACKEND,
-                          "catalog (sqlite): %s: cannot enable WAL mode (journal mode is %s)",
-                          path, mode);
+                          "catalog (sqlite): %s: cannot enable WAL mode (journal mode is %s)", path,
+                          mode);
         goto done;
     }
     st = exec_sql(c->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", "pragmas", err);
@@ -526,6 +556,8 @@ static lr_status load_def(sqlite_ctx *c, const char *name, lr_fg_def **out, lr_e
     lr_status st;
     sqlite3_stmt *s = NULL;
     lr_fg_def *def = NULL;
+    const char *json, *arn;
+    size_t json_len;
     lr_error perr;
     int rc;
 
@@ -545,9 +577,15 @@ static lr_status load_def(sqlite_ctx *c, const char *name, lr_fg_def **out, lr_e
         st = sql_error(c->db, rc, "read feature group", err);
         goto done;
     }
+    /* Text before bytes, as SQLite asks, so the length is that of the UTF-8 text. */
+    json = (const char *)sqlite3_column_text(s, 6);
+    json_len = (size_t)sqlite3_column_bytes(s, 6);
+    if (json == NULL) {
+        st = lr_error_set(err, LR_ENOMEM, "out of memory reading FeatureGroup %s", name);
+        goto done;
+    }
     lr_error_clear(&perr);
-    st = lr_fg_def_parse_stored((const char *)sqlite3_column_text(s, 6),
-                                (size_t)sqlite3_column_bytes(s, 6), &def, &perr);
+    st = lr_fg_def_parse_stored(json, json_len, &def, &perr);
     if (st == LR_ENOMEM) {
         lr_error_set(err, st, "out of memory reading FeatureGroup %s", name);
         goto done;
@@ -558,7 +596,8 @@ static lr_status load_def(sqlite_ctx *c, const char *name, lr_fg_def **out, lr_e
                           st != LR_OK ? lr_error_message(&perr) : "its name differs");
         goto done;
     }
-    def->arn = lr_arena_strdup(def->arena, (const char *)sqlite3_column_text(s, 1));
+    arn = (const char *)sqlite3_column_text(s, 1);
+    def->arn = arn ? lr_arena_strdup(def->arena, arn) : NULL;
     def->creation_time_us = sqlite3_column_int64(s, 2);
     def->last_modified_time_us = sqlite3_column_int64(s, 3);
     if (def->arn == NULL) {
@@ -566,10 +605,8 @@ static lr_status load_def(sqlite_ctx *c, const char *name, lr_fg_def **out, lr_e
         goto done;
     }
     if (!lr__fg_status_parse((const char *)sqlite3_column_text(s, 4), &def->status) ||
-        !lr__offline_status_parse((const char *)sqlite3_column_text(s, 5),
-                                  &def->offline_status)) {
-        st = lr_error_set(err, LR_ECORRUPT, "catalog: FeatureGroup %s has an unknown status",
-                          name);
+        !lr__offline_status_parse((const char *)sqlite3_column_text(s, 5), &def->offline_status)) {
+        st = lr_error_set(err, LR_ECORRUPT, "catalog: FeatureGroup %s has an unknown status", name);
         goto done;
     }
     *out = def;
@@ -768,16 +805,16 @@ static lr_status sqlite_fg_list(void *ctx, const lr_fg_list_query *q, const lr__
         nc[i] = '\0';
     }
     if ((st = bind_named_text(c, s, ":nc", q->name_contains ? nc : NULL, err)) != LR_OK ||
-        (st = bind_named_text(c, s, ":st",
-                              q->status_equals ? lr_fg_status_name((lr_fg_status)q->status_equals)
-                                               : NULL,
-                              err)) != LR_OK ||
-        (st = bind_named_text(c, s, ":ost",
-                              q->offline_status_equals
-                                  ? lr_offline_status_name(
-                                        (lr_offline_status)q->offline_status_equals)
-                                  : NULL,
-                              err)) != LR_OK ||
+        (st = bind_named_text(
+             c, s, ":st",
+             q->status_equals ? lr_fg_status_name((lr_fg_status)q->status_equals) : NULL, err)) !=
+            LR_OK ||
+        (st = bind_named_text(
+             c, s, ":ost",
+             q->offline_status_equals
+                 ? lr_offline_status_name((lr_offline_status)q->offline_status_equals)
+                 : NULL,
+             err)) != LR_OK ||
         (st = bind_named_i64(c, s, ":after", q->created_after_us, err)) != LR_OK ||
         (st = bind_named_i64(c, s, ":before", q->created_before_us, err)) != LR_OK ||
         (st = bind_named_i64(c, s, ":lim", (int64_t)q->max_results + 1, err)) != LR_OK)
@@ -804,7 +841,8 @@ static lr_status sqlite_fg_list(void *ctx, const lr_fg_list_query *q, const lr__
             break;
         }
         it = &items[n];
-        if (!copy_col(s, 0, it->name, sizeof it->name) || !copy_col(s, 1, it->arn, sizeof it->arn) ||
+        if (!copy_col(s, 0, it->name, sizeof it->name) ||
+            !copy_col(s, 1, it->arn, sizeof it->arn) ||
             !lr__fg_status_parse((const char *)sqlite3_column_text(s, 3), &it->status) ||
             !lr__offline_status_parse((const char *)sqlite3_column_text(s, 4),
                                       &it->offline_status)) {
@@ -837,8 +875,7 @@ done:
 /* ---- feature metadata ---- */
 
 /* The ENOTFOUND error for a missing feature: says whether the group exists. */
-static lr_status feature_missing(sqlite_ctx *c, const char *fg, const char *feature,
-                                 lr_error *err)
+static lr_status feature_missing(sqlite_ctx *c, const char *fg, const char *feature, lr_error *err)
 {
     lr_status st;
     sqlite3_stmt *s;
@@ -930,8 +967,8 @@ static lr_status sqlite_fm_get(void *ctx, const char *fg, const char *feature,
         lr_feature_param *p;
         if (m.n_params == LR_FEATURE_PARAMS_TOTAL_MAX) {
             st = lr_error_set(err, LR_ECORRUPT,
-                              "catalog: feature %s of %s has more than %d parameters", feature,
-                              fg, LR_FEATURE_PARAMS_TOTAL_MAX);
+                              "catalog: feature %s of %s has more than %d parameters", feature, fg,
+                              LR_FEATURE_PARAMS_TOTAL_MAX);
             goto done;
         }
         if (m.n_params == cap) {

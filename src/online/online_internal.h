@@ -21,6 +21,16 @@
 #include "larder/online.h"
 #include "larder/value.h"
 
+/* What every backend gets at open: the options and the clock. */
+typedef struct lr__online_env {
+    lr_online_options opts;
+} lr__online_env;
+
+static inline int64_t lr__now(const lr__online_env *e)
+{
+    return e->opts.clock ? e->opts.clock(e->opts.clock_ctx) : lr_now_us();
+}
+
 /* ---- Stored value, format 1 ----
  *   0  u8   version (1)
  *   1  u8   flags (bit 0: soft-deleted; other bits must be zero)
@@ -132,12 +142,13 @@ static inline void lr__rowbuf_reset(lr__rowbuf *rb)
 /*
  * Decodes stored value v[0..n) as row `i` of a call: copies the selected
  * features (proj ascending, NULL: all) into the buffer. Sets row->found to
- * false for a soft-deleted or expired value (now: the store's clock).
+ * false for a soft-deleted or expired value (by env's clock, read only when
+ * the value has a TTL).
  * Pointers in rows[] are set by lr__rowbuf_finish().
  */
 lr_status lr__rowbuf_add(lr__rowbuf *rb, uint32_t i, const uint8_t *v, size_t n,
-                         const uint32_t *proj, uint32_t nproj, int64_t now, lr_online_row *row,
-                         lr_error *err);
+                         const uint32_t *proj, uint32_t nproj, const lr__online_env *env,
+                         lr_online_row *row, lr_error *err);
 /* Marks row i as not found. */
 lr_status lr__rowbuf_miss(lr__rowbuf *rb, uint32_t i, lr_online_row *row, lr_error *err);
 /* Points rows[0..n) at the buffer once every row is added. */
@@ -202,16 +213,6 @@ typedef struct lr__ops {
     lr_status (*stats)(void *ctx, const char *group, lr_online_stats *out, lr_error *err);
     lr_status (*sweep)(void *ctx, uint64_t max, uint64_t *removed, lr_error *err);
 } lr__ops;
-
-/* What every backend gets at open: the options and the clock. */
-typedef struct lr__online_env {
-    lr_online_options opts;
-} lr__online_env;
-
-static inline int64_t lr__now(const lr__online_env *e)
-{
-    return e->opts.clock ? e->opts.clock(e->opts.clock_ctx) : lr_now_us();
-}
 
 lr_status lr__lmdb_open(const char *dir, const lr__online_env *env, const lr__ops **ops,
                         void **ctx, lr_error *err);

@@ -8,6 +8,7 @@
  * the order certain without depending on how long anything takes.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,10 +25,10 @@
 #include "support/testutil.h"
 
 #define ACCOUNT "123456789012"
-#define REGION "eu-west-1"
+#define REGION  "eu-west-1"
 
 typedef struct fixture {
-    char *dir;   /* data directory (realpath) */
+    char *dir; /* data directory (realpath) */
     lr_catalog *cat;
     lr_settings settings;
 } fixture;
@@ -214,9 +215,9 @@ static void test_open_errors(void **state)
                      LR_EUNSUPPORTED);
     assert_int_equal(lr_catalog_open("sqlite:", &f->settings, &cat, &err), LR_EINVAL);
     assert_int_equal(lr_catalog_open("sqlite::memory:", &f->settings, &cat, &err), LR_EINVAL);
-    assert_int_equal(lr_catalog_open("sqlite:/nonexistent-larder-dir/x/catalog.db", &f->settings,
-                                     &cat, &err),
-                     LR_EIO);
+    assert_int_equal(
+        lr_catalog_open("sqlite:/nonexistent-larder-dir/x/catalog.db", &f->settings, &cat, &err),
+        LR_EIO);
     assert_null(cat);
 
     /* A data directory that is a regular file. */
@@ -411,26 +412,68 @@ static void test_create_assigns_fields(void **state)
     lr_fg_def_free(def);
 }
 
+static void test_definition_round_trip(void **state)
+{
+    fixture *f = *state;
+    const char *json =
+        "{\"FeatureGroupName\":\"full\",\"RecordIdentifierFeatureName\":\"id\","
+        "\"EventTimeFeatureName\":\"ts\",\"FeatureDefinitions\":["
+        "{\"FeatureName\":\"id\",\"FeatureType\":\"String\"},"
+        "{\"FeatureName\":\"ts\",\"FeatureType\":\"String\"},"
+        "{\"FeatureName\":\"score\",\"FeatureType\":\"Fractional\"}],"
+        "\"OnlineStoreConfig\":{\"EnableOnlineStore\":true,"
+        "\"TtlDuration\":{\"Unit\":\"Days\",\"Value\":7}},"
+        "\"OfflineStoreConfig\":{\"S3StorageConfig\":{\"S3Uri\":\"s3://bkt/x\"}},"
+        "\"Description\":\"all the parts\","
+        "\"Tags\":[{\"Key\":\"team\",\"Value\":\"growth\"},{\"Key\":\"env\",\"Value\":\"\"}]}";
+    lr_fg_def *def = NULL, *got = NULL;
+    lr_buf a, b;
+    lr_error err;
+
+    assert_int_equal(lr_fg_def_parse(json, strlen(json), &def, &err), LR_OK);
+    assert_int_equal(lr_catalog_fg_create(f->cat, def, NULL, &err), LR_OK);
+    assert_int_equal(lr_catalog_fg_get(f->cat, "full", &got, &err), LR_OK);
+    assert_int_equal(got->n_tags, 2);
+    assert_string_equal(got->description, "all the parts");
+    assert_int_equal(got->online_ttl.unit, LR_TTL_DAYS);
+    assert_int_equal(got->online_ttl.value, 7);
+    /* Everything the request said survives the catalog unchanged. */
+    lr_buf_init(&a, 0);
+    lr_buf_init(&b, 0);
+    assert_int_equal(lr_fg_def_to_json(def, LR_FG_JSON_REQUEST, &a), LR_OK);
+    assert_int_equal(lr_fg_def_to_json(got, LR_FG_JSON_REQUEST, &b), LR_OK);
+    assert_string_equal(a.data, b.data);
+    lr_buf_free(&a);
+    lr_buf_free(&b);
+    lr_fg_def_free(got);
+    lr_fg_def_free(def);
+}
+
 static void test_create_offline_uri_forms(void **state)
 {
     fixture *f = *state;
     struct {
-        const char *name, *s3uri, *root_fmt; /* root_fmt: %s is the data directory */
+        const char *name, *s3uri, *root;
+        bool in_data_dir; /* root is relative to the data directory */
     } cases[] = {
-        {"s3-bucket-only", "s3://bucket", "s3://bucket"},
-        {"s3-slashes", "s3://bucket/a/b//", "s3://bucket/a/b"},
-        {"file-uri", "file:///srv/larder/off/", "file:///srv/larder/off"},
-        {"abs-path", "/srv/offline/", "/srv/offline"},
-        {"rel-path", "rel/dir", "%s/rel/dir"},
-        {"dot-rel-path", "./dotted/", "%s/dotted"},
+        {"s3-bucket-only", "s3://bucket", "s3://bucket", false},
+        {"s3-slashes", "s3://bucket/a/b//", "s3://bucket/a/b", false},
+        {"file-uri", "file:///srv/larder/off/", "file:///srv/larder/off", false},
+        {"abs-path", "/srv/offline/", "/srv/offline", false},
+        {"rel-path", "rel/dir", "rel/dir", true},
+        {"dot-rel-path", "./dotted/", "dotted", true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         lr_fg_def *d = create(f->cat, cases[i].name, cases[i].s3uri), *g = NULL;
         char root[1024], want[2048];
         lr_error err;
-        snprintf(root, sizeof root, cases[i].root_fmt, f->dir);
-        snprintf(want, sizeof want, "%s/" ACCOUNT "/sagemaker/" REGION "/offline-store/%s-%lld/data",
-                 root, cases[i].name, (long long)(d->creation_time_us / 1000000));
+        if (cases[i].in_data_dir)
+            snprintf(root, sizeof root, "%s/%s", f->dir, cases[i].root);
+        else
+            snprintf(root, sizeof root, "%s", cases[i].root);
+        snprintf(want, sizeof want,
+                 "%s/" ACCOUNT "/sagemaker/" REGION "/offline-store/%s-%lld/data", root,
+                 cases[i].name, (long long)(d->creation_time_us / 1000000));
         assert_string_equal(d->resolved_offline_uri, want);
         assert_int_equal(lr_catalog_fg_get(f->cat, cases[i].name, &g, &err), LR_OK);
         assert_string_equal(g->resolved_offline_uri, want);
@@ -517,11 +560,10 @@ static void test_metadata_rows_on_create(void **state)
 static void test_update_adds_features(void **state)
 {
     fixture *f = *state;
-    lr_fg_def *orig = create(f->cat, "growing", "s3://b/p");
+    lr_fg_def *orig = create(f->cat, "growing", "s3://bkt/p");
     lr_fg_def *cur = NULL, *grown = NULL, *after = NULL;
     const char *add = "[{\"FeatureName\":\"extra\",\"FeatureType\":\"String\"},"
-                      "{\"FeatureName\":\"vec\",\"FeatureType\":\"Fractional\","
-                      "\"CollectionType\":\"List\"}]";
+                      "{\"FeatureName\":\"ratio\",\"FeatureType\":\"Fractional\"}]";
     lr_feature_metadata m;
     lr_error err;
 
@@ -535,8 +577,8 @@ static void test_update_adds_features(void **state)
     assert_int_equal(lr_catalog_fg_get(f->cat, "growing", &after, &err), LR_OK);
     assert_int_equal(after->n_features, 5);
     assert_string_equal(after->features[3].name, "extra");
-    assert_string_equal(after->features[4].name, "vec");
-    assert_int_equal(after->features[4].collection, LR_COLL_LIST);
+    assert_string_equal(after->features[4].name, "ratio");
+    assert_int_equal(after->features[4].type, LR_FT_FRACTIONAL);
     assert_string_equal(after->arn, orig->arn);
     assert_int_equal(after->creation_time_us, orig->creation_time_us);
     assert_string_equal(after->resolved_offline_uri, orig->resolved_offline_uri);
@@ -548,11 +590,10 @@ static void test_update_adds_features(void **state)
     assert_int_equal(m.type, LR_FT_STRING);
     assert_int_equal(m.creation_time_us, after->last_modified_time_us);
     lr_feature_metadata_free(&m);
-    assert_int_equal(lr_catalog_feature_metadata_get(f->cat, "growing", "vec", &m, &err), LR_OK);
+    assert_int_equal(lr_catalog_feature_metadata_get(f->cat, "growing", "ratio", &m, &err), LR_OK);
     assert_int_equal(m.type, LR_FT_FRACTIONAL);
     lr_feature_metadata_free(&m);
-    assert_int_equal(lr_catalog_feature_metadata_get(f->cat, "growing", "amount", &m, &err),
-                     LR_OK);
+    assert_int_equal(lr_catalog_feature_metadata_get(f->cat, "growing", "amount", &m, &err), LR_OK);
     assert_string_equal(m.description, "kept");
     assert_int_equal(m.creation_time_us, orig->creation_time_us);
     lr_feature_metadata_free(&m);
@@ -629,7 +670,7 @@ static void test_update_status(void **state)
     lr_fg_def *g = NULL;
     lr_error err;
 
-    create_free(f->cat, "going", "s3://b");
+    create_free(f->cat, "going", "s3://bkt");
     assert_int_equal(lr_catalog_fg_get(f->cat, "going", &g, &err), LR_OK);
     g->status = LR_FG_DELETING;
     g->offline_status = LR_OFFLINE_BLOCKED;
@@ -663,9 +704,9 @@ static void test_delete_removes_metadata(void **state)
 
     create_free(f->cat, "doomed", NULL);
     create_free(f->cat, "survivor", NULL);
-    assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "doomed", "amount", "d", add, 2,
-                                                        NULL, 0, &err),
-                     LR_OK);
+    assert_int_equal(
+        lr_catalog_feature_metadata_update(f->cat, "doomed", "amount", "d", add, 2, NULL, 0, &err),
+        LR_OK);
     assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "survivor", "amount", "s", add, 2,
                                                         NULL, 0, &err),
                      LR_OK);
@@ -688,8 +729,7 @@ static void test_delete_removes_metadata(void **state)
 
     /* Re-created under the same name: fresh metadata. */
     create_free(f->cat, "doomed", NULL);
-    assert_int_equal(lr_catalog_feature_metadata_get(f->cat, "doomed", "amount", &m, &err),
-                     LR_OK);
+    assert_int_equal(lr_catalog_feature_metadata_get(f->cat, "doomed", "amount", &m, &err), LR_OK);
     assert_null(m.description);
     assert_int_equal(m.n_params, 0);
     lr_feature_metadata_free(&m);
@@ -698,8 +738,7 @@ static void test_delete_removes_metadata(void **state)
 /* ---- listing ---- */
 
 /* Reads every page of `q` with page size `page`; returns the names, in order. */
-static int list_all(lr_catalog *cat, lr_fg_list_query q, uint32_t page, char names[][65],
-                    int cap)
+static int list_all(lr_catalog *cat, lr_fg_list_query q, uint32_t page, char names[][65], int cap)
 {
     lr_fg_list l;
     lr_error err;
@@ -745,10 +784,10 @@ static void test_list_filters(void **state)
     lr_error err;
     int n;
 
-    create_free(f->cat, "alpha-one", "s3://b");
+    create_free(f->cat, "alpha-one", "s3://bkt");
     create_free(f->cat, "Alpha_two", NULL);
-    beta = create(f->cat, "beta", "s3://b");
-    create_free(f->cat, "a_b", "s3://b");
+    beta = create(f->cat, "beta", "s3://bkt");
+    create_free(f->cat, "a_b", "s3://bkt");
     create_free(f->cat, "axb", NULL);
 
     lr_fg_list_query_init(&q);
@@ -860,7 +899,7 @@ static void test_list_sorts(void **state)
     lr_error err;
 
     for (int i = 0; i < N; i++) {
-        lr_fg_def *d = create(f->cat, names[i], (i % 3) ? "s3://b" : NULL);
+        lr_fg_def *d = create(f->cat, names[i], (i % 3) ? "s3://bkt" : NULL);
         if (i % 4 == 1) {
             d->status = (i % 8 == 1) ? LR_FG_DELETING : LR_FG_CREATE_FAILED;
             if (i == 5)
@@ -1219,16 +1258,16 @@ static void test_metadata_limits(void **state)
         many[i].value = "v";
         rm[i] = keys[i];
     }
-    assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "limited", "amount", NULL, many,
-                                                        26, NULL, 0, &err),
+    assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "limited", "amount", NULL, many, 26,
+                                                        NULL, 0, &err),
                      LR_EINVAL);
     assert_non_null(strstr(err.msg, "parameterAdditions"));
     assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "limited", "amount", NULL, NULL, 0,
                                                         rm, 26, &err),
                      LR_EINVAL);
     assert_non_null(strstr(err.msg, "parameterRemovals"));
-    assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "limited", "amount", NULL, many,
-                                                        25, rm, 25, &err),
+    assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "limited", "amount", NULL, many, 25,
+                                                        rm, 25, &err),
                      LR_EINVAL); /* the same keys added and removed */
 
     memset(key, 'k', 255);
@@ -1254,17 +1293,17 @@ static void test_metadata_limits(void **state)
                      LR_EINVAL);
     assert_non_null(strstr(err.msg, "ParameterAdditions.1.Value"));
 
-    const char *bad_keys[] = {"", "new\nline", "tab\there", "c1\xc2\x85", "bad\xc3"};
+    char *bad_keys[] = {"", "new\nline", "tab\there", "c1\xc2\x85", "bad\xc3"};
     for (i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
         one.key = bad_keys[i];
         one.value = "ok";
-        assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "limited", "amount", NULL,
-                                                            &one, 1, NULL, 0, &err),
+        assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "limited", "amount", NULL, &one,
+                                                            1, NULL, 0, &err),
                          LR_EINVAL);
         one.key = "ok";
-        one.value = bad_keys[i][0] ? bad_keys[i] : "\x7f";
-        assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "limited", "amount", NULL,
-                                                            &one, 1, NULL, 0, &err),
+        one.value = bad_keys[i][0] ? bad_keys[i] : (char *)"\x7f";
+        assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "limited", "amount", NULL, &one,
+                                                            1, NULL, 0, &err),
                          LR_EINVAL);
     }
     lr_feature_param dup[2] = {{"same", "1"}, {"same", "2"}};
@@ -1299,8 +1338,8 @@ static void test_metadata_total_cap(void **state)
             batch[i].key = keys[b * 25 + i];
             batch[i].value = "v";
         }
-        assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "capped", "amount", NULL,
-                                                            batch, 25, NULL, 0, &err),
+        assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "capped", "amount", NULL, batch,
+                                                            25, NULL, 0, &err),
                          LR_OK);
     }
     extra.key = keys[LR_FEATURE_PARAMS_TOTAL_MAX];
@@ -1319,13 +1358,13 @@ static void test_metadata_total_cap(void **state)
     /* Overwriting at the cap is fine, as is removing one and adding one. */
     extra.key = keys[0];
     extra.value = "new";
-    assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "capped", "amount", NULL, &extra,
-                                                        1, NULL, 0, &err),
+    assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "capped", "amount", NULL, &extra, 1,
+                                                        NULL, 0, &err),
                      LR_OK);
     extra.key = keys[LR_FEATURE_PARAMS_TOTAL_MAX];
     rm[0] = keys[1];
-    assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "capped", "amount", NULL, &extra,
-                                                        1, rm, 1, &err),
+    assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "capped", "amount", NULL, &extra, 1,
+                                                        rm, 1, &err),
                      LR_OK);
     assert_int_equal(lr_catalog_feature_metadata_get(f->cat, "capped", "amount", &m, &err), LR_OK);
     assert_int_equal(m.n_params, LR_FEATURE_PARAMS_TOTAL_MAX);
@@ -1351,17 +1390,52 @@ static void test_metadata_not_found(void **state)
                      LR_ENOTFOUND);
     assert_string_equal(err.msg, "Resource Not Found: Amazon SageMaker can't find a Feature with "
                                  "name nope in FeatureGroup present");
-    assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "absent", "amount", "d", NULL, 0,
-                                                        NULL, 0, &err),
-                     LR_ENOTFOUND);
+    assert_int_equal(
+        lr_catalog_feature_metadata_update(f->cat, "absent", "amount", "d", NULL, 0, NULL, 0, &err),
+        LR_ENOTFOUND);
     assert_non_null(strstr(err.msg, "FeatureGroup with name absent"));
-    assert_int_equal(lr_catalog_feature_metadata_update(f->cat, "present", "nope", "d", NULL, 0,
-                                                        NULL, 0, &err),
-                     LR_ENOTFOUND);
+    assert_int_equal(
+        lr_catalog_feature_metadata_update(f->cat, "present", "nope", "d", NULL, 0, NULL, 0, &err),
+        LR_ENOTFOUND);
     assert_non_null(strstr(err.msg, "Feature with name nope"));
     /* Names are case-sensitive here too. */
     assert_int_equal(lr_catalog_feature_metadata_get(f->cat, "present", "AMOUNT", &m, &err),
                      LR_ENOTFOUND);
+}
+
+static void test_corrupt_rows_reported(void **state)
+{
+    fixture *f = *state;
+    lr_fg_def *g = (lr_fg_def *)&g;
+    lr_fg_list_query q;
+    lr_fg_list l;
+    lr_error err;
+    sqlite3 *db;
+
+    create_free(f->cat, "mangled", NULL);
+    create_free(f->cat, "renamed", NULL);
+    create_free(f->cat, "badstatus", NULL);
+    db = open_db(f->dir);
+    exec_ok(db, "UPDATE feature_groups SET definition = '{\"bogus\": 1}' WHERE name = 'mangled'");
+    exec_ok(db, "UPDATE feature_groups SET definition = (SELECT definition FROM feature_groups "
+                "WHERE name = 'badstatus') WHERE name = 'renamed'");
+    exec_ok(db, "UPDATE feature_groups SET status = 'Sleeping' WHERE name = 'badstatus'");
+    sqlite3_close(db);
+
+    assert_int_equal(lr_catalog_fg_get(f->cat, "mangled", &g, &err), LR_ECORRUPT);
+    assert_null(g);
+    assert_non_null(strstr(err.msg, "FeatureGroup mangled"));
+    assert_int_equal(lr_catalog_fg_get(f->cat, "renamed", &g, &err), LR_ECORRUPT);
+    assert_non_null(strstr(err.msg, "its name differs"));
+    assert_int_equal(lr_catalog_fg_get(f->cat, "badstatus", &g, &err), LR_ECORRUPT);
+    lr_fg_list_query_init(&q);
+    assert_int_equal(lr_catalog_fg_list(f->cat, &q, &l, &err), LR_ECORRUPT);
+    assert_null(l.items);
+    /* The handle stays usable after errors. */
+    q.status_equals = LR_FG_CREATED;
+    assert_int_equal(lr_catalog_fg_list(f->cat, &q, &l, &err), LR_OK);
+    assert_int_equal(l.n, 2);
+    lr_fg_list_free(&l);
 }
 
 static void test_free_null(void **state)
@@ -1389,6 +1463,7 @@ int main(void)
         T(test_migration_is_atomic),
         T(test_persistence_across_reopen),
         T(test_create_assigns_fields),
+        T(test_definition_round_trip),
         T(test_create_offline_uri_forms),
         T(test_create_duplicate_and_case),
         T(test_missing_groups),
@@ -1407,6 +1482,7 @@ int main(void)
         T(test_metadata_limits),
         T(test_metadata_total_cap),
         T(test_metadata_not_found),
+        T(test_corrupt_rows_reported),
         cmocka_unit_test(test_free_null),
     };
 #undef T

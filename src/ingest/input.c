@@ -1,0 +1,666 @@
+/*
+ * input.c - rows of a feature group from CSV, NDJSON (and Parquet, in
+ * input_parquet.c) files: the reading half of `larder ingest` (ingest.h).
+ *
+ * CSV is parsed by a small state machine over a decompressed buffer, with a
+ * fast path that copies runs of ordinary bytes at once. A field's content is
+ * unescaped into the row buffer; the raw bytes of the record are kept too,
+ * for the rejects file. An unquoted empty field is a missing value; a quoted
+ * empty field ("") is an empty string, so String features can hold "".
+ * Line numbers count physical lines, so a quoted field with newlines moves
+ * the count on as an editor would show it.
+ */
+#include "larder/ingest.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bytesrc.h"
+#include "input_internal.h"
+#include "larder/arena.h"
+#include "larder/buf.h"
+
+#define READ_CHUNK (1024 * 1024)
+#define COLUMNS_MAX (LR_FG_FEATURES_MAX + 16)
+
+int lr_ingest_format_parse(const char *s)
+{
+    if (strcmp(s, "csv") == 0)
+        return LR_INGEST_CSV;
+    if (strcmp(s, "ndjson") == 0 || strcmp(s, "jsonl") == 0)
+        return LR_INGEST_NDJSON;
+    if (strcmp(s, "parquet") == 0)
+        return LR_INGEST_PARQUET;
+    return -1;
+}
+
+const char *lr_ingest_format_name(lr_ingest_format f)
+{
+    switch (f) {
+    case LR_INGEST_CSV: return "csv";
+    case LR_INGEST_NDJSON: return "ndjson";
+    case LR_INGEST_PARQUET: return "parquet";
+    case LR_INGEST_AUTO: break;
+    }
+    return "auto";
+}
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t m = strlen(suffix);
+    return n >= m && strncasecmp(s + n - m, suffix, m) == 0;
+}
+
+/* The format from the file name: the extension before any compression suffix. */
+static lr_ingest_format format_from_name(const char *path)
+{
+    size_t n = strlen(path);
+    if (ends_with(path, n, ".gz"))
+        n -= 3;
+    else if (ends_with(path, n, ".zst"))
+        n -= 4;
+    else if (ends_with(path, n, ".zstd"))
+        n -= 5;
+    if (ends_with(path, n, ".csv"))
+        return LR_INGEST_CSV;
+    if (ends_with(path, n, ".ndjson") || ends_with(path, n, ".jsonl"))
+        return LR_INGEST_NDJSON;
+    if (ends_with(path, n, ".parquet"))
+        return LR_INGEST_PARQUET;
+    return LR_INGEST_AUTO;
+}
+
+/* ---- reading decompressed bytes ---- */
+
+static lr_status refill(lr_ingest_input *in, lr_error *err)
+{
+    size_t n;
+    lr_status st = lr__bytesrc_read(in->src, in->buf, READ_CHUNK, &n, err);
+    if (st != LR_OK)
+        return st;
+    in->pos = 0;
+    in->len = n;
+    if (n == 0)
+        in->src_eof = true;
+    return LR_OK;
+}
+
+/* ---- values shared by CSV and NDJSON ---- */
+
+/* Formats a JSON number as text: integers exactly, reals in the shortest form that round-trips. */
+static const char *json_number_text(lr_arena *a, const json_t *v, size_t *len)
+{
+    char tmp[40];
+    int n;
+    if (json_is_integer(v)) {
+        n = snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else {
+        double d = json_real_value(v);
+        n = 0;
+        for (int prec = 15; prec <= 17; prec++) {
+            n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+            if (strtod(tmp, NULL) == d)
+                break;
+        }
+    }
+    *len = (size_t)n;
+    return lr_arena_strndup(a, tmp, (size_t)n);
+}
+
+/* Turns a JSON array into list items in the row arena. */
+static lr_status json_list_items(lr_ingest_input *in, const json_t *arr, const char *feature,
+                                 lr_feature_value *v, lr_error *err)
+{
+    size_t n = json_array_size(arr);
+    lr_str *items = lr_arena_calloc(in->arena, n ? n : 1, sizeof *items);
+    if (items == NULL)
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(arr, i);
+        if (json_is_string(e)) {
+            items[i].ptr = json_string_value(e);
+            items[i].len = json_string_length(e);
+            items[i].ptr = lr_arena_strndup(in->arena, items[i].ptr, items[i].len);
+        } else if (json_is_number(e)) {
+            items[i].ptr = json_number_text(in->arena, e, &items[i].len);
+        } else if (json_is_boolean(e)) {
+            items[i].ptr = json_is_true(e) ? "true" : "false";
+            items[i].len = strlen(items[i].ptr);
+        } else {
+            return lr_error_set(err, LR_EINVAL,
+                                "feature %s: list item %zu must be a string or a number", feature,
+                                i);
+        }
+        if (items[i].ptr == NULL)
+            return lr_error_set(err, LR_ENOMEM, "out of memory");
+    }
+    v->is_list = true;
+    v->items = items;
+    v->n_items = (uint32_t)n;
+    return LR_OK;
+}
+
+/* ---- CSV ---- */
+
+/* Appends the header's or a row's field; `quoted` tells "" from an absent value. */
+static lr_status field_end(lr_ingest_input *in, bool quoted)
+{
+    if (in->n_fields >= COLUMNS_MAX) {
+        in->too_many_fields = true;
+        return LR_OK;
+    }
+    in->fields[in->n_fields].start = in->field_start;
+    in->fields[in->n_fields].len = in->row.len - in->field_start;
+    in->fields[in->n_fields].quoted = quoted;
+    in->n_fields++;
+    in->field_start = in->row.len;
+    return LR_OK;
+}
+
+/*
+ * Reads one CSV record into in->row/in->fields. *got = false at the end of
+ * the input. Errors: LR_EINVAL for a malformed record (the rest of the
+ * record has been consumed), LR_ELIMIT for an over-long record, LR_EIO.
+ */
+static lr_status csv_read_record(lr_ingest_input *in, bool *got, lr_error *err)
+{
+    enum { START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } state = START;
+    bool quoted = false, any = false, bad = false;
+    char bad_msg[128] = "";
+    lr_status st;
+
+    lr_buf_clear(&in->row);
+    lr_buf_clear(&in->raw);
+    in->n_fields = 0;
+    in->field_start = 0;
+    in->too_many_fields = false;
+    in->row_line = in->line;
+    *got = false;
+
+    for (;;) {
+        if (in->pos == in->len) {
+            if (in->src_eof)
+                break;
+            if ((st = refill(in, err)) != LR_OK)
+                return st;
+            if (in->len == 0)
+                break;
+        }
+        char *p = in->buf + in->pos;
+        char *end = in->buf + in->len;
+
+        /* Fast path: a run of ordinary bytes in an unquoted or quoted field. */
+        if (state == UNQUOTED || state == QUOTED || state == START) {
+            char *q = p;
+            if (state == QUOTED) {
+                while (q < end && *q != '"' && *q != '\n')
+                    q++;
+            } else {
+                while (q < end && *q != ',' && *q != '\n' && *q != '\r' && *q != '"')
+                    q++;
+            }
+            if (q > p) {
+                size_t n = (size_t)(q - p);
+                if (in->row.len + n > LR_INGEST_ROW_MAX)
+                    return lr_error_set(err, LR_ELIMIT, "line %" PRIu64 ": row longer than %u bytes",
+                                        in->row_line, LR_INGEST_ROW_MAX);
+                if (lr_buf_append(&in->row, p, n) != LR_OK || lr_buf_append(&in->raw, p, n) != LR_OK)
+                    return lr_error_set(err, LR_ENOMEM, "out of memory");
+                in->pos += n;
+                any = true;
+                if (state == START)
+                    state = UNQUOTED;
+                continue;
+            }
+        }
+        char c = *p;
+        in->pos++;
+        if (c != '\r' || state == QUOTED) {
+            if (lr_buf_append_byte(&in->raw, (uint8_t)c) != LR_OK)
+                return lr_error_set(err, LR_ENOMEM, "out of memory");
+        }
+        if (c == '\n')
+            in->line++;
+        switch (state) {
+        case START:
+        case UNQUOTED:
+            if (c == ',') {
+                field_end(in, quoted);
+                quoted = false;
+                state = START;
+                any = true;
+            } else if (c == '\n' || c == '\r') {
+                if (c == '\r') {
+                    /* CRLF or a lone CR: either ends the record; swallow the LF. */
+                    if (in->pos == in->len && !in->src_eof && (st = refill(in, err)) != LR_OK)
+                        return st;
+                    if (in->pos < in->len && in->buf[in->pos] == '\n') {
+                        in->pos++;
+                        in->line++;
+                    } else {
+                        in->line++;
+                    }
+                }
+                if (!any && in->n_fields == 0) {
+                    /* A blank line: skip it. */
+                    in->row_line = in->line;
+                    lr_buf_clear(&in->raw);
+                    continue;
+                }
+                goto record_end;
+            } else if (c == '"') {
+                if (state == START) {
+                    state = QUOTED;
+                    quoted = true;
+                    any = true;
+                } else if (!bad) {
+                    bad = true;
+                    snprintf(bad_msg, sizeof bad_msg,
+                             "a quote inside an unquoted field (field %zu)", in->n_fields + 1);
+                }
+            }
+            break;
+        case QUOTED:
+            if (c == '"') {
+                state = QUOTE_IN_QUOTED;
+            } else {
+                if (lr_buf_append_byte(&in->row, (uint8_t)c) != LR_OK)
+                    return lr_error_set(err, LR_ENOMEM, "out of memory");
+            }
+            break;
+        case QUOTE_IN_QUOTED:
+            if (c == '"') {
+                if (lr_buf_append_byte(&in->row, '"') != LR_OK)
+                    return lr_error_set(err, LR_ENOMEM, "out of memory");
+                state = QUOTED;
+            } else if (c == ',') {
+                field_end(in, quoted);
+                quoted = false;
+                state = START;
+            } else if (c == '\n' || c == '\r') {
+                if (c == '\r') {
+                    if (in->pos == in->len && !in->src_eof && (st = refill(in, err)) != LR_OK)
+                        return st;
+                    if (in->pos < in->len && in->buf[in->pos] == '\n')
+                        in->pos++;
+                    in->line++;
+                }
+                goto record_end;
+            } else if (!bad) {
+                bad = true;
+                snprintf(bad_msg, sizeof bad_msg,
+                         "unexpected character after a closing quote (field %zu)",
+                         in->n_fields + 1);
+            }
+            break;
+        }
+    }
+    /* End of input. */
+    if (!any && in->n_fields == 0)
+        return LR_OK;
+    if (state == QUOTED) {
+        *got = true;
+        return lr_error_set(err, LR_EINVAL, "line %" PRIu64 ": unterminated quoted field",
+                            in->row_line);
+    }
+record_end:
+    field_end(in, quoted);
+    *got = true;
+    if (bad)
+        return lr_error_set(err, LR_EINVAL, "line %" PRIu64 ": %s", in->row_line, bad_msg);
+    return LR_OK;
+}
+
+static lr_status map_column(lr_ingest_input *in, const char *name, size_t len, uint32_t col,
+                            lr_error *err)
+{
+    int32_t f = lr_fg_def_find_feature(in->def, name, len);
+    if (f < 0)
+        return lr_error_set(err, LR_EINVAL,
+                            "column '%.*s' is not a feature of %s (columns are matched to "
+                            "features by exact name)",
+                            (int)(len > 80 ? 80 : len), name, in->def->name);
+    for (uint32_t i = 0; i < col; i++) {
+        if (in->col_feature[i] == f)
+            return lr_error_set(err, LR_EINVAL, "column '%.*s' appears twice",
+                                (int)(len > 80 ? 80 : len), name);
+    }
+    in->col_feature[col] = f;
+    return LR_OK;
+}
+
+lr_status lr__ingest_check_required(lr_ingest_input *in, lr_error *err)
+{
+    bool id = false, et = false;
+    for (uint32_t i = 0; i < in->n_columns; i++) {
+        id |= in->col_feature[i] == (int32_t)in->def->record_id_index;
+        et |= in->col_feature[i] == (int32_t)in->def->event_time_index;
+    }
+    if (!id)
+        return lr_error_set(err, LR_EINVAL, "no column for the record identifier feature '%s'",
+                            in->def->record_id_name);
+    if (!et)
+        return lr_error_set(err, LR_EINVAL, "no column for the event time feature '%s'",
+                            in->def->event_time_name);
+    return LR_OK;
+}
+
+static lr_status csv_open(lr_ingest_input *in, lr_error *err)
+{
+    bool got;
+    lr_status st;
+
+    /* A UTF-8 byte-order mark before the header is skipped. */
+    if ((st = refill(in, err)) != LR_OK)
+        return st;
+    if (in->len >= 3 && memcmp(in->buf, "\xEF\xBB\xBF", 3) == 0)
+        in->pos = 3;
+    st = csv_read_record(in, &got, err);
+    if (st != LR_OK)
+        return lr_error_prefix(err, "%s: header", in->path);
+    if (!got)
+        return lr_error_set(err, LR_EINVAL, "%s: empty file (a CSV header row is required)",
+                            in->path);
+    if (in->too_many_fields)
+        return lr_error_set(err, LR_EINVAL, "%s: more than %u columns", in->path, COLUMNS_MAX);
+    in->n_columns = (uint32_t)in->n_fields;
+    for (uint32_t i = 0; i < in->n_columns; i++) {
+        const char *name = in->row.data + in->fields[i].start;
+        size_t len = in->fields[i].len;
+        if ((st = map_column(in, name, len, i, err)) != LR_OK)
+            return lr_error_prefix(err, "%s: header", in->path);
+    }
+    if ((st = lr__ingest_check_required(in, err)) != LR_OK)
+        return lr_error_prefix(err, "%s", in->path);
+    return LR_OK;
+}
+
+static lr_status csv_next(lr_ingest_input *in, lr_record *rec, bool *eof, lr_error *err)
+{
+    bool got;
+    lr_status st = csv_read_record(in, &got, err);
+    if (st != LR_OK)
+        return st;
+    if (!got) {
+        *eof = true;
+        return LR_OK;
+    }
+    if (in->n_fields != in->n_columns || in->too_many_fields)
+        return lr_error_set(err, LR_EINVAL, "line %" PRIu64 ": expected %u fields, found %s%zu",
+                            in->row_line, in->n_columns, in->too_many_fields ? "over " : "",
+                            in->n_fields);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < in->n_columns; i++) {
+        const csv_field *fl = &in->fields[i];
+        if (fl->len == 0 && !fl->quoted)
+            continue; /* missing value */
+        lr_feature_value *v = &in->values[n++];
+        const lr_feature_def *f = &in->def->features[in->col_feature[i]];
+        memset(v, 0, sizeof *v);
+        v->feature = (uint32_t)in->col_feature[i];
+        const char *text = in->row.data + fl->start;
+        if (f->collection != LR_COLL_NONE) {
+            json_error_t je;
+            json_t *arr = json_loadb(text, fl->len, JSON_DECODE_ANY, &je);
+            if (arr == NULL || !json_is_array(arr)) {
+                json_decref(arr);
+                return lr_error_set(err, LR_EINVAL,
+                                    "line %" PRIu64 ": feature %s: a %s value must be a JSON "
+                                    "array such as [\"a\",\"b\"]",
+                                    in->row_line, f->name, lr_collection_type_name(f->collection));
+            }
+            st = json_list_items(in, arr, f->name, v, err);
+            json_decref(arr);
+            if (st != LR_OK)
+                return lr_error_prefix(err, "line %" PRIu64, in->row_line);
+        } else {
+            v->value.ptr = text;
+            v->value.len = fl->len;
+        }
+    }
+    rec->values = in->values;
+    rec->n_values = n;
+    return LR_OK;
+}
+
+/* ---- NDJSON ---- */
+
+static lr_status ndjson_read_line(lr_ingest_input *in, bool *got, lr_error *err)
+{
+    lr_status st;
+    lr_buf_clear(&in->raw);
+    *got = false;
+    for (;;) {
+        if (in->pos == in->len) {
+            if (in->src_eof)
+                break;
+            if ((st = refill(in, err)) != LR_OK)
+                return st;
+            if (in->len == 0)
+                break;
+        }
+        char *p = in->buf + in->pos;
+        char *nl = memchr(p, '\n', in->len - in->pos);
+        size_t n = nl ? (size_t)(nl - p) : in->len - in->pos;
+        if (in->raw.len + n > LR_INGEST_ROW_MAX)
+            return lr_error_set(err, LR_ELIMIT, "line %" PRIu64 ": line longer than %u bytes",
+                                in->line, LR_INGEST_ROW_MAX);
+        if (lr_buf_append(&in->raw, p, n) != LR_OK)
+            return lr_error_set(err, LR_ENOMEM, "out of memory");
+        in->pos += n;
+        if (nl) {
+            in->pos++;
+            *got = true;
+            return LR_OK;
+        }
+    }
+    *got = in->raw.len > 0;
+    return LR_OK;
+}
+
+static lr_status ndjson_next(lr_ingest_input *in, lr_record *rec, bool *eof, lr_error *err)
+{
+    bool got;
+    lr_status st;
+    json_t *obj = NULL;
+
+    for (;;) {
+        in->row_line = in->line;
+        if ((st = ndjson_read_line(in, &got, err)) != LR_OK)
+            return st;
+        if (!got) {
+            *eof = true;
+            return LR_OK;
+        }
+        in->line++;
+        /* Skip blank lines (and a trailing CR); strip a BOM on the first line. */
+        size_t len = in->raw.len;
+        const char *s = in->raw.data;
+        if (in->row_line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+            s += 3;
+            len -= 3;
+        }
+        while (len && (s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t'))
+            len--;
+        size_t lead = 0;
+        while (lead < len && (s[lead] == ' ' || s[lead] == '\t'))
+            lead++;
+        if (lead == len)
+            continue;
+        json_error_t je;
+        obj = json_loadb(s + lead, len - lead, JSON_REJECT_DUPLICATES, &je);
+        if (obj == NULL)
+            return lr_error_set(err, LR_EINVAL, "line %" PRIu64 ": invalid JSON: %s",
+                                in->row_line, je.text);
+        break;
+    }
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return lr_error_set(err, LR_EINVAL, "line %" PRIu64 ": expected a JSON object",
+                            in->row_line);
+    }
+    /* The row's strings must outlive the JSON object: keep it until the next row. */
+    json_decref(in->row_json);
+    in->row_json = obj;
+
+    uint32_t n = 0;
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val)
+    {
+        int32_t fi = lr_fg_def_find_feature(in->def, key, strlen(key));
+        if (fi < 0)
+            return lr_error_set(err, LR_EINVAL, "line %" PRIu64 ": '%.80s' is not a feature of %s",
+                                in->row_line, key, in->def->name);
+        if (json_is_null(val))
+            continue;
+        const lr_feature_def *f = &in->def->features[fi];
+        lr_feature_value *v = &in->values[n++];
+        memset(v, 0, sizeof *v);
+        v->feature = (uint32_t)fi;
+        if (json_is_array(val)) {
+            if ((st = json_list_items(in, val, f->name, v, err)) != LR_OK)
+                return lr_error_prefix(err, "line %" PRIu64, in->row_line);
+        } else if (json_is_string(val)) {
+            v->value.ptr = json_string_value(val);
+            v->value.len = json_string_length(val);
+        } else if (json_is_number(val)) {
+            v->value.ptr = json_number_text(in->arena, val, &v->value.len);
+            if (v->value.ptr == NULL)
+                return lr_error_set(err, LR_ENOMEM, "out of memory");
+        } else if (json_is_boolean(val)) {
+            v->value.ptr = json_is_true(val) ? "true" : "false";
+            v->value.len = strlen(v->value.ptr);
+        } else {
+            return lr_error_set(err, LR_EINVAL,
+                                "line %" PRIu64 ": feature %s: a value must be a string, a "
+                                "number or an array",
+                                in->row_line, f->name);
+        }
+    }
+    rec->values = in->values;
+    rec->n_values = n;
+    return LR_OK;
+}
+
+/* ---- the public calls ---- */
+
+lr_status lr_ingest_input_open(const char *path, lr_ingest_format format, const lr_fg_def *def,
+                               lr_ingest_input **out, lr_error *err)
+{
+    lr_ingest_input *in;
+    lr_status st;
+
+    if (format == LR_INGEST_AUTO)
+        format = format_from_name(path);
+    if (format == LR_INGEST_AUTO)
+        return lr_error_set(err, LR_EINVAL,
+                            "%s: cannot tell the format from the name (use --format "
+                            "csv|ndjson|parquet)",
+                            path);
+    in = calloc(1, sizeof *in);
+    if (in == NULL)
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    in->def = def;
+    in->format = format;
+    in->line = 1;
+    snprintf(in->path, sizeof in->path, "%s", path);
+    lr_buf_init(&in->row, LR_INGEST_ROW_MAX + 1);
+    lr_buf_init(&in->raw, LR_INGEST_ROW_MAX + 1);
+    in->arena = lr_arena_new(64 * 1024, 64u * 1024 * 1024);
+    in->values = calloc(COLUMNS_MAX, sizeof *in->values);
+    in->fields = calloc(COLUMNS_MAX, sizeof *in->fields);
+    in->col_feature = calloc(COLUMNS_MAX, sizeof *in->col_feature);
+    if (in->arena == NULL || in->values == NULL || in->fields == NULL || in->col_feature == NULL) {
+        st = lr_error_set(err, LR_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (format == LR_INGEST_PARQUET) {
+        if ((st = lr__ingest_parquet_open(in, err)) != LR_OK)
+            goto fail;
+        *out = in;
+        return LR_OK;
+    }
+    in->buf = malloc(READ_CHUNK);
+    if (in->buf == NULL) {
+        st = lr_error_set(err, LR_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((st = lr__bytesrc_open(path, &in->src, err)) != LR_OK)
+        goto fail;
+    if (format == LR_INGEST_CSV && (st = csv_open(in, err)) != LR_OK)
+        goto fail;
+    *out = in;
+    return LR_OK;
+fail:
+    lr_ingest_input_close(in);
+    return st;
+}
+
+lr_status lr_ingest_input_next(lr_ingest_input *in, lr_record *rec, uint64_t *where, bool *eof,
+                               lr_error *err)
+{
+    lr_status st;
+    *eof = false;
+    lr_arena_reset(in->arena);
+    switch (in->format) {
+    case LR_INGEST_CSV: st = csv_next(in, rec, eof, err); break;
+    case LR_INGEST_NDJSON: st = ndjson_next(in, rec, eof, err); break;
+    case LR_INGEST_PARQUET: st = lr__ingest_parquet_next(in, rec, eof, err); break;
+    default: st = lr_error_set(err, LR_EINVAL, "unknown input format"); break;
+    }
+    *where = in->row_line;
+    if (st != LR_OK || *eof)
+        return st;
+    if ((st = lr_record_validate(in->def, rec, err)) != LR_OK)
+        return lr_error_prefix(err, "%s %" PRIu64,
+                               in->format == LR_INGEST_PARQUET ? "row" : "line", in->row_line);
+    return LR_OK;
+}
+
+const char *lr_ingest_input_raw(const lr_ingest_input *in, size_t *len)
+{
+    if (in->format == LR_INGEST_PARQUET) {
+        *len = 0;
+        return NULL;
+    }
+    *len = in->raw.len;
+    return in->raw.data ? in->raw.data : "";
+}
+
+uint64_t lr_ingest_input_consumed(const lr_ingest_input *in)
+{
+    if (in->format == LR_INGEST_PARQUET)
+        return lr__ingest_parquet_consumed(in);
+    return in->src ? lr__bytesrc_consumed(in->src) : 0;
+}
+
+uint64_t lr_ingest_input_size(const lr_ingest_input *in)
+{
+    if (in->format == LR_INGEST_PARQUET)
+        return in->file_size;
+    return in->src ? lr__bytesrc_size(in->src) : 0;
+}
+
+void lr_ingest_input_close(lr_ingest_input *in)
+{
+    if (in == NULL)
+        return;
+    if (in->format == LR_INGEST_PARQUET)
+        lr__ingest_parquet_close(in);
+    lr__bytesrc_close(in->src);
+    json_decref(in->row_json);
+    lr_buf_free(&in->row);
+    lr_buf_free(&in->raw);
+    lr_arena_free(in->arena);
+    free(in->buf);
+    free(in->values);
+    free(in->fields);
+    free(in->col_feature);
+    free(in);
+}

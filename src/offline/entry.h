@@ -1,0 +1,76 @@
+/*
+ * entry.h - the payloads of the offline store's write-ahead log: record
+ * entries (one row of the offline store) and schema entries (the feature-
+ * group definition the records of a log refer to). Internal to src/offline/.
+ *
+ * Record payload (little-endian; docs/offline-store.md):
+ *   0  u8  type = 2          1 u8 flags (bit 0: is_deleted)   2 u16 0
+ *   4  u32 schema id (the schemas.lrs entry holding the definition)
+ *   8  i64 event time, microseconds
+ *   16 i64 write_time, microseconds (stamped under the log's lock)
+ *   24 i64 api_invocation_time, microseconds
+ *   32 u32 number of values, then per value:
+ *        u32 feature index, u8 kind (0 scalar, 1 list), then
+ *        scalar: u32 length + bytes;  list: u32 count, then per item u32 length + bytes
+ * Values are kept as the strings PutRecord received; they were validated
+ * before the append, and the flusher parses them into typed columns.
+ *
+ * Schema payload: u8 type = 1, u8 0, u16 0, u32 length, then the
+ * definition as lr_fg_def_to_json(LR_FG_JSON_STORED).
+ */
+#ifndef LARDER_OFFLINE_ENTRY_H
+#define LARDER_OFFLINE_ENTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "larder/arena.h"
+#include "larder/buf.h"
+#include "larder/fg.h"
+#include "larder/record.h"
+#include "larder/status.h"
+
+#define LR__ENTRY_SCHEMA 1
+#define LR__ENTRY_RECORD 2
+#define LR__ENTRY_WRITE_TIME_OFF 16
+#define LR__ENTRY_RECORD_HDR 36
+
+/* A decoded record entry; strings point into the payload or the arena. */
+typedef struct lr__record_entry {
+    uint32_t schema_id;
+    bool is_deleted;
+    int64_t event_time_us;
+    int64_t write_time_us;
+    int64_t api_invocation_us;
+    lr_feature_value *values;
+    uint32_t n_values;
+} lr__record_entry;
+
+/*
+ * Appends the payload of a record entry to `out` (write_time zero: stamp it
+ * with lr__entry_stamp). Errors: LR_ELIMIT (out's cap), LR_ENOMEM.
+ */
+lr_status lr__entry_encode_record(lr_buf *out, uint32_t schema_id, const lr_record *rec,
+                                  bool is_deleted, int64_t api_invocation_us);
+
+/* Sets the write_time of an encoded record payload. */
+void lr__entry_stamp(void *payload, int64_t write_time_us);
+
+/*
+ * Decodes a record payload of `n` bytes. Arrays come from `a` and strings
+ * point into the payload, which must outlive the result.
+ * Errors: LR_ECORRUPT (malformed), LR_ENOMEM.
+ */
+lr_status lr__entry_decode_record(const void *payload, size_t n, lr_arena *a,
+                                  lr__record_entry *out, lr_error *err);
+
+/* Appends the payload of a schema entry for `def`. Errors: LR_ELIMIT, LR_ENOMEM. */
+lr_status lr__entry_encode_schema(lr_buf *out, const lr_fg_def *def);
+
+/*
+ * Decodes a schema payload into a new definition (lr_fg_def_free()).
+ * Errors: LR_ECORRUPT, LR_ENOMEM.
+ */
+lr_status lr__entry_decode_schema(const void *payload, size_t n, lr_fg_def **out, lr_error *err);
+
+#endif
