@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "larder/fg.h"
 #include "larder/record.h"
@@ -74,6 +75,79 @@ uint64_t lr_ingest_input_consumed(const lr_ingest_input *in);
 uint64_t lr_ingest_input_size(const lr_ingest_input *in);
 
 void lr_ingest_input_close(lr_ingest_input *in);
+
+
+/* ------------------------------------------------------------------------ */
+/* The pipeline: files into the online and offline stores                    */
+/* ------------------------------------------------------------------------ */
+
+struct lr_online;
+struct lr_offline;
+
+/* Progress, reported about ten times a second and at the end. */
+typedef struct lr_ingest_progress {
+    const char *file;       /* the file being read */
+    uint32_t file_index;    /* from 0 */
+    uint32_t n_files;
+    uint64_t rows;          /* rows read and valid so far (all files) */
+    uint64_t rejected;      /* bad rows so far */
+    uint64_t bytes;         /* input bytes consumed so far (all files) */
+    uint64_t bytes_total;   /* sum of the files' sizes (0 when unknown) */
+    int64_t elapsed_us;
+    bool flushing;          /* reading is done; the offline flush is running */
+} lr_ingest_progress;
+
+typedef void (*lr_ingest_progress_fn)(void *ctx, const lr_ingest_progress *p);
+
+typedef struct lr_ingest_options {
+    lr_ingest_format format; /* AUTO: by each file's name */
+    bool online;             /* write the online store (when the group has one) */
+    bool offline;            /* write the offline store (when the group has one) */
+    bool skip_bad_rows;      /* false: stop at the first bad row (--on-error fail) */
+    FILE *rejects;           /* skipped rows as NDJSON lines {file,line,error,row}; may be NULL */
+    uint32_t batch_rows;     /* rows per batch (0: 4096) */
+    bool flush;              /* flush the offline store at the end (true) */
+    lr_ingest_progress_fn progress;
+    void *progress_ctx;
+} lr_ingest_options;
+
+void lr_ingest_options_init(lr_ingest_options *o);
+
+typedef struct lr_ingest_summary {
+    uint64_t rows;             /* valid rows read */
+    uint64_t rejected;         /* bad rows (skipped, or the one that stopped the run) */
+    uint64_t offline_rows;     /* rows acknowledged by the offline store */
+    uint64_t online_written;   /* online writes that changed a record */
+    uint64_t online_unchanged; /* online writes that lost to a newer event time */
+    uint64_t bytes;            /* input bytes */
+    uint32_t files;            /* files read to the end */
+    int64_t elapsed_us;
+    /* Where the run stopped with --on-error fail (line 0: it did not). */
+    char stop_file[256];
+    uint64_t stop_line;
+} lr_ingest_summary;
+
+/*
+ * Ingests `files` into the stores of group `def` (borrowed; as stored in
+ * the catalog). Every valid row goes to the offline store (through its
+ * write-ahead log, as a PutRecord would, with api_invocation_time = when
+ * its batch was written) and to the online store, where the event-time rule
+ * decides what stays (the latest event time per record; ties: the row read
+ * later wins). Parsing and validation run on one thread while another writes
+ * the stores. With opt->flush, the offline rows are in Parquet files and the
+ * catalog when the call returns.
+ *
+ * A bad row: without skip_bad_rows the run stops there, having written every
+ * valid row before it, and returns LR_EINVAL with "FILE:LINE: reason"
+ * (summary->stop_file/stop_line say where); with skip_bad_rows it is counted,
+ * written to opt->rejects, and the run goes on.
+ * `online` / `offline` may be NULL when opt says not to write that store.
+ * Errors: LR_EINVAL (a bad row, a file that does not fit the group, a store
+ * requested that the group does not have), LR_EIO, and the stores' errors.
+ */
+lr_status lr_ingest_run(struct lr_online *online, struct lr_offline *offline,
+                        const lr_fg_def *def, const char *const *files, uint32_t n_files,
+                        const lr_ingest_options *opt, lr_ingest_summary *summary, lr_error *err);
 
 #ifdef __cplusplus
 }

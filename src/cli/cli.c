@@ -3,9 +3,13 @@
  */
 #include "cli/cli.h"
 
+#include "larder/catalog.h"
+#include "larder/fg.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -104,4 +108,40 @@ bool cli_wants_help(int argc, char **argv)
             return true;
     }
     return false;
+}
+
+const char *cli_online_uri(const lr_cli *cli, const char *flag)
+{
+    const char *env = getenv("LARDER_ONLINE");
+    if (flag && flag[0])
+        return flag;
+    if (env && env[0])
+        return env;
+    return cli->data_dir;
+}
+
+int cli_load_group(lr_cli *cli, const char *ref, lr_catalog **cat, lr_fg_def **def)
+{
+    const char *name;
+    size_t len;
+    char buf[LR_FG_NAME_MAX + 1];
+    lr_error err;
+
+    *cat = NULL;
+    *def = NULL;
+    if (lr_fg_name_from_ref(ref, strlen(ref), &name, &len, &err) != LR_OK)
+        return cli_fail_err(&err);
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    if (cli_ensure_data_dir(cli, &err) != LR_OK)
+        return cli_fail_err(&err);
+    if (lr_catalog_open(cli->data_dir, &cli->settings, cat, &err) != LR_OK)
+        return cli_fail("cannot open the catalog in %s: %s", cli->data_dir,
+                        lr_error_message(&err));
+    if (lr_catalog_fg_get(*cat, buf, def, &err) != LR_OK) {
+        lr_catalog_close(*cat);
+        *cat = NULL;
+        return cli_fail_err(&err);
+    }
+    return LR_EXIT_OK;
 }

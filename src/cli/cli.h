@@ -47,6 +47,21 @@ lr_status cli_read_file(const char *path, size_t max, lr_buf *out, lr_error *err
 /* Creates the data directory if missing (mode 0755). */
 lr_status cli_ensure_data_dir(const lr_cli *cli, lr_error *err);
 
+/*
+ * The online store's URI: `flag` (--online) when given, else $LARDER_ONLINE,
+ * else the data directory (LMDB in <data dir>/online/).
+ */
+const char *cli_online_uri(const lr_cli *cli, const char *flag);
+
+struct lr_catalog;
+struct lr_fg_def;
+/*
+ * Opens the catalog and loads feature group `ref` (a name or an ARN).
+ * On success the caller owns *cat and *def. On failure prints the reason
+ * and returns LR_EXIT_FAIL.
+ */
+int cli_load_group(lr_cli *cli, const char *ref, struct lr_catalog **cat, struct lr_fg_def **def);
+
 /* Prints a buffer to stdout followed by a newline. */
 void cli_print_buf(const lr_buf *b);
 

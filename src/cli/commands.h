@@ -9,6 +9,7 @@
 
 #define LR_CLI_COMMANDS(X)                                                                 \
     X(cmd_fg, "fg", "create, describe, list, update and delete feature groups")            \
+    X(cmd_ingest, "ingest", "load CSV, NDJSON or Parquet files into both stores")           \
     X(cmd_datagen, "datagen", "generate the smart-meter sample dataset")                     \
     X(cmd_version, "version", "print the version")
 

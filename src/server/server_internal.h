@@ -151,6 +151,8 @@ typedef struct lr__pending {
     lr_ttl ttl;
     lr_record record;
     int64_t invoked_us;
+    lr_status st;   /* the entry's outcome after the batch ran */
+    lr_error err;
 } lr__pending;
 
 #define LR__BATCH_MAX 512
@@ -217,6 +219,8 @@ struct lr__worker {
     lr__fg_cache cache;
     lr__pending *batch;   /* writes gathered this turn (LR__BATCH_MAX) */
     lr__pending *running; /* the batch being applied */
+    lr_online_write *wbuf; /* the batch's online writes, contiguous (LR__BATCH_MAX) */
+    struct lr_offline_write *obuf; /* its offline rows (LR__BATCH_MAX) */
     uint32_t n_batch;
     lr__conn *closed;     /* closed this turn, recycled at its end */
     int reserve_fd;       /* spare descriptor, released to shed load on EMFILE */
@@ -240,6 +244,7 @@ struct lr_server {
     int family;
     lr__keyring keys;
     lr_online *online;
+    struct lr_offline *offline;
     lr_catalog *cat_admin; /* used only by start/wait, never by workers */
     lr__worker *workers;
     uint32_t n_workers;

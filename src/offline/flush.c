@@ -1,0 +1,712 @@
+/*
+ * flush.c - the flusher: from write-ahead-log entries to hourly Parquet
+ * files registered in the catalog, and the adoption of logs whose process
+ * died.
+ *
+ * Design. A log is flushed in chunks. A chunk is the entries
+ * (checkpoint, end] of one log, read back from its segments (so a live
+ * flush and a replay after a crash are the same code), grouped into buckets
+ * by feature-group generation (name and creation time) and event-time hour.
+ * Each bucket becomes one Parquet file, and the chunk is published by a
+ * three-step protocol:
+ *
+ *   1. announce: one catalog transaction records the keys of the files about
+ *      to be written, so that garbage collection can recognise them as
+ *      Larder's leftovers if the flush never completes;
+ *   2. write: each file is put whole into object storage (atomic put);
+ *   3. commit: one catalog transaction moves the log's checkpoint from the
+ *      value read at the start (compare-and-set) to `end`, registers every
+ *      file and withdraws the announcements.
+ *
+ * A crash before 3 leaves files nobody lists (invisible, collected after
+ * the grace period) and a checkpoint that did not move (the entries replay).
+ * A crash after 3 leaves segments that the next flush deletes. The
+ * compare-and-set makes registration idempotent: a range registered once
+ * cannot be registered again, however many processes replay it. A commit
+ * that fails with an unknown outcome never deletes files: a file is removed
+ * only after its announcement was withdrawn, which is impossible once it is
+ * registered.
+ *
+ * Values in the log are the strings PutRecord accepted (already validated);
+ * they are parsed here into typed columns. A value that no longer parses (it
+ * cannot happen unless the log was edited) is written as null with a
+ * warning rather than blocking the log forever.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "larder/arena.h"
+#include "larder/log.h"
+#include "larder/value.h"
+#include "offline/entry.h"
+#include "offline/offline_internal.h"
+
+/* Parquet files of one flush never exceed this (a chunk is about flush_bytes of log). */
+#define FILE_MAX ((size_t)4 << 30)
+#define CHUNK_MIN ((uint64_t)1 << 20)
+
+/* ---- schemas of a log ---- */
+
+typedef struct schema_slot {
+    uint32_t id;
+    lr_fg_def *def;
+    size_t gen; /* index into generations */
+} schema_slot;
+
+typedef struct generation {
+    const char *name;
+    int64_t created_us;
+    const lr_fg_def *latest; /* the newest version the log holds */
+} generation;
+
+typedef struct schemas {
+    schema_slot *slots; /* by id - 1 */
+    size_t n;
+    generation *gens;
+    size_t n_gens;
+} schemas;
+
+static void schemas_free(schemas *sc)
+{
+    for (size_t i = 0; i < sc->n; i++)
+        lr_fg_def_free(sc->slots[i].def);
+    free(sc->slots);
+    free(sc->gens);
+    memset(sc, 0, sizeof *sc);
+}
+
+static lr_status schema_add(void *arg, uint32_t id, const void *data, size_t len, lr_error *err)
+{
+    schemas *sc = arg;
+    lr_fg_def *def = NULL;
+    lr_status st;
+    size_t g;
+
+    if (id != sc->n + 1)
+        return lr_error_set(err, LR_ECORRUPT, "log schemas out of order (%u after %zu)", id,
+                            sc->n);
+    st = lr__entry_decode_schema(data, len, &def, err);
+    if (st != LR_OK)
+        return st;
+    schema_slot *ns = realloc(sc->slots, (sc->n + 1) * sizeof *ns);
+    if (ns == NULL) {
+        lr_fg_def_free(def);
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    }
+    sc->slots = ns;
+    for (g = 0; g < sc->n_gens; g++) {
+        if (sc->gens[g].created_us == def->creation_time_us &&
+            strcmp(sc->gens[g].name, def->name) == 0)
+            break;
+    }
+    if (g == sc->n_gens) {
+        generation *ng = realloc(sc->gens, (sc->n_gens + 1) * sizeof *ng);
+        if (ng == NULL) {
+            lr_fg_def_free(def);
+            return lr_error_set(err, LR_ENOMEM, "out of memory");
+        }
+        sc->gens = ng;
+        sc->gens[g].name = def->name;
+        sc->gens[g].created_us = def->creation_time_us;
+        sc->gens[g].latest = def;
+        sc->n_gens++;
+    } else if (def->last_modified_time_us >= sc->gens[g].latest->last_modified_time_us &&
+               def->n_features >= sc->gens[g].latest->n_features) {
+        sc->gens[g].latest = def;
+    }
+    sc->slots[sc->n].id = id;
+    sc->slots[sc->n].def = def;
+    sc->slots[sc->n].gen = g;
+    sc->n++;
+    return LR_OK;
+}
+
+/* ---- buckets ---- */
+
+typedef struct bucket {
+    size_t gen;
+    int64_t hour_us;
+    lr__record_entry *rows;
+    size_t n, cap;
+    int64_t min_et, max_et;
+    char key[LR_OFFLINE_KEY_MAX];
+    char partition[LR_OFFLINE_PARTITION_MAX];
+    int64_t rows_written, bytes;
+} bucket;
+
+typedef struct chunk {
+    lr_arena *arena;
+    bucket *b;
+    size_t nb, capb;
+    size_t *index; /* open addressing over (gen, hour): bucket index + 1 */
+    size_t index_cap;
+    uint64_t first_seq, last_seq;
+    uint64_t entries;
+} chunk;
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static lr_status index_grow(chunk *c, lr_error *err)
+{
+    size_t nc = c->index_cap ? c->index_cap * 2 : 64;
+    size_t *ni = calloc(nc, sizeof *ni);
+    if (ni == NULL)
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    for (size_t i = 0; i < c->nb; i++) {
+        size_t h = mix((uint64_t)c->b[i].hour_us * 31 + c->b[i].gen) & (nc - 1);
+        while (ni[h])
+            h = (h + 1) & (nc - 1);
+        ni[h] = i + 1;
+    }
+    free(c->index);
+    c->index = ni;
+    c->index_cap = nc;
+    return LR_OK;
+}
+
+static lr_status bucket_for(chunk *c, size_t gen, int64_t hour_us, bucket **out, lr_error *err)
+{
+    size_t h;
+    lr_status st;
+
+    if ((c->nb + 1) * 2 > c->index_cap && (st = index_grow(c, err)) != LR_OK)
+        return st;
+    h = mix((uint64_t)hour_us * 31 + gen) & (c->index_cap - 1);
+    while (c->index[h]) {
+        bucket *b = &c->b[c->index[h] - 1];
+        if (b->gen == gen && b->hour_us == hour_us) {
+            *out = b;
+            return LR_OK;
+        }
+        h = (h + 1) & (c->index_cap - 1);
+    }
+    if (c->nb == c->capb) {
+        size_t nc = c->capb ? c->capb * 2 : 16;
+        bucket *nb = realloc(c->b, nc * sizeof *nb);
+        if (nb == NULL)
+            return lr_error_set(err, LR_ENOMEM, "out of memory");
+        c->b = nb;
+        c->capb = nc;
+    }
+    bucket *b = &c->b[c->nb];
+    memset(b, 0, sizeof *b);
+    b->gen = gen;
+    b->hour_us = hour_us;
+    b->min_et = INT64_MAX;
+    b->max_et = INT64_MIN;
+    c->index[h] = ++c->nb;
+    *out = b;
+    return LR_OK;
+}
+
+static void chunk_reset(chunk *c)
+{
+    for (size_t i = 0; i < c->nb; i++)
+        free(c->b[i].rows);
+    c->nb = 0;
+    if (c->index)
+        memset(c->index, 0, c->index_cap * sizeof *c->index);
+    lr_arena_reset(c->arena);
+    c->first_seq = c->last_seq = 0;
+    c->entries = 0;
+}
+
+static void chunk_free(chunk *c)
+{
+    chunk_reset(c);
+    free(c->b);
+    free(c->index);
+    lr_arena_free(c->arena);
+}
+
+/* Adds one log entry to its bucket; the payload is copied into the chunk. */
+static lr_status chunk_add(chunk *c, const schemas *sc, const void *payload, size_t len,
+                           uint64_t seq, const char *log_dir, lr_error *err)
+{
+    void *copy = lr_arena_alloc(c->arena, len);
+    lr__record_entry e;
+    lr_status st;
+    int64_t hour;
+    bucket *b;
+
+    if (copy == NULL)
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    memcpy(copy, payload, len);
+    st = lr__entry_decode_record(copy, len, c->arena, &e, err);
+    if (st != LR_OK)
+        return lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
+    if (e.schema_id == 0 || e.schema_id > sc->n)
+        return lr_error_set(err, LR_ECORRUPT,
+                            "log %s sequence %" PRIu64 ": unknown schema %u (the log has %zu)",
+                            log_dir, seq, e.schema_id, sc->n);
+    {
+        char part[LR_OFFLINE_PARTITION_MAX];
+        st = lr_offline_partition_of(e.event_time_us, part, &hour, err);
+        if (st != LR_OK)
+            return lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
+    }
+    st = bucket_for(c, sc->slots[e.schema_id - 1].gen, hour, &b, err);
+    if (st != LR_OK)
+        return st;
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 64;
+        lr__record_entry *nr = realloc(b->rows, nc * sizeof *nr);
+        if (nr == NULL)
+            return lr_error_set(err, LR_ENOMEM, "out of memory");
+        b->rows = nr;
+        b->cap = nc;
+    }
+    b->rows[b->n++] = e;
+    if (e.event_time_us < b->min_et)
+        b->min_et = e.event_time_us;
+    if (e.event_time_us > b->max_et)
+        b->max_et = e.event_time_us;
+    if (c->entries == 0)
+        c->first_seq = seq;
+    c->last_seq = seq;
+    c->entries++;
+    return LR_OK;
+}
+
+/* ---- Parquet ---- */
+
+static void warn_value(const lr_fg_def *def, uint32_t f, const char *why)
+{
+    lr_log_warn("offline", "feature group %s, feature %s: %s; written as null", def->name,
+                f < def->n_features ? def->features[f].name : "?", why);
+}
+
+/* Sets one scalar of feature f from its string; false when it does not parse. */
+static lr_status set_scalar(lr_pq_writer *w, uint32_t col, lr_feature_type t, lr_str v,
+                            bool *ok, lr_error *err)
+{
+    int64_t i;
+    double d;
+
+    *ok = true;
+    switch (t) {
+    case LR_FT_INTEGRAL:
+        if (lr_value_parse_integral(v.ptr, v.len, &i, NULL) != LR_OK) {
+            *ok = false;
+            return LR_OK;
+        }
+        return lr_pq_writer_set_i64(w, col, i, err);
+    case LR_FT_FRACTIONAL:
+        if (lr_value_parse_fractional(v.ptr, v.len, &d, NULL) != LR_OK) {
+            *ok = false;
+            return LR_OK;
+        }
+        return lr_pq_writer_set_double(w, col, d, err);
+    case LR_FT_STRING:
+    default:
+        return lr_pq_writer_set_bytes(w, col, v.ptr, v.len, err);
+    }
+}
+
+static lr_status write_row(lr_pq_writer *w, const lr_fg_def *def, const lr__record_entry *e,
+                           lr_error *err)
+{
+    uint32_t k = def->n_features;
+    lr_status st = LR_OK;
+
+    for (uint32_t i = 0; i < e->n_values && st == LR_OK; i++) {
+        const lr_feature_value *v = &e->values[i];
+        bool ok = true;
+        if (v->feature >= k) {
+            warn_value(def, v->feature, "feature index outside the definition");
+            continue;
+        }
+        const lr_feature_def *f = &def->features[v->feature];
+        lr_feature_type t = f->collection == LR_COLL_VECTOR ? LR_FT_FRACTIONAL : f->type;
+        if ((f->collection != LR_COLL_NONE) != v->is_list) {
+            warn_value(def, v->feature, "list and scalar mixed up");
+            continue;
+        }
+        if (!v->is_list) {
+            st = set_scalar(w, v->feature, t, v->value, &ok, err);
+            if (st == LR_OK && !ok)
+                warn_value(def, v->feature, "value does not parse as its type");
+            continue;
+        }
+        /* A list is all or nothing: check every item before starting it. */
+        for (uint32_t j = 0; j < v->n_items && ok; j++) {
+            if (t == LR_FT_INTEGRAL)
+                ok = lr_value_parse_integral(v->items[j].ptr, v->items[j].len, &(int64_t){0},
+                                             NULL) == LR_OK;
+            else if (t == LR_FT_FRACTIONAL)
+                ok = lr_value_parse_fractional(v->items[j].ptr, v->items[j].len, &(double){0},
+                                               NULL) == LR_OK;
+        }
+        if (!ok) {
+            warn_value(def, v->feature, "a list item does not parse as its type");
+            continue;
+        }
+        st = lr_pq_writer_list_begin(w, v->feature, err);
+        for (uint32_t j = 0; j < v->n_items && st == LR_OK; j++)
+            st = set_scalar(w, v->feature, t, v->items[j], &ok, err);
+        if (st == LR_OK)
+            st = lr_pq_writer_list_end(w, v->feature, err);
+    }
+    if (st == LR_OK)
+        st = lr_pq_writer_set_i64(w, k, e->write_time_us, err);
+    if (st == LR_OK)
+        st = lr_pq_writer_set_i64(w, k + 1, e->api_invocation_us, err);
+    if (st == LR_OK)
+        st = lr_pq_writer_set_bool(w, k + 2, e->is_deleted, err);
+    if (st == LR_OK)
+        st = lr_pq_writer_end_row(w, err);
+    return st;
+}
+
+static lr_status write_bucket(const lr_offline *s, const lr_fg_def *def, bucket *b,
+                              const char *log_id, const chunk *c, lr_buf *out, lr_error *err)
+{
+    lr_pq_column_def *cols = NULL;
+    uint32_t ncols;
+    lr_pq_write_options opt;
+    lr_pq_writer *w = NULL;
+    lr_pq_write_stats stats;
+    char range[LR__WAL_ID_MAX + 64];
+    lr_pq_kv kv[1];
+    lr_status st;
+
+    lr_buf_init(out, FILE_MAX);
+    st = lr_offline_parquet_columns(def, &cols, &ncols, err);
+    if (st != LR_OK)
+        goto done;
+    lr_pq_write_options_init(&opt);
+    opt.codec = s->cfg.codec;
+    snprintf(range, sizeof range, "%s:%" PRIu64 "-%" PRIu64, log_id, c->first_seq, c->last_seq);
+    kv[0].key = "larder.offline.log_range";
+    kv[0].value = range;
+    opt.kv = kv;
+    opt.n_kv = 1;
+    st = lr_pq_writer_open(cols, ncols, &opt, lr_pq_sink_buf(out), &w, err);
+    for (size_t i = 0; i < b->n && st == LR_OK; i++)
+        st = write_row(w, def, &b->rows[i], err);
+    if (st == LR_OK)
+        st = lr_pq_writer_close(w, &stats, err);
+    if (st == LR_OK) {
+        b->rows_written = (int64_t)stats.rows;
+        b->bytes = (int64_t)out->len;
+    } else {
+        lr_error_prefix(err, "writing Parquet for %s %s", def->name, b->partition);
+    }
+done:
+    lr_pq_writer_free(w);
+    free(cols);
+    return st;
+}
+
+/* ---- publishing a chunk ---- */
+
+/* Withdraws announcements and deletes the files whose announcement we withdrew. */
+static void discard_files(lr_offline *s, const lr_offline_file *files, size_t n)
+{
+    lr_objstore *os = NULL;
+    const char *os_root = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        bool removed = false;
+        lr_error e;
+        if (lr_catalog_offline_unannounce(s->cat, files[i].root, files[i].key, &removed, &e) !=
+            LR_OK) {
+            lr_log_warn("offline", "cannot withdraw %s/%s (garbage collection will): %s",
+                        files[i].root, files[i].key, lr_error_message(&e));
+            continue;
+        }
+        if (!removed)
+            continue;
+        if (os_root == NULL || strcmp(os_root, files[i].root) != 0) {
+            lr_objstore_close(os);
+            os = NULL;
+            os_root = files[i].root;
+            if (lr_objstore_open(files[i].root, &os, &e) != LR_OK)
+                continue;
+        }
+        if (os != NULL && lr_objstore_delete(os, files[i].key, &e) != LR_OK)
+            lr_log_warn("offline", "cannot delete %s/%s: %s", files[i].root, files[i].key,
+                        lr_error_message(&e));
+    }
+    lr_objstore_close(os);
+}
+
+static lr_status publish(lr_offline *s, lr__wal *w, chunk *c, const schemas *sc,
+                         uint64_t expected, uint64_t *checkpoint, lr_error *err)
+{
+    lr_offline_file *files = NULL;
+    lr_objstore *os = NULL;
+    const char *os_root = NULL;
+    lr_buf data;
+    lr_status st = LR_OK;
+    int64_t rows = 0;
+    bool announced = false;
+    const char *log_id = lr__wal_id(w);
+
+    lr_buf_init(&data, FILE_MAX);
+    if (c->nb > 0) {
+        files = calloc(c->nb, sizeof *files);
+        if (files == NULL) {
+            st = lr_error_set(err, LR_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < c->nb; i++) {
+        bucket *b = &c->b[i];
+        const lr_fg_def *def = sc->gens[b->gen].latest;
+        st = lr_offline_file_key(b->max_et, b->key, err);
+        if (st == LR_OK)
+            st = lr_offline_partition_of(b->max_et, b->partition, NULL, err);
+        if (st != LR_OK)
+            goto done;
+        files[i].fg_name = def->name;
+        files[i].fg_created_us = def->creation_time_us;
+        files[i].partition = b->partition;
+        files[i].partition_start_us = b->hour_us;
+        files[i].root = def->resolved_offline_uri;
+        files[i].key = b->key;
+        files[i].min_event_us = b->min_et;
+        files[i].max_event_us = b->max_et;
+        files[i].log_id = log_id;
+        files[i].log_first_seq = (int64_t)expected + 1;
+        files[i].log_last_seq = (int64_t)c->last_seq;
+    }
+    if (c->nb > 0) {
+        st = lr_catalog_offline_announce(s->cat, files, c->nb, err);
+        if (st != LR_OK)
+            goto done;
+        announced = true;
+        lr__offline_crash_point("announced");
+    }
+    for (size_t i = 0; i < c->nb; i++) {
+        bucket *b = &c->b[i];
+        const lr_fg_def *def = sc->gens[b->gen].latest;
+        if (def->resolved_offline_uri == NULL) {
+            st = lr_error_set(err, LR_EINVAL, "feature group %s has no offline store", def->name);
+            goto done;
+        }
+        if (os_root == NULL || strcmp(os_root, def->resolved_offline_uri) != 0) {
+            lr_objstore_close(os);
+            os = NULL;
+            os_root = def->resolved_offline_uri;
+            st = lr__offline_objstore_open(os_root, def->name, &os, err);
+            if (st != LR_OK)
+                goto done;
+        }
+        lr_buf_free(&data);
+        st = write_bucket(s, def, b, log_id, c, &data, err);
+        if (st == LR_OK)
+            st = lr_objstore_put(os, b->key, data.data, data.len, err);
+        if (st != LR_OK)
+            goto done;
+        files[i].rows = b->rows_written;
+        files[i].bytes = b->bytes;
+        rows += b->rows_written;
+        lr__offline_crash_point("written");
+    }
+    st = lr_catalog_offline_commit(s->cat, log_id, (int64_t)expected, (int64_t)c->last_seq, files,
+                                   c->nb, err);
+    if (st != LR_OK && st != LR_ECONFLICT) {
+        /* Unknown outcome: did the commit happen? The checkpoint says. */
+        int64_t now_cp = -1;
+        if (lr_catalog_offline_checkpoint(s->cat, log_id, &now_cp, NULL) == LR_OK &&
+            now_cp == (int64_t)c->last_seq)
+            st = LR_OK;
+    }
+    if (st != LR_OK)
+        goto done;
+    announced = false;
+    *checkpoint = c->last_seq;
+    lr__offline_crash_point("committed");
+    pthread_mutex_lock(&s->mu);
+    s->m.flushes++;
+    s->m.files_written += c->nb;
+    s->m.rows_written += (uint64_t)rows;
+    s->m.last_flush_us = lr_now_us();
+    pthread_mutex_unlock(&s->mu);
+done:
+    if (announced)
+        discard_files(s, files, c->nb);
+    lr_objstore_close(os);
+    lr_buf_free(&data);
+    free(files);
+    return st;
+}
+
+lr_status lr__offline_flush_log(lr_offline *s, lr__wal *w, uint64_t upto, uint64_t *done,
+                                lr_error *err)
+{
+    schemas sc = {0};
+    chunk c = {0};
+    lr__wal_reader *r = NULL;
+    int64_t cp = 0;
+    uint64_t checkpoint;
+    uint64_t chunk_limit = s->cfg.flush_bytes > CHUNK_MIN ? s->cfg.flush_bytes : CHUNK_MIN;
+    lr_status st;
+
+    if (done)
+        *done = 0;
+    st = lr_catalog_offline_checkpoint(s->cat, lr__wal_id(w), &cp, err);
+    if (st != LR_OK)
+        return st;
+    checkpoint = (uint64_t)cp;
+    if (checkpoint >= upto)
+        goto trim;
+    st = lr__wal_read_schemas(w, schema_add, &sc, err);
+    if (st != LR_OK)
+        goto out;
+    c.arena = lr_arena_new(1 << 20, 0);
+    if (c.arena == NULL) {
+        st = lr_error_set(err, LR_ENOMEM, "out of memory");
+        goto out;
+    }
+    st = lr__wal_reader_open(w, checkpoint + 1, upto, &r, err);
+    if (st != LR_OK)
+        goto out;
+    for (;;) {
+        const void *p;
+        size_t len;
+        uint64_t seq;
+        lr_status rs = lr__wal_reader_next(r, &p, &len, &seq, err);
+        if (rs != LR_OK && rs != LR_ENOTFOUND) {
+            st = rs;
+            break;
+        }
+        if (rs == LR_OK) {
+            st = chunk_add(&c, &sc, p, len, seq, lr__wal_dir(w), err);
+            if (st != LR_OK)
+                break;
+        }
+        bool end = rs == LR_ENOTFOUND;
+        if (c.entries > 0 && (end || lr_arena_used(c.arena) >= chunk_limit)) {
+            st = publish(s, w, &c, &sc, checkpoint, &checkpoint, err);
+            chunk_reset(&c);
+            if (st != LR_OK)
+                break;
+        }
+        if (end)
+            break;
+    }
+    if (st == LR_OK && checkpoint < upto) {
+        /* Entries the reader did not return: the log ends early. */
+        st = lr_error_set(err, LR_ECORRUPT, "log %s: entries %" PRIu64 "..%" PRIu64 " are missing",
+                          lr__wal_dir(w), checkpoint + 1, upto);
+    }
+out:
+    lr__wal_reader_close(r);
+    chunk_free(&c);
+    schemas_free(&sc);
+trim:
+    if (done)
+        *done = checkpoint;
+    if (checkpoint > 0) {
+        lr_error e;
+        if (lr__wal_truncate_through(w, checkpoint, &e) != LR_OK)
+            lr_log_warn("offline", "%s", lr_error_message(&e));
+        else
+            lr__offline_crash_point("truncated");
+    }
+    return st;
+}
+
+/* ---- adoption ---- */
+
+typedef struct adopt_ctx {
+    lr_offline *s;
+    lr_status first;
+    lr_error first_err;
+} adopt_ctx;
+
+static bool damage_reported(lr_offline *s, const char *id)
+{
+    bool seen = false;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n_damaged && !seen; i++)
+        seen = strcmp(s->damaged_reported[i], id) == 0;
+    if (!seen) {
+        char **n = realloc(s->damaged_reported, (s->n_damaged + 1) * sizeof *n);
+        if (n != NULL) {
+            s->damaged_reported = n;
+            if ((n[s->n_damaged] = strdup(id)) != NULL)
+                s->n_damaged++;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return seen;
+}
+
+static lr_status adopt_one(void *arg, const char *id, lr_error *err)
+{
+    adopt_ctx *a = arg;
+    lr_offline *s = a->s;
+    lr__wal *w = NULL;
+    lr_error e, damage;
+    lr_status st;
+    uint64_t last, done = 0;
+
+    (void)err;
+    if (strcmp(id, lr__wal_id(s->wal)) == 0)
+        return LR_OK;
+    lr_error_clear(&e);
+    st = lr__wal_adopt(s->wal_root, id, &w, &e);
+    if (st != LR_OK || w == NULL)
+        goto out;
+    last = lr__wal_last_seq(w);
+    st = lr__offline_flush_log(s, w, last, &done, &e);
+    if (st != LR_OK)
+        goto out;
+    if (lr__wal_damaged(w, &damage)) {
+        /* Flushed up to the damage; the rest needs a person. Keep the log. */
+        if (!damage_reported(s, id))
+            lr_log_error("offline",
+                         "the log %s of a dead process is damaged; everything before the "
+                         "damage is flushed, the log is kept: %s",
+                         lr__wal_dir(w), lr_error_message(&damage));
+        goto out;
+    }
+    if (done >= last) {
+        lr__wal *gone = w;
+        w = NULL;
+        st = lr__wal_destroy(gone, &e);
+        if (st == LR_OK && done > 0)
+            st = lr_catalog_offline_checkpoint_delete(s->cat, id, &e);
+        if (st == LR_OK) {
+            pthread_mutex_lock(&s->mu);
+            s->m.logs_adopted++;
+            pthread_mutex_unlock(&s->mu);
+            lr_log_info("offline", "recovered the log %s of a dead process (%" PRIu64
+                                   " entries)", id, last);
+        }
+    }
+out:
+    lr__wal_close(w);
+    if (st != LR_OK && a->first == LR_OK) {
+        a->first = st;
+        a->first_err = e;
+    }
+    return LR_OK; /* go on with the other logs */
+}
+
+lr_status lr__offline_adopt_orphans(lr_offline *s, lr_error *err)
+{
+    adopt_ctx a = {s, LR_OK, {0}};
+    lr_status st = lr__wal_list(s->wal_root, adopt_one, &a, err);
+    if (st != LR_OK)
+        return st;
+    if (a.first != LR_OK) {
+        if (err != NULL)
+            *err = a.first_err;
+        return a.first;
+    }
+    return LR_OK;
+}
