@@ -14,7 +14,8 @@
 # this one:
 #   libfuzzer  <name>: the target linked with clang's -fsanitize=fuzzer.
 #              Run: build-fuzz/fuzz/<name> -max_total_time=300 NEW_DIR fuzz/<CORPUS>
-#              (new inputs go to the first directory: keep the seeds clean).
+#              (new inputs go to the first directory: keep the seeds clean;
+#              add -dict=fuzz/<x>.dict where a target has a dictionary).
 #   replay     <name>_replay: the target linked with fuzz/replay_main.c, and a
 #              ctest test (label unit) that runs every file of the corpus
 #              through it, so each seed and each saved crash stays a

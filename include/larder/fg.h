@@ -5,8 +5,12 @@
  * lr_fg_def_parse() validates every rule of SageMaker's API (names, patterns,
  * lengths, reserved names, identifier and event-time features, collection
  * types, store configs, TTL, S3Uri, Description, Tags). The message of a
- * rejected definition names the field and the rule, e.g.
- *   "FeatureDefinitions.3.FeatureName: 'write_time' is a reserved feature name".
+ * rejected definition names the field and the rule in AWS's words, e.g.
+ *   "1 validation error detected: Value 'x y' at 'featureGroupName' failed to
+ *    satisfy constraint: Member must satisfy regular expression pattern: ..."
+ * or, for rules between fields, a sentence naming the field:
+ *   "The RecordIdentifierFeatureName 'id' is not defined in FeatureDefinitions."
+ * docs/feature-groups.md lists every rule and the JSON forms.
  *
  * A definition owns all its memory (one arena); strings in it live until
  * lr_fg_def_free(). Definitions are immutable once parsed, so they can be
@@ -112,7 +116,8 @@ typedef struct lr_fg_def {
     const char *online_kms_key_id;
 
     bool has_offline_config;
-    const char *offline_s3_uri;      /* as given */
+    const char *offline_s3_uri;      /* as given; NULL without S3StorageConfig
+                                        (the catalog then picks the root) */
     const char *offline_kms_key_id;
     bool disable_glue_table_creation;
     const char *table_format;        /* "Default" | "Glue" | "Iceberg" | NULL */
@@ -144,15 +149,21 @@ typedef struct lr_fg_def {
 
 /*
  * Parses and validates a CreateFeatureGroup request body (JSON text of `len`
- * bytes). On success *out is a new definition (free with lr_fg_def_free).
- * Errors: LR_EINVAL with the field and the rule in err (malformed JSON is
- * also LR_EINVAL, with line and column), LR_ENOMEM.
+ * bytes, at most LR_FG_JSON_MAX; need not be NUL-terminated). On success
+ * *out is a new definition (free with lr_fg_def_free); on failure *out is
+ * untouched. Unknown members (at any depth) and the catalog-assigned members
+ * are refused. Errors: LR_EINVAL with the field and the rule in err
+ * (malformed JSON is also LR_EINVAL, with line and column), LR_ENOMEM.
+ * Thread-safe (no shared state).
  */
 lr_status lr_fg_def_parse(const char *json, size_t len, lr_fg_def **out, lr_error *err);
 
 /*
  * Parses the stored form produced by lr_fg_def_to_json(..., LR_FG_JSON_STORED):
- * the request plus the catalog-assigned fields. Same errors as parse.
+ * the request plus the catalog-assigned fields (FeatureGroupArn,
+ * CreationTimeUs, LastModifiedTimeUs, FeatureGroupStatus, OfflineStoreStatus,
+ * S3StorageConfig.ResolvedOutputS3Uri, with S3Uri optional). Same rules and
+ * errors as parse; the assigned fields are validated too.
  */
 lr_status lr_fg_def_parse_stored(const char *json, size_t len, lr_fg_def **out, lr_error *err);
 
@@ -171,12 +182,22 @@ typedef enum lr_fg_json_form {
     LR_FG_JSON_REQUEST = 0,  /* CreateFeatureGroup request shape */
     LR_FG_JSON_DESCRIBE = 1, /* DescribeFeatureGroup response shape */
     LR_FG_JSON_STORED = 2,   /* request + assigned fields, for the catalog */
+    /* DESCRIBE plus the group's Tags, which AWS serves through ListTags
+     * rather than DescribeFeatureGroup (`larder fg describe --json`). */
+    LR_FG_JSON_DESCRIBE_TAGS = 3,
 } lr_fg_json_form;
 
-/* Appends the definition as JSON in the given form. Times are epoch seconds. */
+/*
+ * Appends the definition as compact JSON in the given form, members in a
+ * fixed order. DESCRIBE writes CreationTime/LastModifiedTime as epoch
+ * seconds (up to 6 fraction digits); STORED writes CreationTimeUs and
+ * LastModifiedTimeUs as integer microseconds so that they read back exactly.
+ * Errors: LR_EINVAL (NULL or incomplete def, unknown form), LR_ELIMIT/LR_ENOMEM
+ * from the buffer; on error `out` is left as it was.
+ */
 lr_status lr_fg_def_to_json(const lr_fg_def *def, lr_fg_json_form form, lr_buf *out);
 
-/* Index of the feature named `name` (`len` bytes), or -1. O(1). */
+/* Index of the feature named exactly `name` (`len` bytes, case-sensitive), or -1. O(1). */
 int32_t lr_fg_def_find_feature(const lr_fg_def *def, const char *name, size_t len);
 
 /*
@@ -188,7 +209,11 @@ int32_t lr_fg_def_find_feature(const lr_fg_def *def, const char *name, size_t le
 lr_status lr_fg_def_add_features(const lr_fg_def *def, const char *json, size_t len,
                                  lr_fg_def **out, lr_error *err);
 
-/* Returns a copy of def with the online store's default TTL set (unit NONE clears). */
+/*
+ * Returns a copy of def with the online store's default TTL set (unit NONE
+ * clears). Errors: LR_EINVAL (bad unit, value < 1 or too large to count in
+ * microseconds, or no enabled online store), LR_ENOMEM.
+ */
 lr_status lr_fg_def_set_ttl(const lr_fg_def *def, lr_ttl ttl, lr_fg_def **out, lr_error *err);
 
 /* Name checks, shared by the API's runtime paths. */
@@ -209,7 +234,10 @@ lr_status lr_fg_name_from_ref(const char *s, size_t len, const char **name, size
 const char *lr_ttl_unit_name(lr_ttl_unit u);
 lr_ttl_unit lr_ttl_unit_parse(const char *s);
 int64_t lr_ttl_micros(lr_ttl ttl);
-/* Parses the CLI form "7d", "90m", "3600s", "1w", "12h" into the TTL. */
+/*
+ * Parses the CLI form "7d", "90m", "3600s", "1w", "12h" (a positive integer
+ * and one of s m h d w) into the TTL. LR_EINVAL otherwise.
+ */
 lr_status lr_ttl_parse_short(const char *s, lr_ttl *out, lr_error *err);
 
 const char *lr_feature_type_name(lr_feature_type t);      /* "Integral" ... */

@@ -19,7 +19,8 @@
  *     it over the final name and fsyncs the directory. Temporary files are
  *     named ".lrtmp.*", are never listed, and abort_incomplete() removes
  *     those left behind by a crash. Empty directories left by deletes are
- *     removed.
+ *     removed. Unlike S3, a key cannot also be a folder: with "a/b/c"
+ *     stored, a put of "a/b" fails (LR_EIO).
  *   - "s3://bucket/prefix": not in this build (LR_EUNSUPPORTED).
  *
  * Threading: one handle may be used from many threads at once (the local

@@ -34,7 +34,6 @@
 
 #include "larder/buf.h"
 #include "larder/catalog.h"
-#include "larder/catalog_offline.h" /* until its declarations move into catalog.h */
 #include "larder/fg.h"
 #include "larder/parquet.h"
 #include "larder/record.h"

@@ -100,6 +100,13 @@ typedef struct lr_pq_column_def {
     int32_t scale;         /* DECIMAL */
     uint8_t int_bits;      /* INT: 8, 16, 32 or 64 */
     bool int_signed;       /* INT */
+    /*
+     * Reading only: a list column of depth 2 is a list of lists (as in
+     * legacy files such as parquet-mr's old list structure); inner lists
+     * may be null when inner_optional. The writer writes depth 1 only.
+     */
+    uint8_t depth;         /* list columns: 1, or 2 for a list of lists */
+    bool inner_optional;
 } lr_pq_column_def;
 
 /* A key-value metadata pair. value may be NULL. */
@@ -126,6 +133,10 @@ typedef struct lr_pq_kv {
  * A null slot still occupies its place in the value array (its value is
  * ignored by the writer and zero or empty from the reader); a null or empty
  * list has list_offsets[r] == list_offsets[r+1].
+ *
+ * Lists of lists (depth 2, reading only): list_offsets index inner lists,
+ * inner list j is present when inner_validity[j] (NULL: never null) and
+ * holds element slots inner_offsets[j] .. inner_offsets[j+1]-1.
  */
 typedef struct lr_pq_column_batch {
     const uint8_t *validity;
@@ -141,6 +152,8 @@ typedef struct lr_pq_column_batch {
     };
     const uint32_t *offsets;
     const uint8_t *bytes;
+    const uint32_t *inner_offsets;
+    const uint8_t *inner_validity;
 } lr_pq_column_batch;
 
 /* ------------------------------------------------------------------------ */
@@ -335,8 +348,8 @@ typedef struct lr_pq_reader lr_pq_reader;
  * reader). Every allocation is bounded by the file's size and the LR_PQ_MAX_*
  * limits. Errors: LR_ECORRUPT (not Parquet, malformed footer or schema),
  * LR_EUNSUPPORTED (encrypted footer), LR_ELIMIT, LR_ENOMEM, the source's
- * error. Columns of shapes Larder cannot read (lists of lists, maps) are
- * listed but fail when scanned (LR_EUNSUPPORTED).
+ * error. Columns of shapes Larder cannot read (lists nested deeper than
+ * two levels) are listed but fail when scanned (LR_EUNSUPPORTED).
  */
 lr_status lr_pq_reader_open(const lr_pq_source *src, lr_pq_reader **out, lr_error *err);
 

@@ -50,10 +50,12 @@ typedef struct lr_record {
  * defined and appears once; the record identifier and the event time are
  * present (and scalar); every value parses as its type; collection features
  * use lists and scalar features do not; Set has no duplicates; Vector is
- * Fractional with exactly the configured dimension; the total size is within
- * LR_RECORD_MAX_BYTES and the identifier within LR_RECORD_ID_MAX_BYTES.
- * On success fills rec->record_id and rec->event_time_us.
- * Errors: LR_EINVAL with the feature's name and the rule.
+ * Fractional with exactly the configured dimension; the total size (feature
+ * names plus values, in bytes) is within LR_RECORD_MAX_BYTES and the
+ * identifier is 1 to LR_RECORD_ID_MAX_BYTES bytes. docs/values.md has the
+ * rules. On success fills rec->record_id and rec->event_time_us.
+ * Errors: LR_EINVAL with the feature's name and the rule; LR_ENOMEM (only
+ * when checking a Set of more than 32 items for duplicates).
  */
 lr_status lr_record_validate(const lr_fg_def *def, lr_record *rec, lr_error *err);
 

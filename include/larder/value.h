@@ -7,13 +7,16 @@
  * - Integral: optional sign then decimal digits, signed 64-bit; overflow is
  *   rejected. No whitespace, no decimal point, no exponent.
  * - Fractional: a decimal number as Java's Double.parseDouble takes it
- *   without surrounding whitespace or hex forms; "NaN", "Infinity",
- *   "-Infinity" are accepted as values of Fractional features (but never as
- *   event times); a finite literal that overflows a double is rejected.
+ *   without surrounding whitespace, hex forms or f/d suffixes; "NaN" and
+ *   "Infinity" (case-sensitive, optionally signed) are accepted as values of
+ *   Fractional features (but never as event times); a finite literal that
+ *   overflows a double is rejected. Locale-independent.
  * - String: valid UTF-8 (no overlong forms, no surrogates), may be empty.
  * - Event time: String features take ISO-8601 UTC "yyyy-MM-ddTHH:mm:ssZ" with
  *   an optional fraction of 1..9 digits (kept to the microsecond: further
  *   digits past the sixth are truncated); Fractional features take epoch seconds.
+ *   Epoch seconds convert exactly from their digits, rounding to the nearest
+ *   microsecond (halves away from zero).
  *   Both map to microseconds since the epoch in the range
  *   0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z.
  */
@@ -35,7 +38,12 @@ extern "C" {
 #define LR_TIME_MIN_US (-62135596800000000LL)
 #define LR_TIME_MAX_US (253402300799999999LL)
 
-/* Each returns LR_OK or LR_EINVAL with a message naming the rule. */
+/*
+ * Each returns LR_OK or LR_EINVAL with a message naming the rule and quoting
+ * (at most 64 bytes of) the value; s need not be NUL-terminated. The
+ * Fractional parser allocates only for literals over 128 bytes (LR_ENOMEM
+ * if that fails). Thread-safe.
+ */
 lr_status lr_value_parse_integral(const char *s, size_t n, int64_t *out, lr_error *err);
 lr_status lr_value_parse_fractional(const char *s, size_t n, double *out, lr_error *err);
 lr_status lr_value_check_string(const char *s, size_t n, lr_error *err);
@@ -77,10 +85,18 @@ typedef struct lr_settings {
     char account[16]; /* 12 digits, default "000000000000", env LARDER_ACCOUNT */
 } lr_settings;
 
-/* Fills defaults then applies LARDER_REGION / LARDER_ACCOUNT; LR_EINVAL on a bad value. */
+/*
+ * Fills defaults then applies LARDER_REGION ([a-z]{2}(-[a-z]+)+-\d) and
+ * LARDER_ACCOUNT (12 digits); an empty variable counts as unset.
+ * LR_EINVAL naming the variable on a bad value.
+ */
 lr_status lr_settings_from_env(lr_settings *s, lr_error *err);
 
-/* "arn:aws:sagemaker:<region>:<account>:feature-group/<name>" into a buffer of `cap`. */
+/*
+ * "arn:aws:sagemaker:<region>:<account>:feature-group/<name>" into a buffer
+ * of `cap` bytes. LR_ELIMIT (and an empty string) when it does not fit,
+ * LR_EINVAL on NULL arguments.
+ */
 lr_status lr_fg_arn_format(const lr_settings *s, const char *name, char *out, size_t cap);
 
 #ifdef __cplusplus

@@ -49,6 +49,25 @@ typedef struct lr__catalog_ops {
                            const lr_feature_param *additions, uint32_t n_add,
                            const char *const *removals, uint32_t n_remove, int64_t now_us,
                            lr_error *err);
+    /* Offline store (catalog_offline.c checks arguments; see catalog.h). */
+    lr_status (*offline_announce)(void *ctx, const lr_offline_file *files, size_t n,
+                                  int64_t now_us, lr_error *err);
+    lr_status (*offline_commit)(void *ctx, const char *log_id, int64_t expected_seq,
+                                int64_t new_seq, const lr_offline_file *files, size_t n,
+                                int64_t now_us, lr_error *err);
+    lr_status (*offline_checkpoint)(void *ctx, const char *log_id, int64_t *seq, lr_error *err);
+    lr_status (*offline_checkpoint_delete)(void *ctx, const char *log_id, lr_error *err);
+    lr_status (*offline_files)(void *ctx, const char *fg_name, int64_t fg_created_us,
+                               int64_t start_us, int64_t end_us, lr_offline_file_list *out,
+                               lr_error *err);
+    lr_status (*offline_file_exists)(void *ctx, const char *root, const char *key, bool *found,
+                                     lr_error *err);
+    lr_status (*offline_announced)(void *ctx, int64_t before_us, size_t max,
+                                   lr_offline_file_list *out, lr_error *err);
+    lr_status (*offline_unannounce)(void *ctx, const char *root, const char *key, bool *removed,
+                                    lr_error *err);
+    lr_status (*offline_partitions)(void *ctx, const char *fg_name, int64_t fg_created_us,
+                                    lr_offline_partition_info **out, size_t *n, lr_error *err);
 } lr__catalog_ops;
 
 struct lr_catalog {
@@ -70,6 +89,31 @@ int lr__catalog_sqlite_schema_version(void);
  * On success *ctx is the backend context for lr__catalog_sqlite_ops.
  */
 lr_status lr__catalog_sqlite_open(const char *path, void **ctx, lr_error *err);
+
+/* The connection of a SQLite backend context (for catalog_sqlite_offline.c). */
+struct sqlite3 *lr__catalog_sqlite_db(void *ctx);
+
+/* The offline-store operations of the SQLite backend (catalog_sqlite_offline.c). */
+lr_status lr__sqlite_offline_announce(void *ctx, const lr_offline_file *files, size_t n,
+                                      int64_t now_us, lr_error *err);
+lr_status lr__sqlite_offline_commit(void *ctx, const char *log_id, int64_t expected_seq,
+                                    int64_t new_seq, const lr_offline_file *files, size_t n,
+                                    int64_t now_us, lr_error *err);
+lr_status lr__sqlite_offline_checkpoint(void *ctx, const char *log_id, int64_t *seq,
+                                        lr_error *err);
+lr_status lr__sqlite_offline_checkpoint_delete(void *ctx, const char *log_id, lr_error *err);
+lr_status lr__sqlite_offline_files(void *ctx, const char *fg_name, int64_t fg_created_us,
+                                   int64_t start_us, int64_t end_us, lr_offline_file_list *out,
+                                   lr_error *err);
+lr_status lr__sqlite_offline_file_exists(void *ctx, const char *root, const char *key,
+                                         bool *found, lr_error *err);
+lr_status lr__sqlite_offline_announced(void *ctx, int64_t before_us, size_t max,
+                                       lr_offline_file_list *out, lr_error *err);
+lr_status lr__sqlite_offline_unannounce(void *ctx, const char *root, const char *key,
+                                        bool *removed, lr_error *err);
+lr_status lr__sqlite_offline_partitions(void *ctx, const char *fg_name, int64_t fg_created_us,
+                                        lr_offline_partition_info **out, size_t *n,
+                                        lr_error *err);
 
 /* ---- Shared helpers (catalog_common.c) ---- */
 

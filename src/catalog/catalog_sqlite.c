@@ -35,6 +35,7 @@
 #include <sqlite3.h>
 
 #include "catalog/catalog_internal.h"
+#include "catalog/catalog_sqlite_offline.h"
 #include "larder/arena.h"
 #include "larder/buf.h"
 
@@ -77,6 +78,8 @@ static const char *const migrations[] = {
     "  FOREIGN KEY (fg_name, feature_name)"
     "    REFERENCES feature_metadata (fg_name, feature_name) ON DELETE CASCADE"
     ");",
+    /* 2: the offline store: live files, partitions, announced files, log checkpoints. */
+    LR__SQLITE_OFFLINE_MIGRATION,
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -1106,4 +1109,18 @@ const lr__catalog_ops lr__catalog_sqlite_ops = {
     .fg_list = sqlite_fg_list,
     .fm_get = sqlite_fm_get,
     .fm_update = sqlite_fm_update,
+    .offline_announce = lr__sqlite_offline_announce,
+    .offline_commit = lr__sqlite_offline_commit,
+    .offline_checkpoint = lr__sqlite_offline_checkpoint,
+    .offline_checkpoint_delete = lr__sqlite_offline_checkpoint_delete,
+    .offline_files = lr__sqlite_offline_files,
+    .offline_file_exists = lr__sqlite_offline_file_exists,
+    .offline_announced = lr__sqlite_offline_announced,
+    .offline_unannounce = lr__sqlite_offline_unannounce,
+    .offline_partitions = lr__sqlite_offline_partitions,
 };
+
+struct sqlite3 *lr__catalog_sqlite_db(void *ctx)
+{
+    return ((sqlite_ctx *)ctx)->db;
+}

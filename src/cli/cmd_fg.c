@@ -75,7 +75,8 @@ static void print_time(const char *label, int64_t us)
     printf("%-26s %s\n", label, t);
 }
 
-/* Human-readable description; --json prints DescribeFeatureGroup's response. */
+/* Human-readable description; --json prints DescribeFeatureGroup's response
+ * plus the Tags, so that every field of the create request comes back. */
 static void print_def_text(const lr_fg_def *d)
 {
     printf("%-26s %s\n", "FeatureGroupName", d->name);
@@ -124,7 +125,7 @@ static int print_def_json(const lr_fg_def *d)
 {
     lr_buf b;
     lr_buf_init(&b, 0);
-    if (lr_fg_def_to_json(d, LR_FG_JSON_DESCRIBE, &b) != LR_OK) {
+    if (lr_fg_def_to_json(d, LR_FG_JSON_DESCRIBE_TAGS, &b) != LR_OK) {
         lr_buf_free(&b);
         return cli_fail("out of memory");
     }

@@ -11,6 +11,11 @@
     X(cmd_fg, "fg", "create, describe, list, update and delete feature groups")            \
     X(cmd_ingest, "ingest", "load CSV, NDJSON or Parquet files into both stores")           \
     X(cmd_datagen, "datagen", "generate the smart-meter sample dataset")                     \
+    X(cmd_serve, "serve", "serve the SageMaker Feature Store API over HTTP")                \
+    X(cmd_put, "put", "write a record to a feature group")                                \
+    X(cmd_get, "get", "read a record from the online store")                               \
+    X(cmd_delete, "delete", "soft- or hard-delete a record")                               \
+    X(cmd_records, "records", "list the record identifiers in the online store")           \
     X(cmd_version, "version", "print the version")
 
 #endif

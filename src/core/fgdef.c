@@ -41,21 +41,21 @@
 /* How much of an offending value a message quotes. */
 #define QUOTE_MAX 64
 
-#define FG_NAME_PATTERN "[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}"
+#define FG_NAME_PATTERN      "[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}"
 #define FEATURE_NAME_PATTERN "[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}"
-#define FG_REF_PATTERN                                                                     \
-    "(arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:feature-group\\/)?([a-zA-Z0-9]([_-]*[a-" \
+#define FG_REF_PATTERN                                                                             \
+    "(arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:feature-group\\/)?([a-zA-Z0-9]([_-]*[a-"   \
     "zA-Z0-9]){0,63})"
 #define ROLE_ARN_PATTERN "arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+"
-#define KMS_PATTERN "[a-zA-Z0-9:/_-]*"
-#define DC_PATTERN "[\\u0020-\\uD7FF\\uE000-\\uFFFF\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*"
-#define TAG_PATTERN "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"
+#define KMS_PATTERN      "[a-zA-Z0-9:/_-]*"
+#define DC_PATTERN       "[\\u0020-\\uD7FF\\uE000-\\uFFFF\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*"
+#define TAG_PATTERN      "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"
 
 #define ROLE_ARN_MIN 20
 #define ROLE_ARN_MAX 2048
-#define KMS_MAX 2048
-#define DC_MAX 255
-#define FG_REF_MAX 256
+#define KMS_MAX      2048
+#define DC_MAX       255
+#define FG_REF_MAX   256
 #define CAPACITY_MAX 2147483647LL
 
 #define US_PER_SEC 1000000LL
@@ -68,13 +68,13 @@ static const char *const TTL_UNITS[] = {"Seconds", "Minutes", "Hours", "Days", "
 static const char *const STORAGE_TYPES[] = {"Standard", "InMemory", NULL};
 static const char *const TABLE_FORMATS[] = {"Default", "Glue", "Iceberg", NULL};
 static const char *const THROUGHPUT_MODES[] = {"OnDemand", "Provisioned", NULL};
-static const char *const FG_STATUSES[] = {"Creating", "Created", "CreateFailed", "Deleting",
-                                          "DeleteFailed", NULL};
+static const char *const FG_STATUSES[] = {"Creating", "Created",      "CreateFailed",
+                                          "Deleting", "DeleteFailed", NULL};
 static const char *const OFFLINE_STATUSES[] = {"Active", "Blocked", "Disabled", NULL};
 
 /* Microseconds per TTL unit, indexed by lr_ttl_unit. */
-static const int64_t TTL_UNIT_US[] = {0, US_PER_SEC, 60 * US_PER_SEC, 3600 * US_PER_SEC,
-                                      86400 * US_PER_SEC, 604800 * US_PER_SEC};
+static const int64_t TTL_UNIT_US[] = {
+    0, US_PER_SEC, 60 * US_PER_SEC, 3600 * US_PER_SEC, 86400 * US_PER_SEC, 604800 * US_PER_SEC};
 
 const char *lr_feature_type_name(lr_feature_type t)
 {
@@ -93,8 +93,7 @@ const char *lr_fg_status_name(lr_fg_status s)
 
 const char *lr_offline_status_name(lr_offline_status s)
 {
-    return s >= LR_OFFLINE_ACTIVE && s <= LR_OFFLINE_DISABLED ? OFFLINE_STATUSES[s - 1]
-                                                                : "Unknown";
+    return s >= LR_OFFLINE_ACTIVE && s <= LR_OFFLINE_DISABLED ? OFFLINE_STATUSES[s - 1] : "Unknown";
 }
 
 const char *lr_ttl_unit_name(lr_ttl_unit u)
@@ -532,9 +531,9 @@ bool lr_fg_def_equal(const lr_fg_def *a, const lr_fg_def *b)
 typedef struct vctx {
     lr_arena *arena; /* the definition's: strings are copied here */
     lr_error *err;
-    lr_status st;    /* first fatal error, LR_OK while none */
+    lr_status st; /* first fatal error, LR_OK while none */
     unsigned n_violations;
-    lr_buf msgs;     /* "; "-joined constraint messages */
+    lr_buf msgs; /* "; "-joined constraint messages */
 } vctx;
 
 static void vctx_init(vctx *v, lr_arena *a, lr_error *err)
@@ -661,14 +660,21 @@ static void check_pattern(vctx *v, bool ok, const char *s, const char *path, con
 static const char *json_type_name(const json_t *j)
 {
     switch (json_typeof(j)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number with a fraction";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number with a fraction";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
     }
     return "unknown";
 }
@@ -702,7 +708,8 @@ static bool check_members(vctx *v, json_t *obj, const char *where, const char *c
 {
     const char *key;
     json_t *val;
-    json_object_foreach(obj, key, val) {
+    json_object_foreach(obj, key, val)
+    {
         bool ok = false;
         for (int i = 0; allowed[i]; i++) {
             if (strcmp(key, allowed[i]) == 0) {
@@ -952,8 +959,7 @@ static bool s3uri_ok(const char *s)
         const char *b = s + 5;
         const char *slash = strchr(b, '/');
         n = slash ? (size_t)(slash - b) : strlen(b);
-        if (n < 3 || n > 63 || !is_alnum((unsigned char)b[0]) ||
-            !is_alnum((unsigned char)b[n - 1]))
+        if (n < 3 || n > 63 || !is_alnum((unsigned char)b[0]) || !is_alnum((unsigned char)b[n - 1]))
             return false;
         for (i = 0; i < n; i++) {
             char c = b[i];
@@ -977,9 +983,9 @@ static bool s3uri_ok(const char *s)
     return true;
 }
 
-#define S3URI_RULE                                                                         \
-    "Member must be s3://bucket[/prefix] (bucket of 3 to 63 lowercase letters, digits, dots " \
-    "and hyphens), file:///absolute/path or a local directory path, without control "          \
+#define S3URI_RULE                                                                                 \
+    "Member must be s3://bucket[/prefix] (bucket of 3 to 63 lowercase letters, digits, dots "      \
+    "and hyphens), file:///absolute/path or a local directory path, without control "              \
     "characters"
 
 static void check_s3uri(vctx *v, const char *s, const char *path)
@@ -1225,8 +1231,8 @@ static void parse_online(vctx *v, json_t *root, lr_fg_def *def)
 
 static void parse_offline(vctx *v, json_t *root, lr_fg_def *def, bool stored)
 {
-    json_t *o = get_obj(v, root, "OfflineStoreConfig", "offlineStoreConfig", false,
-                        OFFLINE_MEMBERS);
+    json_t *o =
+        get_obj(v, root, "OfflineStoreConfig", "offlineStoreConfig", false, OFFLINE_MEMBERS);
     json_t *s3, *dc;
     const char *resolved = NULL;
     int e;
@@ -1234,8 +1240,7 @@ static void parse_offline(vctx *v, json_t *root, lr_fg_def *def, bool stored)
     if (o == NULL)
         return;
     def->has_offline_config = true;
-    s3 = get_obj(v, o, "S3StorageConfig", "offlineStoreConfig.s3StorageConfig", false,
-                 S3_MEMBERS);
+    s3 = get_obj(v, o, "S3StorageConfig", "offlineStoreConfig.s3StorageConfig", false, S3_MEMBERS);
     if (s3) {
         const char *p = "offlineStoreConfig.s3StorageConfig.s3Uri";
         /* The stored form may carry only the resolved URI (S3Uri defaulted). */
@@ -1279,15 +1284,13 @@ static void parse_offline(vctx *v, json_t *root, lr_fg_def *def, bool stored)
 
 static void parse_throughput(vctx *v, json_t *root, lr_fg_def *def)
 {
-    json_t *t = get_obj(v, root, "ThroughputConfig", "throughputConfig", false,
-                        THROUGHPUT_MEMBERS);
+    json_t *t = get_obj(v, root, "ThroughputConfig", "throughputConfig", false, THROUGHPUT_MEMBERS);
     int64_t x;
     int e;
 
     if (t == NULL)
         return;
-    e = get_enum(v, t, "ThroughputMode", "throughputConfig.throughputMode", true,
-                 THROUGHPUT_MODES);
+    e = get_enum(v, t, "ThroughputMode", "throughputConfig.throughputMode", true, THROUGHPUT_MODES);
     if (e >= 0)
         def->throughput_mode = THROUGHPUT_MODES[e];
     if (get_int(v, t, "ProvisionedReadCapacityUnits",
@@ -1313,8 +1316,7 @@ static void parse_tags(vctx *v, json_t *root, lr_fg_def *def)
     n = json_array_size(arr);
     if (n > LR_FG_TAGS_MAX) {
         snprintf(q, sizeof q, "'[%zu items]'", n);
-        violation(v, q, "tags", "Member must have length less than or equal to %d",
-                  LR_FG_TAGS_MAX);
+        violation(v, q, "tags", "Member must have length less than or equal to %d", LR_FG_TAGS_MAX);
         return;
     }
     if (n == 0)
@@ -1380,15 +1382,25 @@ static void parse_assigned(vctx *v, json_t *root, lr_fg_def *def)
     }
 }
 
-static const char *const REQUEST_MEMBERS[] = {
-    "FeatureGroupName", "RecordIdentifierFeatureName", "EventTimeFeatureName",
-    "FeatureDefinitions", "OnlineStoreConfig", "OfflineStoreConfig", "ThroughputConfig",
-    "RoleArn", "Description", "Tags", NULL};
-static const char *const STORED_MEMBERS[] = {
-    "FeatureGroupName", "RecordIdentifierFeatureName", "EventTimeFeatureName",
-    "FeatureDefinitions", "OnlineStoreConfig", "OfflineStoreConfig", "ThroughputConfig",
-    "RoleArn", "Description", "Tags", "FeatureGroupArn", "CreationTimeUs", "LastModifiedTimeUs",
-    "FeatureGroupStatus", "OfflineStoreStatus", NULL};
+static const char *const REQUEST_MEMBERS[] = {"FeatureGroupName",
+                                              "RecordIdentifierFeatureName",
+                                              "EventTimeFeatureName",
+                                              "FeatureDefinitions",
+                                              "OnlineStoreConfig",
+                                              "OfflineStoreConfig",
+                                              "ThroughputConfig",
+                                              "RoleArn",
+                                              "Description",
+                                              "Tags",
+                                              NULL};
+static const char *const STORED_MEMBERS[] = {"FeatureGroupName",     "RecordIdentifierFeatureName",
+                                             "EventTimeFeatureName", "FeatureDefinitions",
+                                             "OnlineStoreConfig",    "OfflineStoreConfig",
+                                             "ThroughputConfig",     "RoleArn",
+                                             "Description",          "Tags",
+                                             "FeatureGroupArn",      "CreationTimeUs",
+                                             "LastModifiedTimeUs",   "FeatureGroupStatus",
+                                             "OfflineStoreStatus",   NULL};
 
 /* The first pass: types, members and constraints of the whole request. */
 static void parse_members(vctx *v, json_t *root, lr_fg_def *def, bool stored)
@@ -1458,8 +1470,7 @@ static lr_status check_rules(lr_fg_def *def, lr_error *err)
         return lr_error_set(err, LR_EINVAL,
                             "The RecordIdentifierFeatureName '%s' must be a feature of type "
                             "Integral or String that is not a collection, not %s%s%s.",
-                            f->name, lr_feature_type_name(f->type),
-                            f->collection ? " " : "",
+                            f->name, lr_feature_type_name(f->type), f->collection ? " " : "",
                             f->collection ? lr_collection_type_name(f->collection) : "");
     f = &def->features[et];
     if (f->collection != LR_COLL_NONE || f->type == LR_FT_INTEGRAL)
@@ -1467,8 +1478,7 @@ static lr_status check_rules(lr_fg_def *def, lr_error *err)
                             "The EventTimeFeatureName '%s' must be a feature of type String "
                             "(ISO-8601) or Fractional (epoch seconds) that is not a collection, "
                             "not %s%s%s.",
-                            f->name, lr_feature_type_name(f->type),
-                            f->collection ? " " : "",
+                            f->name, lr_feature_type_name(f->type), f->collection ? " " : "",
                             f->collection ? lr_collection_type_name(f->collection) : "");
     def->record_id_index = (uint32_t)rid;
     def->event_time_index = (uint32_t)et;
@@ -1519,9 +1529,8 @@ static lr_status vctx_finish(vctx *v)
 {
     lr_status st = v->st;
     if (st == LR_OK && v->n_violations > 0)
-        st = lr_error_set(v->err, LR_EINVAL, "%u validation error%s detected: %s",
-                          v->n_violations, v->n_violations == 1 ? "" : "s",
-                          v->msgs.data ? v->msgs.data : "");
+        st = lr_error_set(v->err, LR_EINVAL, "%u validation error%s detected: %s", v->n_violations,
+                          v->n_violations == 1 ? "" : "s", v->msgs.data ? v->msgs.data : "");
     lr_buf_free(&v->msgs);
     return st;
 }
@@ -1945,6 +1954,10 @@ lr_status lr_fg_def_to_json(const lr_fg_def *def, lr_fg_json_form form, lr_buf *
 {
     jw w = {out, LR_OK, true};
     size_t mark = out->len;
+    /* DESCRIBE_TAGS is DESCRIBE plus the tags (which AWS serves through ListTags). */
+    bool with_tags = form == LR_FG_JSON_DESCRIBE_TAGS;
+    if (with_tags)
+        form = LR_FG_JSON_DESCRIBE;
     bool assigned = form != LR_FG_JSON_REQUEST;
 
     if (def == NULL || def->name == NULL || def->record_id_name == NULL ||
@@ -1973,15 +1986,14 @@ lr_status lr_fg_def_to_json(const lr_fg_def *def, lr_fg_json_form form, lr_buf *
     w_kstr(&w, "RoleArn", def->role_arn);
     if (assigned && def->status)
         w_kstr(&w, "FeatureGroupStatus", lr_fg_status_name(def->status));
-    if (assigned && def->offline_status &&
-        (form == LR_FG_JSON_STORED || def->has_offline_config)) {
+    if (assigned && def->offline_status && (form == LR_FG_JSON_STORED || def->has_offline_config)) {
         w_key(&w, "OfflineStoreStatus");
         w_open(&w, '{');
         w_kstr(&w, "Status", lr_offline_status_name(def->offline_status));
         w_close(&w, '}');
     }
     w_kstr(&w, "Description", def->description);
-    if (form != LR_FG_JSON_DESCRIBE)
+    if (form != LR_FG_JSON_DESCRIBE || with_tags)
         write_tags(&w, def);
     if (form == LR_FG_JSON_DESCRIBE)
         w_kstr(&w, "NextToken", "");

@@ -93,8 +93,7 @@ static lr_status dup_error(const lr_feature_def *f, const lr_feature_value *v, u
 }
 
 /* Parses item `s` as f's type; numeric items also give their Set identity. */
-static lr_status parse_item(const lr_feature_def *f, const lr_str *s, uint64_t *key,
-                            lr_error *err)
+static lr_status parse_item(const lr_feature_def *f, const lr_str *s, uint64_t *key, lr_error *err)
 {
     lr_status st;
     int64_t i = 0;
@@ -127,12 +126,12 @@ static lr_status check_set(const lr_feature_def *f, const lr_feature_value *v, c
     if (n <= SET_SMALL) {
         for (i = 1; i < n; i++) {
             for (j = 0; j < i; j++) {
-                bool same = f->type == LR_FT_STRING
-                                ? v->items[i].len == v->items[j].len &&
-                                      (v->items[i].len == 0 ||
-                                       memcmp(v->items[i].ptr, v->items[j].ptr, v->items[i].len) ==
-                                           0)
-                                : keys[i] == keys[j];
+                bool same =
+                    f->type == LR_FT_STRING
+                        ? v->items[i].len == v->items[j].len &&
+                              (v->items[i].len == 0 ||
+                               memcmp(v->items[i].ptr, v->items[j].ptr, v->items[i].len) == 0)
+                        : keys[i] == keys[j];
                 if (same)
                     return dup_error(f, v, i, err);
             }
@@ -213,8 +212,7 @@ lr_status lr_feature_value_validate(const lr_feature_def *f, const lr_feature_va
         if (v->n_items > SET_SMALL) {
             keys = malloc((size_t)v->n_items * sizeof *keys);
             if (keys == NULL)
-                return lr_error_set(err, LR_ENOMEM, "out of memory checking the Set '%s'",
-                                    f->name);
+                return lr_error_set(err, LR_ENOMEM, "out of memory checking the Set '%s'", f->name);
         }
     }
     for (i = 0; i < v->n_items; i++) {
@@ -268,8 +266,8 @@ lr_status lr_record_validate(const lr_fg_def *def, lr_record *rec, lr_error *err
         }
         f = &def->features[v->feature];
         if (seen[v->feature / 64] & ((uint64_t)1 << (v->feature % 64))) {
-            st = lr_error_set(err, LR_EINVAL, "The feature '%s' appears more than once in the record",
-                              f->name);
+            st = lr_error_set(err, LR_EINVAL,
+                              "The feature '%s' appears more than once in the record", f->name);
             goto cleanup;
         }
         seen[v->feature / 64] |= (uint64_t)1 << (v->feature % 64);
@@ -321,8 +319,8 @@ lr_status lr_record_validate(const lr_fg_def *def, lr_record *rec, lr_error *err
                           def->record_id_name, LR_RECORD_ID_MAX_BYTES, rid->value.len);
         goto cleanup;
     }
-    st = lr_event_time_parse(et->value.ptr, et->value.len, def->features[def->event_time_index].type,
-                             &rec->event_time_us, err);
+    st = lr_event_time_parse(et->value.ptr, et->value.len,
+                             def->features[def->event_time_index].type, &rec->event_time_us, err);
     if (st != LR_OK) {
         lr_error_prefix(err, "Feature '%s'", def->event_time_name);
         goto cleanup;

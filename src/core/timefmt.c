@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#define US_PER_SEC 1000000LL
+#define US_PER_SEC  1000000LL
 #define SEC_PER_DAY 86400LL
-#define QUOTE_MAX 64
+#define QUOTE_MAX   64
 
 /* Printable, bounded copy of s[0..n) for messages (see value.c). */
 static void quote(const char *s, size_t n, char *q)
@@ -45,9 +45,9 @@ int64_t lr_days_from_civil(int64_t y, unsigned m, unsigned d)
 
     y -= m <= 2;
     era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;                                           /* [0, 399] */
+    yoe = y - era * 400;                                                     /* [0, 399] */
     doy = (153 * (int64_t)(m > 2 ? m - 3 : m + 9) + 2) / 5 + (int64_t)d - 1; /* [0, 365] */
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                   /* [0, 146096] */
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                             /* [0, 146096] */
     return era * 146097 + doe - 719468;
 }
 
@@ -371,7 +371,7 @@ static bool region_valid(const char *s)
 {
     size_t n = strlen(s), i, groups = 0;
 
-    if (n < 7 || n >= sizeof(((lr_settings *)0)->region))
+    if (n < 6 || n >= sizeof(((lr_settings *)0)->region))
         return false;
     if (s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z')
         return false;
@@ -441,8 +441,7 @@ lr_status lr_fg_arn_format(const lr_settings *s, const char *name, char *out, si
     int n;
     if (s == NULL || name == NULL || out == NULL || cap == 0)
         return LR_EINVAL;
-    n = snprintf(out, cap, "arn:aws:sagemaker:%s:%s:feature-group/%s", s->region, s->account,
-                 name);
+    n = snprintf(out, cap, "arn:aws:sagemaker:%s:%s:feature-group/%s", s->region, s->account, name);
     if (n < 0 || (size_t)n >= cap) {
         out[0] = '\0';
         return LR_ELIMIT;

@@ -65,8 +65,7 @@ lr_status lr_value_parse_integral(const char *s, size_t n, int64_t *out, lr_erro
         if (acc > (limit - d) / 10) {
             quote(s, n, q);
             return lr_error_set(err, LR_EINVAL,
-                                "'%s' is not a valid Integral: out of the signed 64-bit range",
-                                q);
+                                "'%s' is not a valid Integral: out of the signed 64-bit range", q);
         }
         acc = acc * 10 + d;
     }
@@ -186,8 +185,7 @@ lr_status lr_value_parse_fractional(const char *s, size_t n, double *out, lr_err
         /* A finite literal too large for a double; underflow to 0 is fine. */
         quote(s, n, q);
         st = lr_error_set(err, LR_EINVAL,
-                          "'%s' is not a valid Fractional: out of the range of a 64-bit double",
-                          q);
+                          "'%s' is not a valid Fractional: out of the range of a 64-bit double", q);
         goto cleanup;
     }
     *out = d;

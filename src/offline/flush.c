@@ -237,14 +237,17 @@ static lr_status chunk_add(chunk *c, const schemas *sc, const void *payload, siz
     lr__record_entry e;
     lr_status st;
     int64_t hour;
-    bucket *b;
+    bucket *b = NULL;
 
     if (copy == NULL)
         return lr_error_set(err, LR_ENOMEM, "out of memory");
     memcpy(copy, payload, len);
     st = lr__entry_decode_record(copy, len, c->arena, &e, err);
-    if (st != LR_OK)
-        return lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
+    if (st != LR_OK) {
+        if (err != NULL)
+            lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
+        return st;
+    }
     if (e.schema_id == 0 || e.schema_id > sc->n)
         return lr_error_set(err, LR_ECORRUPT,
                             "log %s sequence %" PRIu64 ": unknown schema %u (the log has %zu)",
@@ -252,8 +255,11 @@ static lr_status chunk_add(chunk *c, const schemas *sc, const void *payload, siz
     {
         char part[LR_OFFLINE_PARTITION_MAX];
         st = lr_offline_partition_of(e.event_time_us, part, &hour, err);
-        if (st != LR_OK)
-            return lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
+        if (st != LR_OK) {
+            if (err != NULL)
+                lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
+            return st;
+        }
     }
     st = bucket_for(c, sc->slots[e.schema_id - 1].gen, hour, &b, err);
     if (st != LR_OK)
@@ -399,7 +405,7 @@ static lr_status write_bucket(const lr_offline *s, const lr_fg_def *def, bucket 
     if (st == LR_OK) {
         b->rows_written = (int64_t)stats.rows;
         b->bytes = (int64_t)out->len;
-    } else {
+    } else if (err != NULL) {
         lr_error_prefix(err, "writing Parquet for %s %s", def->name, b->partition);
     }
 done:

@@ -95,7 +95,8 @@ lr_status lr_online_open(const char *uri, const lr_online_options *opts, lr_onli
 
     if (strncmp(uri, "redis://", 8) == 0) {
         st = lr__redis_open(uri, &s->env, &s->ops, &s->ctx, err);
-    } else if (strncmp(uri, "rediss://", 9) == 0 || strncmp(uri, "unix:", 5) == 0) {
+    } else if (strncmp(uri, "rediss://", 9) == 0 || strncmp(uri, "unix:", 5) == 0 ||
+               (strstr(uri, "://") && strncmp(uri, "lmdb:", 5) != 0)) {
         st = lr_error_set(err, LR_EUNSUPPORTED, "online store: '%.*s' URIs are not supported",
                           (int)strcspn(uri, ":"), uri);
     } else {
@@ -162,7 +163,7 @@ static lr_status check_def(const lr_fg_def *def, lr_error *err)
 {
     if (def == NULL || def->name == NULL || def->name[0] == '\0')
         return lr_error_set(err, LR_EINVAL, "online store: no feature group given");
-    if (def->has_online_config && !def->online_enabled)
+    if (!def->has_online_config || !def->online_enabled)
         return lr_error_set(err, LR_EINVAL, "feature group '%s' has no online store", def->name);
     if (def->record_id_index >= def->n_features || def->event_time_index >= def->n_features)
         return lr_error_set(err, LR_EINVAL, "feature group '%s': bad definition", def->name);
@@ -574,7 +575,7 @@ lr_status lr_online_batch_get(lr_online_reader *r, const lr_online_key *keys, si
 
 /* A token is a version byte then the backend's key suffix of the last entry. */
 #define TOKEN_VERSION 1
-#define TOKEN_MAX 2048
+#define TOKEN_MAX (LR_RECORD_ID_MAX_BYTES + 64)
 
 lr_status lr_online_list(lr_online *s, const lr_fg_def *def, const lr_online_list_query *q,
                          lr_online_id_page *out, lr_error *err)
@@ -615,8 +616,13 @@ lr_status lr_online_list(lr_online *s, const lr_fg_def *def, const lr_online_lis
     if ((st = s->ops->list(s->ctx, &req, out, &more, &last, &last_len, err)) != LR_OK)
         goto done;
     if (more) {
-        uint8_t *t = lr_arena_alloc(out->arena, last_len + 1);
-        if (t == NULL || last_len + 1 > TOKEN_MAX) {
+        uint8_t *t;
+        if (last_len + 1 > TOKEN_MAX) {
+            st = lr_error_set(err, LR_EINTERNAL, "online store: a page position of %zu bytes",
+                              last_len);
+            goto done;
+        }
+        if ((t = lr_arena_alloc(out->arena, last_len + 1)) == NULL) {
             st = lr_error_set(err, LR_ENOMEM, "online store: out of memory");
             goto done;
         }

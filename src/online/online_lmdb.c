@@ -4,12 +4,22 @@
  * Design
  * ------
  * Reads are the hot path. Each reader handle owns one LMDB read transaction
- * (MDB_NOTLS, so it is bound to the handle, not the thread) that is renewed
- * before and reset after every get: a renew takes the latest snapshot with a
- * couple of atomic operations on the handle's own reader slot, so readers
- * never wait for each other or for the writer. What a get returns is copied
- * into the reader's buffer before the reset, because pages of a reset
- * snapshot may be reused by the next commit.
+ * (MDB_NOTLS, so it is bound to the handle, not the thread). Between gets
+ * the transaction stays open on its snapshot, and a get renews it only when
+ * a newer commit exists (mdb_env_info, a read of the meta pages): in a
+ * read-mostly phase a get is one B-tree lookup with no reader-table
+ * traffic. So that an idle reader never pins an old snapshot (which would
+ * keep LMDB from reusing pages that later commits free), the writer resets
+ * every idle reader's transaction right after each commit, before it wakes
+ * the writers' callers; a reader in the middle of a get is left alone and
+ * renews on its next call. What a get returns is copied into the reader's
+ * buffer, so nothing a caller holds points into a snapshot.
+ *
+ * A reader's `state` (on its own cache line) arbitrates between its owner
+ * and the threads that may reset it: IDLE_RESET, IDLE_OPEN, ACTIVE (the
+ * owner is in a get) and CLAIMED (another thread is resetting it). The owner
+ * moves IDLE_* -> ACTIVE -> IDLE_OPEN with compare-and-swap; the writer,
+ * resizer and sweeper move IDLE_OPEN -> CLAIMED -> IDLE_RESET.
  *
  * Writes go through one writer thread. Callers encode their records in their
  * own threads, queue a request and sleep; the writer takes every queued
@@ -20,18 +30,18 @@
  *
  * Growing the map. When a commit fails with MDB_MAP_FULL the writer doubles
  * the map size and retries the same batch. mdb_env_set_mapsize() requires
- * that no transaction of this process is active, so readers pass a gate:
- * each reader has an `active` flag on its own cache line which it sets
- * before renewing its transaction and clears after the reset; the resizer
- * raises `resizing`, waits until no flag is set, resizes and lowers it.
- * A reader that finds `resizing` raised clears its flag and sleeps on a
- * condition variable until the resize is over. Both sides use sequentially
- * consistent store-then-load, so either the reader sees the resize or the
- * resizer sees the reader (Dekker). Transient reads (list, stats) count in
- * one shared counter instead. A map grown by another process shows up as
- * MDB_MAP_RESIZED, handled the same way with mdb_env_set_mapsize(0).
+ * that no transaction of this process is open, so the resizer raises
+ * `resizing`, resets every idle reader, waits for active ones to finish,
+ * resizes and lowers the flag; a reader that finds `resizing` raised after
+ * it became ACTIVE resets its transaction, goes back to IDLE_RESET and
+ * sleeps on a condition variable until the resize is over. Both sides use
+ * sequentially consistent read-modify-write then load, so either the reader
+ * sees the resize or the resizer sees the reader (Dekker). Transient reads
+ * (list, stats) count in one shared counter instead. A map grown by another
+ * process shows up as MDB_MAP_RESIZED, handled the same way with
+ * mdb_env_set_mapsize(0).
  *
- * Layout (docs/online-store.md): sub-database "records" maps
+ * Layout (docs/online-store.md): the main database maps
  * `<group>\0<record id>` to the stored value (online_codec.c); identifiers
  * too long for LMDB's 511-byte keys are stored under a prefix of the id plus
  * its SHA-256, at exactly the maximum key length, which literal keys never
@@ -62,9 +72,12 @@
 
 typedef struct lmdb_store lmdb_store;
 
+/* Reader states (see the design notes above). */
+enum { RS_IDLE_RESET = 0, RS_IDLE_OPEN = 1, RS_ACTIVE = 2, RS_CLAIMED = 3 };
+
 typedef struct lmdb_reader {
-    /* First, on its own cache line: the only thing a resizer reads. */
-    _Alignas(64) atomic_int active;
+    /* First, on its own cache line: what other threads touch. */
+    _Alignas(64) atomic_int state;
     lmdb_store *st;
     MDB_txn *txn;
     struct lmdb_reader *prev, *next;
@@ -204,23 +217,65 @@ static int64_t exp_key_get(const uint8_t *p)
 
 /* ---- the reader gate and map resizing ---- */
 
-static void gate_enter(lmdb_store *st, atomic_int *flag)
+static void wait_resize(lmdb_store *st)
 {
+    pthread_mutex_lock(&st->gate_mu);
+    while (atomic_load(&st->resizing))
+        pthread_cond_wait(&st->gate_cv, &st->gate_mu);
+    pthread_mutex_unlock(&st->gate_mu);
+}
+
+/*
+ * Makes the reader ACTIVE. Returns whether its transaction is open (on a
+ * snapshot); false means it is reset and must be renewed.
+ */
+static bool reader_enter(lmdb_reader *r)
+{
+    lmdb_store *st = r->st;
     for (;;) {
-        atomic_store(flag, 1);
+        int s = RS_IDLE_OPEN;
+        bool open;
+        if (atomic_compare_exchange_strong(&r->state, &s, RS_ACTIVE)) {
+            open = true;
+        } else if (s == RS_IDLE_RESET &&
+                   atomic_compare_exchange_strong(&r->state, &s, RS_ACTIVE)) {
+            open = false;
+        } else {
+            sched_yield(); /* CLAIMED: being reset right now */
+            continue;
+        }
         if (!atomic_load(&st->resizing))
-            return;
-        atomic_store(flag, 0);
-        pthread_mutex_lock(&st->gate_mu);
-        while (atomic_load(&st->resizing))
-            pthread_cond_wait(&st->gate_cv, &st->gate_mu);
-        pthread_mutex_unlock(&st->gate_mu);
+            return open;
+        if (open)
+            mdb_txn_reset(r->txn);
+        atomic_store(&r->state, RS_IDLE_RESET);
+        wait_resize(st);
     }
 }
 
-static void gate_leave(atomic_int *flag)
+/* Leaves a get with the transaction open (or reset, when `open` is false). */
+static void reader_leave(lmdb_reader *r, bool open)
 {
-    atomic_store_explicit(flag, 0, memory_order_release);
+    atomic_store_explicit(&r->state, open ? RS_IDLE_OPEN : RS_IDLE_RESET, memory_order_release);
+}
+
+/* Resets r's transaction if r is idle on a snapshot. reg_mu is held. */
+static void reader_release(lmdb_reader *r)
+{
+    int s = RS_IDLE_OPEN;
+    if (atomic_compare_exchange_strong(&r->state, &s, RS_CLAIMED)) {
+        mdb_txn_reset(r->txn);
+        atomic_store(&r->state, RS_IDLE_RESET);
+    }
+}
+
+/* Resets every idle reader's snapshot (after a commit, and by the sweeper). */
+static void release_idle_readers(lmdb_store *st)
+{
+    pthread_mutex_lock(&st->reg_mu);
+    for (lmdb_reader *r = st->readers; r; r = r->next)
+        reader_release(r);
+    pthread_mutex_unlock(&st->reg_mu);
 }
 
 static void tmp_enter(lmdb_store *st)
@@ -249,8 +304,11 @@ static int resize_locked(lmdb_store *st, size_t size)
     atomic_store(&st->resizing, 1);
     pthread_mutex_lock(&st->reg_mu);
     for (lmdb_reader *r = st->readers; r; r = r->next) {
-        while (atomic_load(&r->active))
+        reader_release(r);
+        while (atomic_load(&r->state) != RS_IDLE_RESET) {
             sched_yield();
+            reader_release(r);
+        }
     }
     pthread_mutex_unlock(&st->reg_mu);
     while (atomic_load(&st->tmp_active))
@@ -656,6 +714,9 @@ static void *writer_main(void *arg)
             st->q_tail = NULL;
         pthread_mutex_unlock(&st->q_mu);
         run_txn(st, st->batch, nreq);
+        /* Idle readers drop their now-old snapshots before anyone hears of
+         * the commit (so LMDB can reuse the pages it freed). */
+        release_idle_readers(st);
         pthread_mutex_lock(&st->q_mu);
         for (size_t i = 0; i < nreq; i++)
             st->batch[i]->done = true;
@@ -743,14 +804,14 @@ static lr_status l_reader_open(void *ctx, void **rctx, lr_error *err)
     if (r == NULL)
         return lr_error_set(err, LR_ENOMEM, "online store (lmdb): out of memory");
     memset(r, 0, sizeof *r);
-    atomic_init(&r->active, 0);
+    atomic_init(&r->state, RS_IDLE_RESET);
     r->st = st;
     for (;;) {
-        gate_enter(st, &r->active);
+        tmp_enter(st);
         rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &r->txn);
         if (rc == 0)
             mdb_txn_reset(r->txn);
-        gate_leave(&r->active);
+        tmp_leave(st);
         if (rc != MDB_MAP_RESIZED)
             break;
         if ((rc = adopt_resize(st)) != 0)
@@ -798,10 +859,17 @@ static lr_status l_get(void *rctx, lr__rowbuf *rb, const lr__rkey *keys, size_t 
     int rc;
 
     for (;;) {
-        gate_enter(st, &r->active);
+        if (reader_enter(r)) {
+            /* Open on a snapshot: still the latest commit (of any process)? */
+            MDB_envinfo info;
+            mdb_env_info(st->env, &info);
+            if (info.me_last_txnid == mdb_txn_id(r->txn))
+                break;
+            mdb_txn_reset(r->txn);
+        }
         if ((rc = mdb_txn_renew(r->txn)) == 0)
             break;
-        gate_leave(&r->active);
+        reader_leave(r, false);
         if (rc != MDB_MAP_RESIZED || (rc = adopt_resize(st)) != 0)
             return lmdb_fail(err, rc, "starting a read");
     }
@@ -819,8 +887,7 @@ static lr_status l_get(void *rctx, lr__rowbuf *rb, const lr__rkey *keys, size_t 
         else
             s = lmdb_fail(err, rc, "get");
     }
-    mdb_txn_reset(r->txn);
-    gate_leave(&r->active);
+    reader_leave(r, true);
     return s;
 }
 
@@ -1008,7 +1075,11 @@ static lr_status open_dbs(lmdb_store *st, lr_error *err)
     }
     if (rc != 0)
         return lmdb_fail(err, rc, "opening");
-    if ((rc = mdb_dbi_open(txn, "records", MDB_CREATE, &st->records)) != 0 ||
+    /* Records live in the main database: a named one would cost every read
+     * transaction an extra lookup of its root (LMDB marks named databases
+     * stale at each renew). Record keys always hold a NUL, the names of the
+     * sub-databases below never do, so they cannot collide. */
+    if ((rc = mdb_dbi_open(txn, NULL, 0, &st->records)) != 0 ||
         (rc = mdb_dbi_open(txn, "expiry", MDB_CREATE | MDB_DUPSORT, &st->expiry)) != 0 ||
         (rc = mdb_dbi_open(txn, "groups", MDB_CREATE, &st->groups)) != 0 ||
         (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0)

@@ -48,7 +48,8 @@ typedef struct lr__pq_leaf {
     int32_t type_length;
     uint16_t max_def;
     uint16_t max_rep;
-    uint16_t rep_def;      /* def level of the repeated node (max_rep == 1) */
+    uint16_t rep_def;      /* def level of the (outer) repeated node (max_rep >= 1) */
+    uint16_t rep_def2;     /* def level of the inner repeated node (max_rep == 2) */
     bool supported;        /* false: max_rep > 1, or a type Larder cannot read */
     bool legacy_stats_ok;  /* deprecated min/max follow this column's order */
     bool stats_ok;         /* min_value/max_value may be used */

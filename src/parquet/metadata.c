@@ -68,6 +68,38 @@ static lr_status skip_struct(dec *d, uint8_t t)
     return lr__tr_skip(&d->r, t);
 }
 
+/* Wire types a field of each kind may have. */
+enum { W_INT, W_BIN, W_STRUCT, W_LIST, W_BOOL };
+
+static bool want_ok(uint8_t t, int kind)
+{
+    switch (kind) {
+    case W_INT:
+        return t == LR__T_I8 || t == LR__T_I16 || t == LR__T_I32 || t == LR__T_I64;
+    case W_BIN:
+        return t == LR__T_BINARY;
+    case W_STRUCT:
+        return t == LR__T_STRUCT;
+    case W_LIST:
+        return t == LR__T_LIST || t == LR__T_SET;
+    default:
+        return t == LR__T_BOOL_TRUE || t == LR__T_BOOL_FALSE;
+    }
+}
+
+/*
+ * A known field id with another wire type is some writer's private
+ * extension (Dremio reuses ColumnMetaData field 15 for a list): it is
+ * skipped as unknown, and a required field skipped this way is then
+ * reported missing.
+ */
+#define WANT(kind)                                                                         \
+    if (!want_ok(t, kind)) {                                                               \
+        seen_ &= ~(1u << fid);                                                             \
+        st = lr__tr_skip(&d->r, t);                                                        \
+        break;                                                                             \
+    }
+
 /*
  * Iterates over the fields of a struct: declares fid, t (the field's type),
  * st and seen_ (bit i set when field id i, 1..31, was present).
@@ -109,38 +141,47 @@ static lr_status dec_statistics(dec *d, uint8_t t_in_, lr__pq_statistics *s)
     memset(s, 0, sizeof *s);
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_BIN)
         st = lr__tr_binary(&d->r, t, &s->max, &s->max_len);
         s->has_max = true;
         break;
     case 2:
+        WANT(W_BIN)
         st = lr__tr_binary(&d->r, t, &s->min, &s->min_len);
         s->has_min = true;
         break;
     case 3:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &s->null_count);
         s->has_null_count = true;
         break;
     case 4:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &s->distinct_count);
         s->has_distinct_count = true;
         break;
     case 5:
+        WANT(W_BIN)
         st = lr__tr_binary(&d->r, t, &s->max_value, &s->max_value_len);
         s->has_max_value = true;
         break;
     case 6:
+        WANT(W_BIN)
         st = lr__tr_binary(&d->r, t, &s->min_value, &s->min_value_len);
         s->has_min_value = true;
         break;
     case 7:
+        WANT(W_BOOL)
         st = lr__tr_bool(&d->r, t, &s->is_max_value_exact);
         s->has_is_max_value_exact = true;
         break;
     case 8:
+        WANT(W_BOOL)
         st = lr__tr_bool(&d->r, t, &s->is_min_value_exact);
         s->has_is_min_value_exact = true;
         break;
     case 9:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &s->nan_count);
         s->has_nan_count = true;
         break;
@@ -155,6 +196,7 @@ static lr_status dec_time_unit(dec *d, uint8_t t_in_, uint8_t *unit)
     case 1:
     case 2:
     case 3:
+        WANT(W_STRUCT)
         *unit = (uint8_t)fid;
         st = skip_struct(d, t);
         break;
@@ -169,10 +211,12 @@ static lr_status dec_time_like(dec *d, uint8_t t_in_, lr__pq_logical_type *lt)
     bool has_utc = false, has_unit = false;
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_BOOL)
         st = lr__tr_bool(&d->r, t, &lt->utc);
         has_utc = true;
         break;
     case 2:
+        WANT(W_STRUCT)
         st = dec_time_unit(d, t, &lt->unit);
         has_unit = true;
         break;
@@ -187,10 +231,12 @@ static lr_status dec_decimal(dec *d, uint8_t t_in_, lr__pq_logical_type *lt)
     bool has_scale = false, has_precision = false;
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &lt->scale);
         has_scale = true;
         break;
     case 2:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &lt->precision);
         has_precision = true;
         break;
@@ -206,10 +252,12 @@ static lr_status dec_int_type(dec *d, uint8_t t_in_, lr__pq_logical_type *lt)
     int32_t w = 0;
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &w);
         has_width = true;
         break;
     case 2:
+        WANT(W_BOOL)
         st = lr__tr_bool(&d->r, t, &lt->is_signed);
         has_signed = true;
         break;
@@ -227,15 +275,18 @@ static lr_status dec_logical_type(dec *d, uint8_t t_in_, lr__pq_logical_type *lt
     lt->kind = LR__PQ_LT_OTHER;
     STRUCT_BEGIN(d)
     case LR__PQ_LT_DECIMAL:
+        WANT(W_STRUCT)
         lt->kind = LR__PQ_LT_DECIMAL;
         st = dec_decimal(d, t, lt);
         break;
     case LR__PQ_LT_TIME:
     case LR__PQ_LT_TIMESTAMP:
+        WANT(W_STRUCT)
         lt->kind = (uint8_t)fid;
         st = dec_time_like(d, t, lt);
         break;
     case LR__PQ_LT_INTEGER:
+        WANT(W_STRUCT)
         lt->kind = LR__PQ_LT_INTEGER;
         st = dec_int_type(d, t, lt);
         break;
@@ -249,6 +300,7 @@ static lr_status dec_logical_type(dec *d, uint8_t t_in_, lr__pq_logical_type *lt
     case LR__PQ_LT_BSON:
     case LR__PQ_LT_UUID:
     case LR__PQ_LT_FLOAT16:
+        WANT(W_STRUCT)
         lt->kind = (uint8_t)fid;
         st = skip_struct(d, t);
         break;
@@ -263,38 +315,48 @@ static lr_status dec_schema_element(dec *d, uint8_t t_in_, lr__pq_schema_element
     e->scale = e->precision = -1;
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_INT)
         st = get_enum(d, t, &e->type, LR__PQ_T_FIXED_LEN_BYTE_ARRAY, "physical type");
         break;
     case 2:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &e->type_length);
         e->has_type_length = true;
         break;
     case 3:
+        WANT(W_INT)
         /* VECTOR (3) and anything newer are kept as is; the reader refuses them. */
         st = get_enum(d, t, &e->repetition, INT32_MAX, "repetition type");
         break;
     case 4:
+        WANT(W_BIN)
         st = get_string(d, t, &e->name, NULL);
         break;
     case 5:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &e->num_children);
         if (st == LR_OK && e->num_children < 0)
             st = corrupt(d, "negative num_children");
         break;
     case 6:
+        WANT(W_INT)
         st = get_enum(d, t, &e->converted_type, INT32_MAX, "converted type");
         break;
     case 7:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &e->scale);
         break;
     case 8:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &e->precision);
         break;
     case 9:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &e->field_id);
         e->has_field_id = true;
         break;
     case 10:
+        WANT(W_STRUCT)
         st = dec_logical_type(d, t, &e->logical);
         break;
     STRUCT_END(d)
@@ -308,9 +370,11 @@ static lr_status dec_kv(dec *d, uint8_t t_in_, lr__pq_kv *kv)
     memset(kv, 0, sizeof *kv);
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_BIN)
         st = get_string(d, t, &kv->key, &kv->key_len);
         break;
     case 2:
+        WANT(W_BIN)
         st = get_string(d, t, &kv->value, &kv->value_len);
         break;
     STRUCT_END(d)
@@ -343,9 +407,11 @@ static lr_status dec_column_meta(dec *d, uint8_t t_in_, lr__pq_column_meta *m)
     memset(m, 0, sizeof *m);
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_INT)
         st = get_enum(d, t, &m->type, LR__PQ_T_FIXED_LEN_BYTE_ARRAY, "physical type");
         break;
     case 2: {
+        WANT(W_LIST)
         uint8_t elem;
         uint32_t n;
         if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
@@ -360,6 +426,7 @@ static lr_status dec_column_meta(dec *d, uint8_t t_in_, lr__pq_column_meta *m)
         break;
     }
     case 3: {
+        WANT(W_LIST)
         uint8_t elem;
         uint32_t n;
         if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
@@ -374,40 +441,51 @@ static lr_status dec_column_meta(dec *d, uint8_t t_in_, lr__pq_column_meta *m)
         break;
     }
     case 4:
+        WANT(W_INT)
         st = get_enum(d, t, &m->codec, INT32_MAX, "codec");
         break;
     case 5:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &m->num_values);
         break;
     case 6:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &m->total_uncompressed_size);
         break;
     case 7:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &m->total_compressed_size);
         break;
     case 8:
+        WANT(W_LIST)
         st = dec_kv_list(d, t, &m->kv, &m->n_kv);
         break;
     case 9:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &m->data_page_offset);
         break;
     case 10:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &m->index_page_offset);
         m->has_index_page_offset = true;
         break;
     case 11:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &m->dictionary_page_offset);
         m->has_dictionary_page_offset = true;
         break;
     case 12:
+        WANT(W_STRUCT)
         st = dec_statistics(d, t, &m->statistics);
         m->has_statistics = true;
         break;
     case 14:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &m->bloom_filter_offset);
         m->has_bloom_filter_offset = true;
         break;
     case 15:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &m->bloom_filter_length);
         m->has_bloom_filter_length = true;
         break;
@@ -425,27 +503,34 @@ static lr_status dec_column_chunk(dec *d, uint8_t t_in_, lr__pq_column_chunk *c)
     memset(c, 0, sizeof *c);
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_BIN)
         st = get_string(d, t, &c->file_path, NULL);
         break;
     case 2:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &c->file_offset);
         break;
     case 3:
+        WANT(W_STRUCT)
         st = dec_column_meta(d, t, &c->meta_data);
         c->has_meta_data = true;
         break;
     case 4:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &c->offset_index_offset);
         c->has_offset_index = true;
         break;
     case 5:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &c->offset_index_length);
         break;
     case 6:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &c->column_index_offset);
         c->has_column_index = true;
         break;
     case 7:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &c->column_index_length);
         break;
     case 8:
@@ -462,12 +547,15 @@ static lr_status dec_sorting_column(dec *d, uint8_t t_in_, lr__pq_sorting_column
     memset(s, 0, sizeof *s);
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &s->column_idx);
         break;
     case 2:
+        WANT(W_BOOL)
         st = lr__tr_bool(&d->r, t, &s->descending);
         break;
     case 3:
+        WANT(W_BOOL)
         st = lr__tr_bool(&d->r, t, &s->nulls_first);
         break;
     STRUCT_END(d)
@@ -480,6 +568,7 @@ static lr_status dec_row_group(dec *d, uint8_t t_in_, lr__pq_row_group *g)
     memset(g, 0, sizeof *g);
     STRUCT_BEGIN(d)
     case 1: {
+        WANT(W_LIST)
         uint8_t elem;
         uint32_t n;
         if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
@@ -499,13 +588,16 @@ static lr_status dec_row_group(dec *d, uint8_t t_in_, lr__pq_row_group *g)
         break;
     }
     case 2:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &g->total_byte_size);
         break;
     case 3:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &g->num_rows);
         has_rows = true;
         break;
     case 4: {
+        WANT(W_LIST)
         uint8_t elem;
         uint32_t n;
         if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
@@ -524,14 +616,17 @@ static lr_status dec_row_group(dec *d, uint8_t t_in_, lr__pq_row_group *g)
         break;
     }
     case 5:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &g->file_offset);
         g->has_file_offset = true;
         break;
     case 6:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &g->total_compressed_size);
         g->has_total_compressed_size = true;
         break;
     case 7: {
+        WANT(W_INT)
         int32_t v;
         st = lr__tr_i32(&d->r, t, &v);
         if (st == LR_OK && (v < INT16_MIN || v > INT16_MAX))
@@ -553,10 +648,12 @@ static lr_status dec_column_order(dec *d, uint8_t t_in_, uint8_t *order)
     *order = LR__PQ_ORDER_UNKNOWN;
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_STRUCT)
         *order = LR__PQ_ORDER_TYPE_DEFINED;
         st = skip_struct(d, t);
         break;
     case 2:
+        WANT(W_STRUCT)
         *order = LR__PQ_ORDER_IEEE754_TOTAL;
         st = skip_struct(d, t);
         break;
@@ -570,10 +667,12 @@ static lr_status dec_file_meta(dec *d, uint8_t t_in_, lr__pq_file_meta *m)
     memset(m, 0, sizeof *m);
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &m->version);
         has_version = true;
         break;
     case 2: {
+        WANT(W_LIST)
         uint8_t elem;
         uint32_t n;
         if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
@@ -593,10 +692,12 @@ static lr_status dec_file_meta(dec *d, uint8_t t_in_, lr__pq_file_meta *m)
         break;
     }
     case 3:
+        WANT(W_INT)
         st = lr__tr_i64(&d->r, t, &m->num_rows);
         has_rows = true;
         break;
     case 4: {
+        WANT(W_LIST)
         uint8_t elem;
         uint32_t n;
         if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
@@ -616,12 +717,15 @@ static lr_status dec_file_meta(dec *d, uint8_t t_in_, lr__pq_file_meta *m)
         break;
     }
     case 5:
+        WANT(W_LIST)
         st = dec_kv_list(d, t, &m->kv, &m->n_kv);
         break;
     case 6:
+        WANT(W_BIN)
         st = get_string(d, t, &m->created_by, NULL);
         break;
     case 7: {
+        WANT(W_LIST)
         uint8_t elem;
         uint32_t n;
         if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
@@ -667,22 +771,27 @@ static lr_status dec_data_page_header(dec *d, uint8_t t_in_, lr__pq_data_page_he
     memset(h, 0, sizeof *h);
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &h->num_values);
         seen |= 1;
         break;
     case 2:
+        WANT(W_INT)
         st = get_enum(d, t, &h->encoding, INT32_MAX, "encoding");
         seen |= 2;
         break;
     case 3:
+        WANT(W_INT)
         st = get_enum(d, t, &h->definition_level_encoding, INT32_MAX, "level encoding");
         seen |= 4;
         break;
     case 4:
+        WANT(W_INT)
         st = get_enum(d, t, &h->repetition_level_encoding, INT32_MAX, "level encoding");
         seen |= 8;
         break;
     case 5:
+        WANT(W_STRUCT)
         st = dec_statistics(d, t, &h->statistics);
         h->has_statistics = true;
         break;
@@ -700,14 +809,17 @@ static lr_status dec_dict_page_header(dec *d, uint8_t t_in_, lr__pq_dict_page_he
     memset(h, 0, sizeof *h);
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &h->num_values);
         seen |= 1;
         break;
     case 2:
+        WANT(W_INT)
         st = get_enum(d, t, &h->encoding, INT32_MAX, "encoding");
         seen |= 2;
         break;
     case 3:
+        WANT(W_BOOL)
         st = lr__tr_bool(&d->r, t, &h->is_sorted);
         h->has_is_sorted = true;
         break;
@@ -726,33 +838,41 @@ static lr_status dec_data_page_header_v2(dec *d, uint8_t t_in_, lr__pq_data_page
     h->is_compressed = true;
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &h->num_values);
         seen |= 1;
         break;
     case 2:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &h->num_nulls);
         seen |= 2;
         break;
     case 3:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &h->num_rows);
         seen |= 4;
         break;
     case 4:
+        WANT(W_INT)
         st = get_enum(d, t, &h->encoding, INT32_MAX, "encoding");
         seen |= 8;
         break;
     case 5:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &h->definition_levels_byte_length);
         seen |= 16;
         break;
     case 6:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &h->repetition_levels_byte_length);
         seen |= 32;
         break;
     case 7:
+        WANT(W_BOOL)
         st = lr__tr_bool(&d->r, t, &h->is_compressed);
         break;
     case 8:
+        WANT(W_STRUCT)
         st = dec_statistics(d, t, &h->statistics);
         h->has_statistics = true;
         break;
@@ -771,30 +891,37 @@ static lr_status dec_page_header(dec *d, uint8_t t_in_, lr__pq_page_header *h)
     memset(h, 0, sizeof *h);
     STRUCT_BEGIN(d)
     case 1:
+        WANT(W_INT)
         st = get_enum(d, t, &h->type, INT32_MAX, "page type");
         seen |= 1;
         break;
     case 2:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &h->uncompressed_page_size);
         seen |= 2;
         break;
     case 3:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &h->compressed_page_size);
         seen |= 4;
         break;
     case 4:
+        WANT(W_INT)
         st = lr__tr_i32(&d->r, t, &h->crc);
         h->has_crc = true;
         break;
     case 5:
+        WANT(W_STRUCT)
         st = dec_data_page_header(d, t, &h->data_page_header);
         h->has_data_page_header = true;
         break;
     case 7:
+        WANT(W_STRUCT)
         st = dec_dict_page_header(d, t, &h->dictionary_page_header);
         h->has_dictionary_page_header = true;
         break;
     case 8:
+        WANT(W_STRUCT)
         st = dec_data_page_header_v2(d, t, &h->data_page_header_v2);
         h->has_data_page_header_v2 = true;
         break;

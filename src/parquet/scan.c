@@ -46,8 +46,13 @@ typedef struct outcol {
     uint8_t *bytes;
     size_t bytes_cap;
     size_t bytes_len;
+    uint32_t *inner_offsets; /* lists of lists */
+    size_t io_cap;
+    uint8_t *inner_validity;
+    size_t iv_cap;
     uint32_t n_rows;
     uint32_t n_slots;
+    uint32_t n_inner;
 } outcol;
 
 typedef struct colr {
@@ -182,6 +187,14 @@ static lr_status out_reserve(colr *c, outcol *o, size_t rows, size_t slots, lr_e
         if ((st = grow(&o->elem_validity, &o->ev_cap, ns + 1, SIZE_MAX / 2, err)) != LR_OK)
             return st;
     }
+    if (c->leaf->max_rep > 1) {
+        /* Each level entry opens at most one inner list. */
+        size_t ni = (size_t)o->n_inner + slots;
+        if ((st = grow(&o->inner_offsets, &o->io_cap, (ni + 1) * 4, SIZE_MAX / 2, err)) != LR_OK)
+            return st;
+        if ((st = grow(&o->inner_validity, &o->iv_cap, ni + 1, SIZE_MAX / 2, err)) != LR_OK)
+            return st;
+    }
     return LR_OK;
 }
 
@@ -205,6 +218,23 @@ static lr_status append_bytes(outcol *o, uint32_t slot, const uint8_t *p, size_t
     o->bytes_len += n;
     o->offsets[slot + 1] = (uint32_t)o->bytes_len;
     return LR_OK;
+}
+
+/*
+ * INT96 (Impala, Spark): nanoseconds of the day, then a Julian day as a
+ * signed 32-bit number. Converted with 64-bit wrap-around as Spark and
+ * arrow do, so the far-future dates Spark writes through an overflowing
+ * nanosecond product come back as the microseconds Spark meant.
+ */
+static int64_t int96_micros(const uint8_t *p)
+{
+    int64_t nanos;
+    int32_t day;
+    uint64_t us;
+    memcpy(&nanos, p, 8);
+    memcpy(&day, p + 8, 4);
+    us = (uint64_t)((int64_t)day - 2440588) * UINT64_C(86400000000) + (uint64_t)(nanos / 1000);
+    return (int64_t)us;
 }
 
 /* ---- dictionary ---- */
@@ -272,8 +302,9 @@ static lr_status load_dict(lr_pq_scan *s, colr *c, const lr__pq_page_header *h,
             LR_OK)
             return st;
         v = c->dict_vals;
-        for (uint32_t i = 0; i < num && st == LR_OK; i++)
-            st = lr__pq_int96_to_micros(p + (size_t)i * 12, &v[i], err);
+        for (uint32_t i = 0; i < num; i++)
+            v[i] = int96_micros(p + (size_t)i * 12);
+        st = LR_OK;
         break;
     }
     case LR__PQ_T_BYTE_ARRAY:
@@ -682,8 +713,7 @@ static lr_status decode_plain(colr *c, outcol *o, uint32_t at, uint32_t n, lr_er
         if ((uint64_t)n * 12 > avail)
             return corrupt(err, "PLAIN values run past the end of the page");
         for (uint32_t i = 0; i < n; i++) {
-            if ((st = lr__pq_int96_to_micros(c->vp, &out[i], err)) != LR_OK)
-                return st;
+            out[i] = int96_micros(c->vp);
             c->vp += 12;
         }
         return LR_OK;
@@ -988,6 +1018,75 @@ static lr_status fill_list(lr_pq_scan *s, colr *c, outcol *o, uint32_t rows, lr_
     return LR_OK;
 }
 
+/*
+ * Lists of lists: repetition level 0 starts a row (and its outer list), 1
+ * starts an inner list in the current outer list, 2 adds an element to the
+ * current inner list. rep_def and rep_def2 are the definition levels at
+ * which the outer and inner lists have an item.
+ */
+static lr_status fill_list2(lr_pq_scan *s, colr *c, outcol *o, uint32_t rows, lr_error *err)
+{
+    const lr__pq_leaf *leaf = c->leaf;
+    uint16_t d1 = leaf->rep_def, d2 = leaf->rep_def2;
+    uint32_t started = 0;
+    lr_status st;
+    bool end, stop = false;
+
+    while (!stop) {
+        uint32_t i, slot_start, nn = 0, avail;
+        if ((st = need_page(s, c, &end, err)) != LR_OK)
+            return st;
+        if (end) {
+            if (started < rows)
+                return corrupt(err, "column chunk has fewer rows than its row group");
+            break;
+        }
+        avail = c->lb_n - c->lb_pos;
+        if ((st = out_reserve(c, o, avail, avail, err)) != LR_OK)
+            return st;
+        slot_start = o->n_slots;
+        for (i = c->lb_pos; i < c->lb_n; i++) {
+            uint16_t r = c->rep_buf[i];
+            uint16_t d = c->def_buf[i];
+            if (r > 2 || d > leaf->max_def)
+                return corrupt(err, "level above the column's maximum");
+            if (r == 0) {
+                if (started == rows) {
+                    stop = true;
+                    break;
+                }
+                started++;
+                c->any_row = true;
+                o->list_offsets[o->n_rows] = o->n_inner;
+                if (o->validity)
+                    o->validity[o->n_rows] = d + 1 >= d1;
+                o->n_rows++;
+            } else if (!c->any_row || o->n_rows == 0) {
+                return corrupt(err, "first value of a column chunk continues a list");
+            }
+            if (r <= 1 && d >= d1) {
+                o->inner_offsets[o->n_inner] = o->n_slots;
+                o->inner_validity[o->n_inner] = d + 1 >= d2;
+                o->n_inner++;
+            } else if (r == 2 && o->n_inner == 0) {
+                return corrupt(err, "element outside any inner list");
+            }
+            if (d >= d2) {
+                uint8_t v = d == leaf->max_def;
+                o->elem_validity[o->n_slots++] = v;
+                nn += v;
+            }
+        }
+        if ((st = decode_dense(c, o, slot_start, nn, err)) != LR_OK)
+            return st;
+        scatter(c, o, slot_start, o->n_slots - slot_start, nn, o->elem_validity + slot_start);
+        c->lb_pos = i;
+    }
+    o->list_offsets[o->n_rows] = o->n_inner;
+    o->inner_offsets[o->n_inner] = o->n_slots;
+    return LR_OK;
+}
+
 /* ---- chunks and row groups ---- */
 
 static lr_status chunk_start(lr_pq_scan *s, colr *c, uint32_t rg, lr_error *err)
@@ -1059,6 +1158,7 @@ static void out_reset(colr *c, outcol *o)
 {
     o->n_rows = 0;
     o->n_slots = 0;
+    o->n_inner = 0;
     o->bytes_len = 0;
     if (c->is_bytes && o->offsets)
         o->offsets[0] = 0;
@@ -1070,9 +1170,14 @@ static void batch_column(colr *c, outcol *o, lr_pq_column_batch *b)
     b->validity = c->leaf->max_def > 0 && (c->leaf->max_rep == 0 || c->leaf->rep_def > 1)
                       ? o->validity
                       : NULL;
-    if (c->leaf->max_rep > 0) {
+    if (c->leaf->max_rep == 1) {
         b->list_offsets = o->list_offsets;
         b->elem_validity = c->leaf->max_def > c->leaf->rep_def ? o->elem_validity : NULL;
+    } else if (c->leaf->max_rep == 2) {
+        b->list_offsets = o->list_offsets;
+        b->inner_offsets = o->inner_offsets;
+        b->inner_validity = c->leaf->def.inner_optional ? o->inner_validity : NULL;
+        b->elem_validity = c->leaf->max_def > c->leaf->rep_def2 ? o->elem_validity : NULL;
     }
     if (c->is_bytes) {
         b->offsets = o->offsets;
@@ -1123,8 +1228,9 @@ lr_status lr_pq_scan_next(lr_pq_scan *s, const lr_pq_batch **out, lr_error *err)
             goto fail_col;
         if (c->is_bytes)
             o->offsets[0] = 0;
-        st = c->leaf->max_rep > 0 ? fill_list(s, c, o, want, err)
-                                  : fill_flat(s, c, o, want, err);
+        st = c->leaf->max_rep == 2   ? fill_list2(s, c, o, want, err)
+             : c->leaf->max_rep == 1 ? fill_list(s, c, o, want, err)
+                                     : fill_flat(s, c, o, want, err);
         if (st != LR_OK)
             goto fail_col;
         batch_column(c, o, &s->cb[i]);
@@ -1177,6 +1283,8 @@ void lr_pq_scan_free(lr_pq_scan *s)
             free(o->elem_validity);
             free(o->offsets);
             free(o->bytes);
+            free(o->inner_offsets);
+            free(o->inner_validity);
         }
     }
     free(s->cr);

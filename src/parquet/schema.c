@@ -185,7 +185,7 @@ static char *join_path(lr_arena *a, const char *const *path, unsigned n)
 }
 
 static lr_status add_leaf(walk *w, const lr__pq_schema_element *e, unsigned depth,
-                          uint16_t max_def, uint16_t max_rep, uint16_t rep_def)
+                          uint16_t max_def, uint16_t max_rep, const uint16_t *rep_defs)
 {
     lr_pq_reader *r = w->r;
     lr__pq_leaf *leaf;
@@ -212,20 +212,29 @@ static lr_status add_leaf(walk *w, const lr__pq_schema_element *e, unsigned dept
     leaf->type_length = e->has_type_length ? e->type_length : 0;
     leaf->max_def = max_def;
     leaf->max_rep = max_rep;
-    leaf->rep_def = rep_def;
+    leaf->rep_def = rep_defs[0];
+    leaf->rep_def2 = rep_defs[1];
     leaf->supported = true;
     d->type = (lr_pq_type)e->type;
     d->type_length = leaf->type_length;
     if (max_rep == 0) {
         d->optional = max_def > 0;
-    } else {
+    } else if (max_rep == 1) {
         d->list = true;
-        d->optional = rep_def > 1;
-        d->element_optional = max_def > rep_def;
+        d->depth = 1;
+        d->optional = leaf->rep_def > 1;
+        d->element_optional = max_def > leaf->rep_def;
+    } else {
+        /* Ancestors above the outer repeated node make the list nullable, and so on inward. */
+        d->list = true;
+        d->depth = 2;
+        d->optional = leaf->rep_def > 1;
+        d->inner_optional = leaf->rep_def2 > leaf->rep_def + 1;
+        d->element_optional = max_def > leaf->rep_def2;
     }
-    if (max_rep > 1) {
+    if (max_rep > 2) {
         leaf->supported = false;
-        leaf->why_unsupported = "nested lists";
+        leaf->why_unsupported = "lists nested more than two deep";
     }
     if (e->type == LR__PQ_T_FIXED_LEN_BYTE_ARRAY &&
         (!e->has_type_length || e->type_length <= 0 || e->type_length > (1 << 20))) {
@@ -270,8 +279,9 @@ static lr_status add_leaf(walk *w, const lr__pq_schema_element *e, unsigned dept
     return LR_OK;
 }
 
-static lr_status visit(walk *w, unsigned depth, uint16_t def, uint16_t rep, uint16_t rep_def)
+static lr_status visit(walk *w, unsigned depth, uint16_t def, uint16_t rep, const uint16_t *rd)
 {
+    uint16_t rep_defs[2] = {rd[0], rd[1]};
     const lr__pq_file_meta *m = &w->r->meta;
     const lr__pq_schema_element *e;
     lr_status st;
@@ -288,8 +298,8 @@ static lr_status visit(walk *w, unsigned depth, uint16_t def, uint16_t rep, uint
     } else if (e->repetition == LR__PQ_REP_REPEATED) {
         def++;
         rep++;
-        if (rep == 1)
-            rep_def = def;
+        if (rep <= 2)
+            rep_defs[rep - 1] = def;
     } else if (e->repetition != LR__PQ_REP_REQUIRED) {
         return lr_error_set(w->err, LR_EUNSUPPORTED,
                             "Parquet schema element '%s' has repetition type %d", e->name,
@@ -299,7 +309,7 @@ static lr_status visit(walk *w, unsigned depth, uint16_t def, uint16_t rep, uint
         if (e->type < 0)
             return lr_error_set(w->err, LR_ECORRUPT,
                                 "corrupt Parquet schema: leaf '%s' has no type", e->name);
-        return add_leaf(w, e, depth + 1, def, rep, rep_def);
+        return add_leaf(w, e, depth + 1, def, rep, rep_defs);
     }
     /* Each child needs an element of its own, so a larger count is a lie. */
     if ((uint32_t)e->num_children > m->n_schema - w->next)
@@ -307,7 +317,7 @@ static lr_status visit(walk *w, unsigned depth, uint16_t def, uint16_t rep, uint
                             "corrupt Parquet schema: group '%s' claims %d children", e->name,
                             (int)e->num_children);
     for (int32_t i = 0; i < e->num_children; i++) {
-        if ((st = visit(w, depth + 1, def, rep, rep_def)) != LR_OK)
+        if ((st = visit(w, depth + 1, def, rep, rep_defs)) != LR_OK)
             return st;
     }
     return LR_OK;
@@ -342,7 +352,8 @@ lr_status lr__pq_schema_map(lr_pq_reader *r, lr_error *err)
         return lr_error_set(err, LR_ELIMIT, "Parquet schema too large for its file");
     for (int32_t i = 0; i < root->num_children; i++) {
         uint32_t top = w.next, first_leaf = w.n_leaves;
-        if ((st = visit(&w, 0, 0, 0, 0)) != LR_OK)
+        static const uint16_t none[2] = {0, 0};
+        if ((st = visit(&w, 0, 0, 0, none)) != LR_OK)
             return st;
         for (uint32_t l = first_leaf; l < w.n_leaves; l++)
             top_of[l] = top;

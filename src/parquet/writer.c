@@ -143,7 +143,7 @@ typedef struct colw {
 
     /* current page */
     uint16_t *def_lv, *rep_lv;
-    size_t lv_cap;
+    size_t def_cap, rep_cap;
     uint32_t n_lv;
     lr_buf plain;
     uint32_t *idx;
@@ -965,16 +965,11 @@ static size_t row_group_estimate(const lr_pq_writer *w)
 static lr_status levels_reserve(colw *c, size_t n, lr_error *err)
 {
     size_t need = ((size_t)c->n_lv + n) * sizeof(uint16_t);
-    size_t cap = c->lv_cap;
     lr_status st;
-    if (need <= cap)
-        return LR_OK;
-    if (c->max_def > 0 && (st = grow(&c->def_lv, &cap, need, err)) != LR_OK)
+    if (c->max_def > 0 && (st = grow(&c->def_lv, &c->def_cap, need, err)) != LR_OK)
         return st;
-    cap = c->lv_cap;
-    if (c->max_rep > 0 && (st = grow(&c->rep_lv, &cap, need, err)) != LR_OK)
+    if (c->max_rep > 0 && (st = grow(&c->rep_lv, &c->rep_cap, need, err)) != LR_OK)
         return st;
-    c->lv_cap = cap;
     return LR_OK;
 }
 
@@ -1522,6 +1517,9 @@ static lr_status check_column(const lr_pq_column_def *c, lr_error *err)
         return lr_error_set(err, LR_EINVAL, "column '%s': the writer does not write %s", c->name,
                             lr_pq_type_name(c->type));
     }
+    if (c->list && c->depth > 1)
+        return lr_error_set(err, LR_EINVAL, "column '%s': the writer does not write lists of lists",
+                            c->name);
     if (!c->list && c->element_optional)
         return lr_error_set(err, LR_EINVAL, "column '%s': element_optional without list",
                             c->name);
@@ -1552,6 +1550,9 @@ lr_status lr_pq_writer_open(const lr_pq_column_def *columns, uint32_t n_columns,
         w->opt.page_bytes = 1u << 20;
     if (w->opt.row_group_bytes == 0)
         w->opt.row_group_bytes = (uint64_t)128 << 20;
+    /* A dictionary page must fit an i32 size, with room to spare for one more slice. */
+    if (w->opt.dictionary_bytes == 0 || w->opt.dictionary_bytes > (1u << 30))
+        w->opt.dictionary_bytes = w->opt.dictionary_bytes ? 1u << 30 : 1u << 20;
     if (!lr__pq_codec_can_compress((int)w->opt.codec)) {
         st = lr_error_set(err, LR_EUNSUPPORTED, "the Parquet writer cannot compress with %s",
                           lr__pq_codec_name((int)w->opt.codec));

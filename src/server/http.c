@@ -293,33 +293,76 @@ static bool conn_closing(const lr__conn *c)
     return c->close_after || c->w->stopping;
 }
 
+/* Appends the decimal form of v. */
+static char *put_u64(char *p, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
 lr_status lr__respond(lr__conn *c, int status, const char *content_type, const char *extra,
                       const char *body, size_t body_len)
 {
     lr_buf *o = &c->w->wout;
-    size_t mark = o->len;
+    size_t head_max = 160 + (content_type != NULL ? strlen(content_type) : 0) +
+                      (extra != NULL ? strlen(extra) : 0);
     lr_status st;
+    char *p;
     if (!c->req.keep_alive)
         c->close_after = true;
     c->last_status = status;
-    st = lr_buf_printf(o, "HTTP/1.1 %d %s\r\nServer: larder\r\n", status, reason(status));
-    if (st == LR_OK && content_type != NULL)
-        st = lr_buf_printf(o, "Content-Type: %s\r\n", content_type);
-    if (st == LR_OK)
-        st = lr_buf_printf(o, "Content-Length: %zu\r\n%s%s\r\n", body_len,
-                           extra != NULL ? extra : "",
-                           conn_closing(c) ? "Connection: close\r\n" : "");
-    if (st == LR_OK && body_len > 0)
-        st = lr_buf_append(o, body, body_len);
-    if (st != LR_OK) {
+    /* Formatted by hand: this runs once per request, printf would dominate it. */
+    st = lr_buf_reserve(o, head_max + body_len);
+    if (st == LR_OK) {
+        p = o->data + o->len;
+        p = put_str(p, "HTTP/1.1 ");
+        p = put_u64(p, (uint64_t)status);
+        *p++ = ' ';
+        p = put_str(p, reason(status));
+        p = put_str(p, "\r\nServer: larder\r\n");
+        if (content_type != NULL) {
+            p = put_str(p, "Content-Type: ");
+            p = put_str(p, content_type);
+            p = put_str(p, "\r\n");
+        }
+        p = put_str(p, "Content-Length: ");
+        p = put_u64(p, body_len);
+        p = put_str(p, "\r\n");
+        if (extra != NULL)
+            p = put_str(p, extra);
+        if (conn_closing(c))
+            p = put_str(p, "Connection: close\r\n");
+        p = put_str(p, "\r\n");
+        if (body_len > 0)
+            memcpy(p, body, body_len);
+        p += body_len;
+        o->len = (size_t)(p - o->data);
+        o->data[o->len] = '\0';
+        return LR_OK;
+    }
+    {
         /* A response too large for the output cap: say so instead. */
         static const char fail[] =
             "HTTP/1.1 500 Internal Server Error\r\nServer: larder\r\n"
             "x-amzn-ErrorType: InternalFailure\r\nContent-Type: application/json\r\n"
             "Content-Length: 66\r\nConnection: close\r\n\r\n"
             "{\"__type\":\"InternalFailure\",\"message\":\"response too large or OOM\"}";
-        o->len = mark;
         c->close_after = true;
+        c->last_status = 500;
         lr_buf_append(o, fail, sizeof fail - 1);
     }
     return st;
@@ -354,6 +397,8 @@ static void conn_close(lr__conn *c)
     if (c->state == CONN_CLOSED)
         return;
     c->state = CONN_CLOSED;
+    if (!c->listed)
+        return; /* fed in memory: the caller owns the struct */
     if (c->fd >= 0) {
         close(c->fd);
         c->fd = -1;
@@ -746,6 +791,7 @@ static void do_accept(lr__worker *w)
         }
         atomic_fetch_add_explicit(&s->open_connections, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&w->metrics.open_connections, 1, memory_order_relaxed);
+        c->listed = true;
         c->next = w->conns;
         if (w->conns != NULL)
             w->conns->prev = c;

@@ -9,8 +9,10 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "larder/offline.h"
 #include "server/server_internal.h"
 
 static const int status_slots[LR__STATUS_SLOTS - 1] = {200, 400, 403, 404, 405, 408,
@@ -238,6 +240,31 @@ lr_status lr__metrics_render(lr__worker *w, lr_buf *o, lr_error *err)
             "# TYPE larder_uptime_seconds gauge\nlarder_uptime_seconds %.3f\n",
             open, SUM(s, accepted), SUM(s, rejected_connections), SUM(s, bytes_in),
             SUM(s, bytes_out), s->n_workers, (double)(lr__mono_ms() - s->started_ms) / 1000.0);
+    if (st == LR_OK && s->offline != NULL) {
+        lr_offline_metrics om;
+        lr_offline_metrics_get(s->offline, &om);
+        st = lr_buf_printf(
+            o,
+            "# HELP larder_offline_lag_seconds Age of the oldest write not yet in Parquet.\n"
+            "# TYPE larder_offline_lag_seconds gauge\nlarder_offline_lag_seconds %.6f\n"
+            "# HELP larder_offline_pending_entries Writes logged and not yet in Parquet.\n"
+            "# TYPE larder_offline_pending_entries gauge\nlarder_offline_pending_entries %" PRIu64 "\n"
+            "# HELP larder_offline_log_bytes Bytes of write-ahead log segments.\n"
+            "# TYPE larder_offline_log_bytes gauge\nlarder_offline_log_bytes %" PRIu64 "\n"
+            "# HELP larder_offline_flushes_total Flushes that registered Parquet files.\n"
+            "# TYPE larder_offline_flushes_total counter\nlarder_offline_flushes_total %" PRIu64 "\n"
+            "# HELP larder_offline_flush_errors_total Flushes that failed.\n"
+            "# TYPE larder_offline_flush_errors_total counter\n"
+            "larder_offline_flush_errors_total %" PRIu64 "\n"
+            "# HELP larder_offline_files_written_total Parquet files written.\n"
+            "# TYPE larder_offline_files_written_total counter\n"
+            "larder_offline_files_written_total %" PRIu64 "\n"
+            "# HELP larder_offline_rows_written_total Rows written to Parquet.\n"
+            "# TYPE larder_offline_rows_written_total counter\n"
+            "larder_offline_rows_written_total %" PRIu64 "\n",
+            (double)om.lag_us / 1e6, om.pending_entries, om.log_bytes, om.flushes,
+            om.flush_errors, om.files_written, om.rows_written);
+    }
     if (st == LR_OK)
         st = render_online(w, o, err);
     return st;

@@ -135,6 +135,7 @@ typedef struct lr__conn {
     int64_t deadline_ms; /* idle, request, write or linger deadline */
     int64_t req_begin_ns;
     int last_status;     /* status of the last response appended */
+    bool listed;         /* on the worker's list (accepted sockets only) */
     lr__req req;         /* the request being handled */
     struct lr__conn *prev, *next; /* the worker's list of connections */
 } lr__conn;
@@ -256,6 +257,16 @@ struct lr_server {
     char data_dir[4096];
     char online_uri[4096];
 };
+
+/*
+ * For fuzzing and in-process tests: validates cfg, opens the stores and
+ * sets up cfg->threads (at least 1) workers without sockets or threads and
+ * without the offline flusher. Requests are then fed with lr__conn_feed()
+ * on connections made by lr__conn_init(c, worker, -1). Free with
+ * lr_server_free(). Errors: as lr_server_start().
+ */
+lr_status lr__server_open_detached(const lr_server_config *cfg, lr_server **out, lr_error *err);
+lr__worker *lr__server_worker(lr_server *s, uint32_t i);
 
 /* Monotonic milliseconds / nanoseconds. */
 int64_t lr__mono_ms(void);

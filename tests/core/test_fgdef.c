@@ -214,7 +214,8 @@ static const char FULL[] =
     "\"ProvisionedWriteCapacityUnits\":5},"
     "\"RoleArn\":\"arn:aws:iam::123456789012:role/service-role/SageMakerRole\","
     "\"Description\":\"Customer profile features \\\"v2\\\" \xc3\xa9\","
-    "\"Tags\":[{\"Key\":\"team\",\"Value\":\"ml-platform\"},{\"Key\":\"cost center\",\"Value\":\"\"}]}";
+    "\"Tags\":[{\"Key\":\"team\",\"Value\":\"ml-platform\"},{\"Key\":\"cost "
+    "center\",\"Value\":\"\"}]}";
 
 static void test_full_round_trip(void **state)
 {
@@ -235,8 +236,9 @@ static void test_full_round_trip(void **state)
     assert_int_equal(def->online_ttl.unit, LR_TTL_DAYS);
     assert_true(def->online_ttl.value == 30);
     assert_string_equal(def->online_storage_type, "InMemory");
-    assert_string_equal(def->online_kms_key_id,
-                        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+    assert_string_equal(
+        def->online_kms_key_id,
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab");
     assert_string_equal(def->offline_kms_key_id, "alias/my-key");
     assert_true(def->disable_glue_table_creation);
     assert_string_equal(def->dc_table_name, "customers");
@@ -329,10 +331,9 @@ static void test_describe_form(void **state)
     assert_null(json_object_get(d, "CreationTimeUs"));
     o = json_object_get(d, "OfflineStoreConfig");
     assert_true(json_is_false(json_object_get(o, "DisableGlueTableCreation")));
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(o, "S3StorageConfig"),
-                                          "ResolvedOutputS3Uri")),
-        c->resolved_offline_uri);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "S3StorageConfig"),
+                                                          "ResolvedOutputS3Uri")),
+                        c->resolved_offline_uri);
     /* No DataCatalogConfig in the request: SageMaker's defaults. */
     o = json_object_get(o, "DataCatalogConfig");
     assert_string_equal(json_string_value(json_object_get(o, "TableName")), "orders_1700000000");
@@ -576,8 +577,8 @@ static void test_identifier_and_event_time(void **state)
               "String that is not a collection, not Fractional.");
     j = base();
     set(j, "FeatureDefinitions.0.CollectionType", json_string("List"));
-    set(j, "OnlineStoreConfig", json_pack("{s:b, s:s}", "EnableOnlineStore", 1, "StorageType",
-                                          "InMemory"));
+    set(j, "OnlineStoreConfig",
+        json_pack("{s:b, s:s}", "EnableOnlineStore", 1, "StorageType", "InMemory"));
     reject(j, "not String List");
 
     /* Event time: String or Fractional, not a collection. */
@@ -589,8 +590,8 @@ static void test_identifier_and_event_time(void **state)
     reject(j, "The EventTimeFeatureName 'event_time' must be a feature of type String");
     j = base();
     set(j, "FeatureDefinitions.1.CollectionType", json_string("Set"));
-    set(j, "OnlineStoreConfig", json_pack("{s:b, s:s}", "EnableOnlineStore", 1, "StorageType",
-                                          "InMemory"));
+    set(j, "OnlineStoreConfig",
+        json_pack("{s:b, s:s}", "EnableOnlineStore", 1, "StorageType", "InMemory"));
     reject(j, "not String Set");
 
     /* One feature cannot be both. */
@@ -637,16 +638,15 @@ static void test_collections(void **state)
     (void)state;
 
     j = in_memory(base());
-    json_array_append_new(features(j), json_pack("{s:s, s:s, s:s, s:{s:{s:i}}}", "FeatureName",
-                                                 "emb", "FeatureType", "Fractional",
-                                                 "CollectionType", "Vector", "CollectionConfig",
-                                                 "VectorConfig", "Dimension", 8192));
-    json_array_append_new(features(j), json_pack("{s:s, s:s, s:s}", "FeatureName", "l",
-                                                 "FeatureType", "Integral", "CollectionType",
-                                                 "List"));
+    json_array_append_new(features(j),
+                          json_pack("{s:s, s:s, s:s, s:{s:{s:i}}}", "FeatureName", "emb",
+                                    "FeatureType", "Fractional", "CollectionType", "Vector",
+                                    "CollectionConfig", "VectorConfig", "Dimension", 8192));
+    json_array_append_new(features(j),
+                          json_pack("{s:s, s:s, s:s}", "FeatureName", "l", "FeatureType",
+                                    "Integral", "CollectionType", "List"));
     json_array_append_new(features(j), json_pack("{s:s, s:s, s:s}", "FeatureName", "s",
-                                                 "FeatureType", "String", "CollectionType",
-                                                 "Set"));
+                                                 "FeatureType", "String", "CollectionType", "Set"));
     def = expect_ok(j);
     assert_int_equal(def->features[3].vector_dim, 8192);
     assert_int_equal(def->features[4].collection, LR_COLL_LIST);
@@ -680,10 +680,10 @@ static void test_collections(void **state)
     reject(j, "Value null at 'featureDefinitions.3.member.collectionConfig.vectorConfig'");
     /* Vector needs Fractional and a dimension. */
     j = in_memory(base());
-    json_array_append_new(features(j), json_pack("{s:s, s:s, s:s, s:{s:{s:i}}}", "FeatureName",
-                                                 "emb", "FeatureType", "Integral",
-                                                 "CollectionType", "Vector", "CollectionConfig",
-                                                 "VectorConfig", "Dimension", 3));
+    json_array_append_new(features(j),
+                          json_pack("{s:s, s:s, s:s, s:{s:{s:i}}}", "FeatureName", "emb",
+                                    "FeatureType", "Integral", "CollectionType", "Vector",
+                                    "CollectionConfig", "VectorConfig", "Dimension", 3));
     reject(j, "The feature 'emb' at 'featureDefinitions.4.member' has CollectionType Vector, "
               "which requires FeatureType Fractional.");
     j = in_memory(base());
@@ -709,8 +709,8 @@ static void test_collections(void **state)
               "collection types are supported only with an online store of StorageType InMemory");
     j = base();
     set(j, "FeatureDefinitions.2.CollectionType", json_string("List"));
-    set(j, "OnlineStoreConfig", json_pack("{s:b, s:s}", "EnableOnlineStore", 1, "StorageType",
-                                          "Standard"));
+    set(j, "OnlineStoreConfig",
+        json_pack("{s:b, s:s}", "EnableOnlineStore", 1, "StorageType", "Standard"));
     reject(j, "StorageType InMemory");
     j = base();
     set(j, "FeatureDefinitions.2.CollectionType", json_string("List"));
@@ -718,8 +718,8 @@ static void test_collections(void **state)
     reject(j, "StorageType InMemory");
     j = base();
     set(j, "FeatureDefinitions.2.CollectionType", json_string("List"));
-    set(j, "OnlineStoreConfig", json_pack("{s:b, s:s}", "EnableOnlineStore", 0, "StorageType",
-                                          "InMemory"));
+    set(j, "OnlineStoreConfig",
+        json_pack("{s:b, s:s}", "EnableOnlineStore", 0, "StorageType", "InMemory"));
     reject(j, "StorageType InMemory");
 }
 
@@ -785,8 +785,9 @@ static void test_store_configs(void **state)
 
     /* TTL. */
     j = base();
-    set(j, "OnlineStoreConfig", json_pack("{s:b, s:{s:s, s:i}}", "EnableOnlineStore", 1,
-                                          "TtlDuration", "Unit", "Weeks", "Value", 1));
+    set(j, "OnlineStoreConfig",
+        json_pack("{s:b, s:{s:s, s:i}}", "EnableOnlineStore", 1, "TtlDuration", "Unit", "Weeks",
+                  "Value", 1));
     def = expect_ok(j);
     assert_int_equal(def->online_ttl.unit, LR_TTL_WEEKS);
     assert_true(lr_ttl_micros(def->online_ttl) == 604800000000LL);
@@ -797,8 +798,8 @@ static void test_store_configs(void **state)
                     "'onlineStoreConfig.ttlDuration.value' failed to satisfy constraint: Member "
                     "must have value greater than or equal to 1");
     j = base();
-    set(j, "OnlineStoreConfig.TtlDuration", json_pack("{s:s, s:i}", "Unit", "Fortnights", "Value",
-                                                      2));
+    set(j, "OnlineStoreConfig.TtlDuration",
+        json_pack("{s:s, s:i}", "Unit", "Fortnights", "Value", 2));
     reject(j, "Member must satisfy enum value set: [Seconds, Minutes, Hours, Days, Weeks]");
     j = base();
     set(j, "OnlineStoreConfig.TtlDuration", json_pack("{s:s}", "Unit", "Days"));
@@ -810,31 +811,40 @@ static void test_store_configs(void **state)
     {
         long long max_weeks = INT64_MAX / 604800000000LL;
         j = base();
-        set(j, "OnlineStoreConfig", json_pack("{s:b, s:{s:s, s:I}}", "EnableOnlineStore", 1,
-                                              "TtlDuration", "Unit", "Weeks", "Value",
-                                              (json_int_t)max_weeks));
+        set(j, "OnlineStoreConfig",
+            json_pack("{s:b, s:{s:s, s:I}}", "EnableOnlineStore", 1, "TtlDuration", "Unit", "Weeks",
+                      "Value", (json_int_t)max_weeks));
         accept(j);
         j = base();
-        set(j, "OnlineStoreConfig.TtlDuration", json_pack("{s:s, s:I}", "Unit", "Weeks", "Value",
-                                                          (json_int_t)max_weeks + 1));
+        set(j, "OnlineStoreConfig.TtlDuration",
+            json_pack("{s:s, s:I}", "Unit", "Weeks", "Value", (json_int_t)max_weeks + 1));
         reject(j, "Member must have value less than or equal to 15250284");
     }
     j = base();
-    set(j, "OnlineStoreConfig.TtlDuration", json_pack("{s:s, s:I}", "Unit", "Seconds", "Value",
-                                                      (json_int_t)INT64_MAX));
+    set(j, "OnlineStoreConfig.TtlDuration",
+        json_pack("{s:s, s:I}", "Unit", "Seconds", "Value", (json_int_t)INT64_MAX));
     reject(j, "Member must have value less than or equal to 9223372036854");
 }
 
 static void test_s3uri(void **state)
 {
-    static const char *good[] = {"s3://my-bucket", "s3://my-bucket/", "s3://my-bucket/a/b c/d",
-                                 "s3://a.b-c", "s3://abc/x", "file:///tmp/larder",
-                                 "file:///", "/var/lib/larder/offline", "relative/dir",
-                                 "./here", "offline", "dir:with:colons", "a+b.c-d/x"};
-    static const char *bad[] = {"s3://ab", "s3://My-Bucket", "s3://bucket_x/p", "s3://-bucket",
-                                "s3://bucket-", "s3://", "s3:///x", "file://relative/x",
-                                "file://", "https://bucket/x", "gs://bucket/x",
-                                "/tmp/a\x01" "b", "/tmp/\x7f"};
+    static const char *good[] = {"s3://my-bucket",
+                                 "s3://my-bucket/",
+                                 "s3://my-bucket/a/b c/d",
+                                 "s3://a.b-c",
+                                 "s3://abc/x",
+                                 "file:///tmp/larder",
+                                 "file:///",
+                                 "/var/lib/larder/offline",
+                                 "relative/dir",
+                                 "./here",
+                                 "offline",
+                                 "dir:with:colons",
+                                 "a+b.c-d/x"};
+    static const char *bad[] = {
+        "s3://ab",       "s3://My-Bucket", "s3://bucket_x/p",   "s3://-bucket", "s3://bucket-",
+        "s3://",         "s3:///x",        "file://relative/x", "file://",      "https://bucket/x",
+        "gs://bucket/x", "/tmp/a\001b",    "/tmp/\x7f"};
     json_t *j;
     lr_fg_def *def;
     (void)state;
@@ -1059,12 +1069,12 @@ static void test_description_and_tags(void **state)
     set(j, "Tags", ONE_TAG("AWS:x", "me")); /* only the lower-case prefix is reserved */
     accept(j);
     j = base();
-    set(j, "Tags", json_pack("[{s:s, s:s}, {s:s, s:s}]", "Key", "a", "Value", "1", "Key", "a",
-                             "Value", "2"));
+    set(j, "Tags",
+        json_pack("[{s:s, s:s}, {s:s, s:s}]", "Key", "a", "Value", "1", "Key", "a", "Value", "2"));
     reject(j, "The tag key 'a' at 'tags.2.member.key' is already used by tags.1");
     j = base();
-    set(j, "Tags", json_pack("[{s:s, s:s}, {s:s, s:s}]", "Key", "a", "Value", "1", "Key", "A",
-                             "Value", "2"));
+    set(j, "Tags",
+        json_pack("[{s:s, s:s}, {s:s, s:s}]", "Key", "a", "Value", "1", "Key", "A", "Value", "2"));
     accept(j);
     j = base();
     set(j, "Tags", json_pack("[{s:s}]", "Key", "a"));
@@ -1090,11 +1100,10 @@ static void test_role_arn(void **state)
                                  "arn:aws-cn:iam::123456789012:role/a",
                                  "arn:aws-us-gov:iam::123456789012:role/path/to/r+=,.@-_",
                                  "arn:aws:iam::123456789012:role//"};
-    static const char *bad[] = {"arn:aws:iam::12345678901:role/r", "arn:aws:iam::123456789012:role",
-                                "arn:aws:iam::123456789012:user/r",
-                                "arn:aws:sts::123456789012:role/r",
-                                "arn:aws:iam::123456789012:role/a b",
-                                "arn:AWS:iam::123456789012:role/r"};
+    static const char *bad[] = {
+        "arn:aws:iam::12345678901:role/r",    "arn:aws:iam::123456789012:role",
+        "arn:aws:iam::123456789012:user/r",   "arn:aws:sts::123456789012:role/r",
+        "arn:aws:iam::123456789012:role/a b", "arn:AWS:iam::123456789012:role/r"};
     json_t *j;
     (void)state;
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
@@ -1105,8 +1114,9 @@ static void test_role_arn(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         j = base();
         set(j, "RoleArn", json_string(bad[i]));
-        reject(j, "at 'roleArn' failed to satisfy constraint: Member must satisfy regular "
-                  "expression pattern: arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+        reject(j,
+               "at 'roleArn' failed to satisfy constraint: Member must satisfy regular "
+               "expression pattern: arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
     }
     j = base();
     set(j, "RoleArn", json_string("arn:aws:iam::1:role"));
@@ -1141,27 +1151,29 @@ static void test_throughput(void **state)
     assert_true(def->provisioned_read_units == -1 && def->provisioned_write_units == -1);
     lr_fg_def_free(def);
     j = base();
-    set(j, "ThroughputConfig", json_pack("{s:s, s:i, s:i}", "ThroughputMode", "Provisioned",
-                                         "ProvisionedReadCapacityUnits", 1,
-                                         "ProvisionedWriteCapacityUnits", 1));
+    set(j, "ThroughputConfig",
+        json_pack("{s:s, s:i, s:i}", "ThroughputMode", "Provisioned",
+                  "ProvisionedReadCapacityUnits", 1, "ProvisionedWriteCapacityUnits", 1));
     accept(j);
     j = base();
-    set(j, "ThroughputConfig", json_pack("{s:s, s:i, s:i}", "ThroughputMode", "Provisioned",
-                                         "ProvisionedReadCapacityUnits", 0,
-                                         "ProvisionedWriteCapacityUnits", 1));
+    set(j, "ThroughputConfig",
+        json_pack("{s:s, s:i, s:i}", "ThroughputMode", "Provisioned",
+                  "ProvisionedReadCapacityUnits", 0, "ProvisionedWriteCapacityUnits", 1));
     reject(j, "ThroughputConfig with ThroughputMode Provisioned requires "
               "ProvisionedReadCapacityUnits and ProvisionedWriteCapacityUnits of at least 1.");
     j = base();
-    set(j, "ThroughputConfig", json_pack("{s:s, s:i}", "ThroughputMode", "Provisioned",
-                                         "ProvisionedReadCapacityUnits", 5));
+    set(j, "ThroughputConfig",
+        json_pack("{s:s, s:i}", "ThroughputMode", "Provisioned", "ProvisionedReadCapacityUnits",
+                  5));
     reject(j, "of at least 1");
     j = base();
-    set(j, "ThroughputConfig", json_pack("{s:s, s:i}", "ThroughputMode", "OnDemand",
-                                         "ProvisionedWriteCapacityUnits", 5));
+    set(j, "ThroughputConfig",
+        json_pack("{s:s, s:i}", "ThroughputMode", "OnDemand", "ProvisionedWriteCapacityUnits", 5));
     reject(j, "apply only to ThroughputMode Provisioned, not OnDemand.");
     j = base();
-    set(j, "ThroughputConfig", json_pack("{s:s, s:i}", "ThroughputMode", "Provisioned",
-                                         "ProvisionedReadCapacityUnits", -1));
+    set(j, "ThroughputConfig",
+        json_pack("{s:s, s:i}", "ThroughputMode", "Provisioned", "ProvisionedReadCapacityUnits",
+                  -1));
     reject(j, "Value '-1' at 'throughputConfig.provisionedReadCapacityUnits' failed to satisfy "
               "constraint: Member must have value greater than or equal to 0");
     j = base();
@@ -1225,8 +1237,9 @@ static void test_json_level(void **state)
     set(j, "Foo", json_integer(1));
     reject_exact(j, "Unknown member 'Foo' in the CreateFeatureGroup request");
     j = base();
-    set(j, "FeatureGroupArn", json_string("arn:aws:sagemaker:us-east-1:000000000000:"
-                                          "feature-group/orders"));
+    set(j, "FeatureGroupArn",
+        json_string("arn:aws:sagemaker:us-east-1:000000000000:"
+                    "feature-group/orders"));
     reject(j, "Unknown member 'FeatureGroupArn'");
     j = base();
     set(j, "FeatureGroupName", json_integer(5));
@@ -1289,8 +1302,8 @@ static void test_stored_form(void **state)
     assert_non_null(strstr(err.msg, "Invalid type at 'creationTimeUs'"));
     free(s);
     j = base();
-    set(j, "OfflineStoreStatus", json_pack("{s:s, s:s}", "Status", "Blocked", "BlockedReason",
-                                           "quota"));
+    set(j, "OfflineStoreStatus",
+        json_pack("{s:s, s:s}", "Status", "Blocked", "BlockedReason", "quota"));
     set(j, "CreationTimeUs", json_integer(-5));
     set(j, "OfflineStoreConfig.S3StorageConfig",
         json_pack("{s:s}", "ResolvedOutputS3Uri", "/data/offline/x/data"));
@@ -1503,11 +1516,9 @@ static void test_name_from_ref(void **state)
         char arn[200];
         ref_ok(n64, n64);
         ref_bad(n65, "regular expression");
-        snprintf(arn, sizeof arn, "arn:aws:sagemaker:us-east-1:123456789012:feature-group/%s",
-                 n64);
+        snprintf(arn, sizeof arn, "arn:aws:sagemaker:us-east-1:123456789012:feature-group/%s", n64);
         ref_ok(arn, n64);
-        snprintf(arn, sizeof arn, "arn:aws:sagemaker:us-east-1:123456789012:feature-group/%s",
-                 n65);
+        snprintf(arn, sizeof arn, "arn:aws:sagemaker:us-east-1:123456789012:feature-group/%s", n65);
         ref_bad(arn, "regular expression");
         free(n64);
         free(n65);
@@ -1539,8 +1550,8 @@ static void test_ttl_helpers(void **state)
     assert_int_equal(lr_ttl_parse_short("99999999999999999999s", &t, &err), LR_EINVAL);
     assert_int_equal(lr_ttl_parse_short("0d", &t, &err), LR_EINVAL);
     assert_non_null(strstr(err.msg, "at least 1"));
-    static const char *bad[] = {"", "d", "7", "7x", "7D", "-7d", "+7d", " 7d", "7d ", "7.5h",
-                                "7dd"};
+    static const char *bad[] = {"",    "d",   "7",   "7x",   "7D", "-7d",
+                                "+7d", " 7d", "7d ", "7.5h", "7dd"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         t.unit = LR_TTL_NONE;
         assert_int_equal(lr_ttl_parse_short(bad[i], &t, &err), LR_EINVAL);
@@ -1552,8 +1563,7 @@ static void test_ttl_helpers(void **state)
     assert_true(lr_ttl_micros((lr_ttl){LR_TTL_MINUTES, 2}) == 120000000LL);
     assert_true(lr_ttl_micros((lr_ttl){LR_TTL_HOURS, 1}) == 3600000000LL);
     assert_true(lr_ttl_micros((lr_ttl){LR_TTL_DAYS, 1}) == 86400000000LL);
-    assert_true(lr_ttl_micros((lr_ttl){LR_TTL_WEEKS, 15250284}) ==
-                15250284LL * 604800000000LL);
+    assert_true(lr_ttl_micros((lr_ttl){LR_TTL_WEEKS, 15250284}) == 15250284LL * 604800000000LL);
     assert_true(lr_ttl_micros((lr_ttl){LR_TTL_WEEKS, 15250285}) == INT64_MAX); /* saturates */
     assert_true(lr_ttl_micros((lr_ttl){LR_TTL_NONE, 5}) == 0);
     assert_true(lr_ttl_micros((lr_ttl){LR_TTL_DAYS, 0}) == 0);
@@ -1648,30 +1658,18 @@ static void test_clone_and_lookup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_minimal),
-        cmocka_unit_test(test_full_round_trip),
-        cmocka_unit_test(test_describe_form),
-        cmocka_unit_test(test_to_json_errors),
-        cmocka_unit_test(test_group_name),
-        cmocka_unit_test(test_feature_names),
-        cmocka_unit_test(test_definition_count),
-        cmocka_unit_test(test_identifier_and_event_time),
-        cmocka_unit_test(test_types_and_enums),
-        cmocka_unit_test(test_collections),
-        cmocka_unit_test(test_store_configs),
-        cmocka_unit_test(test_s3uri),
-        cmocka_unit_test(test_offline_members),
-        cmocka_unit_test(test_description_and_tags),
-        cmocka_unit_test(test_role_arn),
-        cmocka_unit_test(test_throughput),
-        cmocka_unit_test(test_json_level),
-        cmocka_unit_test(test_stored_form),
-        cmocka_unit_test(test_add_features),
-        cmocka_unit_test(test_set_ttl),
-        cmocka_unit_test(test_name_from_ref),
-        cmocka_unit_test(test_ttl_helpers),
-        cmocka_unit_test(test_enum_names),
-        cmocka_unit_test(test_clone_and_lookup),
+        cmocka_unit_test(test_minimal),          cmocka_unit_test(test_full_round_trip),
+        cmocka_unit_test(test_describe_form),    cmocka_unit_test(test_to_json_errors),
+        cmocka_unit_test(test_group_name),       cmocka_unit_test(test_feature_names),
+        cmocka_unit_test(test_definition_count), cmocka_unit_test(test_identifier_and_event_time),
+        cmocka_unit_test(test_types_and_enums),  cmocka_unit_test(test_collections),
+        cmocka_unit_test(test_store_configs),    cmocka_unit_test(test_s3uri),
+        cmocka_unit_test(test_offline_members),  cmocka_unit_test(test_description_and_tags),
+        cmocka_unit_test(test_role_arn),         cmocka_unit_test(test_throughput),
+        cmocka_unit_test(test_json_level),       cmocka_unit_test(test_stored_form),
+        cmocka_unit_test(test_add_features),     cmocka_unit_test(test_set_ttl),
+        cmocka_unit_test(test_name_from_ref),    cmocka_unit_test(test_ttl_helpers),
+        cmocka_unit_test(test_enum_names),       cmocka_unit_test(test_clone_and_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

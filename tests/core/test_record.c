@@ -35,12 +35,11 @@ static const char DEF[] =
     "{\"FeatureName\":\"price\",\"FeatureType\":\"Fractional\"}],"
     "\"OnlineStoreConfig\":{\"EnableOnlineStore\":true,\"StorageType\":\"InMemory\"}}";
 
-static const char DEF_ISO[] =
-    "{\"FeatureGroupName\":\"h\",\"RecordIdentifierFeatureName\":\"key\","
-    "\"EventTimeFeatureName\":\"at\",\"FeatureDefinitions\":["
-    "{\"FeatureName\":\"key\",\"FeatureType\":\"String\"},"
-    "{\"FeatureName\":\"at\",\"FeatureType\":\"String\"}],"
-    "\"OfflineStoreConfig\":{}}";
+static const char DEF_ISO[] = "{\"FeatureGroupName\":\"h\",\"RecordIdentifierFeatureName\":\"key\","
+                              "\"EventTimeFeatureName\":\"at\",\"FeatureDefinitions\":["
+                              "{\"FeatureName\":\"key\",\"FeatureType\":\"String\"},"
+                              "{\"FeatureName\":\"at\",\"FeatureType\":\"String\"}],"
+                              "\"OfflineStoreConfig\":{}}";
 
 static lr_fg_def *def_of(const char *json)
 {
@@ -86,8 +85,7 @@ static lr_status check(const lr_fg_def *def, lr_feature_value *vals, uint32_t n,
     return lr_record_validate(def, rec, err);
 }
 
-static void expect_bad(const lr_fg_def *def, lr_feature_value *vals, uint32_t n,
-                       const char *part)
+static void expect_bad(const lr_fg_def *def, lr_feature_value *vals, uint32_t n, const char *part)
 {
     lr_record rec;
     lr_error err;
@@ -103,8 +101,8 @@ static void test_valid_record(void **state)
     lr_str tags[] = {S("a"), S("b"), S("")};
     lr_str scores[] = {S("1"), S("1"), S("-3")}; /* Lists may repeat */
     lr_str emb[] = {S("0.1"), S("-2"), S("NaN"), S("1e3")};
-    lr_feature_value v[] = {scalar(1, "1700000000.25"), scalar(0, "42"), scalar(2, "Zo\xc3\xab"),
-                            list(3, tags, 3), list(4, scores, 3), list(5, emb, 4),
+    lr_feature_value v[] = {scalar(1, "1700000000.25"), scalar(0, "42"),    scalar(2, "Zo\xc3\xab"),
+                            list(3, tags, 3),           list(4, scores, 3), list(5, emb, 4),
                             scalar(8, "Infinity")};
     lr_record rec;
     lr_error err;
@@ -143,8 +141,9 @@ static void test_presence_and_duplicates(void **state)
     }
     {
         lr_feature_value v[] = {scalar(0, "1"), scalar(1, "1"), scalar(9, "x")};
-        expect_bad(def, v, 3, "Record value 3 refers to feature 9, but feature group 'g' defines "
-                              "9 features");
+        expect_bad(def, v, 3,
+                   "Record value 3 refers to feature 9, but feature group 'g' defines "
+                   "9 features");
     }
     {
         lr_record rec;
@@ -166,8 +165,9 @@ static void test_value_types(void **state)
     }
     {
         lr_feature_value v[] = {scalar(0, "9223372036854775808"), scalar(1, "1")};
-        expect_bad(def, v, 2, "Feature 'id': '9223372036854775808' is not a valid Integral: out "
-                              "of the signed 64-bit range");
+        expect_bad(def, v, 2,
+                   "Feature 'id': '9223372036854775808' is not a valid Integral: out "
+                   "of the signed 64-bit range");
     }
     {
         lr_feature_value v[] = {scalar(0, "1"), scalar(1, "1"), scalar(8, "1e309")};
@@ -179,8 +179,9 @@ static void test_value_types(void **state)
     }
     {
         lr_feature_value v[] = {scalar(0, "1"), scalar(1, "1"), scalar(2, "a\xed\xa0\x80")};
-        expect_bad(def, v, 3, "Feature 'name': the value is not a valid String: invalid UTF-8 "
-                              "at byte 1");
+        expect_bad(def, v, 3,
+                   "Feature 'name': the value is not a valid String: invalid UTF-8 "
+                   "at byte 1");
     }
     /* Event time: Fractional epoch seconds, finite and in range. */
     {
@@ -208,8 +209,9 @@ static void test_value_types(void **state)
     }
     {
         lr_feature_value v[] = {scalar(0, "k"), scalar(1, "2023-02-29T12:00:00Z")};
-        expect_bad(def, v, 2, "Feature 'at': '2023-02-29T12:00:00Z' is not a valid event time: "
-                              "the day does not exist in that month");
+        expect_bad(def, v, 2,
+                   "Feature 'at': '2023-02-29T12:00:00Z' is not a valid event time: "
+                   "the day does not exist in that month");
     }
     {
         lr_feature_value v[] = {scalar(0, "k"), scalar(1, "1700000000")};
@@ -225,13 +227,15 @@ static void test_lists_and_scalars(void **state)
     (void)state;
     {
         lr_feature_value v[] = {scalar(0, "1"), scalar(1, "1"), list(2, one, 1)};
-        expect_bad(def, v, 3, "Feature 'name' is not a collection: give ValueAsString, not "
-                              "ValueAsStringList");
+        expect_bad(def, v, 3,
+                   "Feature 'name' is not a collection: give ValueAsString, not "
+                   "ValueAsStringList");
     }
     {
         lr_feature_value v[] = {scalar(0, "1"), scalar(1, "1"), scalar(3, "x")};
-        expect_bad(def, v, 3, "Feature 'tags' is a Set collection: give ValueAsStringList, not "
-                              "ValueAsString");
+        expect_bad(def, v, 3,
+                   "Feature 'tags' is a Set collection: give ValueAsStringList, not "
+                   "ValueAsString");
     }
     {
         lr_feature_value v[] = {list(0, one, 1), scalar(1, "1")};
@@ -304,8 +308,9 @@ static void test_sets(void **state)
     {
         lr_str t[] = {S("a"), S("b"), S("a")};
         lr_feature_value v[] = {scalar(0, "1"), scalar(1, "1"), list(3, t, 3)};
-        expect_bad(def, v, 3, "Feature 'tags' is a Set: the value 'a' (item 3) appears more than "
-                              "once");
+        expect_bad(def, v, 3,
+                   "Feature 'tags' is a Set: the value 'a' (item 3) appears more than "
+                   "once");
     }
     {
         lr_str t[] = {S("a"), S("A"), S("")};
@@ -352,7 +357,8 @@ static void test_sets(void **state)
         assert_int_equal(check(def, v, 3, &rec, &err), LR_OK);
         items[n] = items[517];
         v[2].n_items = n + 1;
-        expect_bad(def, v, 3, f == 3 ? "the value 's517' (item 1001)" : "the value '517' (item 1001)");
+        expect_bad(def, v, 3,
+                   f == 3 ? "the value 's517' (item 1001)" : "the value '517' (item 1001)");
         free(items);
         free(store);
     }
@@ -444,10 +450,10 @@ static void test_value_validate_direct(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_record),   cmocka_unit_test(test_presence_and_duplicates),
-        cmocka_unit_test(test_value_types),    cmocka_unit_test(test_lists_and_scalars),
-        cmocka_unit_test(test_vectors),        cmocka_unit_test(test_sets),
-        cmocka_unit_test(test_limits),         cmocka_unit_test(test_value_validate_direct),
+        cmocka_unit_test(test_valid_record), cmocka_unit_test(test_presence_and_duplicates),
+        cmocka_unit_test(test_value_types),  cmocka_unit_test(test_lists_and_scalars),
+        cmocka_unit_test(test_vectors),      cmocka_unit_test(test_sets),
+        cmocka_unit_test(test_limits),       cmocka_unit_test(test_value_validate_direct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -135,8 +135,8 @@ static void test_fractional(void **state)
     assert_true(frac_ok("12345678901234567890") == 12345678901234567890.0);
     assert_true(frac_ok("0.1") == 0.1);
     assert_true(frac_ok("1.7976931348623157e308") == 1.7976931348623157e308);
-    assert_true(frac_ok("4.9e-324") > 0);     /* smallest subnormal */
-    assert_true(frac_ok("1e-400") == 0.0);     /* underflow rounds to zero */
+    assert_true(frac_ok("4.9e-324") > 0);  /* smallest subnormal */
+    assert_true(frac_ok("1e-400") == 0.0); /* underflow rounds to zero */
     assert_true(frac_ok("1e-99999999999999999999") == 0.0);
     assert_true(frac_ok("0e99999999999999999999") == 0.0);
     assert_true(isnan(frac_ok("NaN")));
@@ -219,37 +219,37 @@ static void test_utf8(void **state)
     (void)state;
     utf8_ok("", 0);
     utf8_ok("abc", 3);
-    utf8_ok("a\0b", 3);                    /* NUL is valid UTF-8 */
+    utf8_ok("a\0b", 3); /* NUL is valid UTF-8 */
     utf8_ok("\x7f", 1);
-    utf8_ok("\xc2\x80", 2);                /* U+0080 */
-    utf8_ok("\xc3\xa9", 2);                /* é */
-    utf8_ok("\xdf\xbf", 2);                /* U+07FF */
-    utf8_ok("\xe0\xa0\x80", 3);            /* U+0800 */
-    utf8_ok("\xe2\x82\xac", 3);            /* € */
-    utf8_ok("\xed\x9f\xbf", 3);            /* U+D7FF */
-    utf8_ok("\xee\x80\x80", 3);            /* U+E000 */
-    utf8_ok("\xef\xbf\xbf", 3);            /* U+FFFF */
-    utf8_ok("\xf0\x90\x80\x80", 4);        /* U+10000 */
-    utf8_ok("\xf0\x9d\x84\x9e", 4);        /* U+1D11E */
-    utf8_ok("\xf4\x8f\xbf\xbf", 4);        /* U+10FFFF */
-    utf8_ok("0123456789abcdef\xc3\xa9xyz0123456789", 36);
+    utf8_ok("\xc2\x80", 2);         /* U+0080 */
+    utf8_ok("\xc3\xa9", 2);         /* é */
+    utf8_ok("\xdf\xbf", 2);         /* U+07FF */
+    utf8_ok("\xe0\xa0\x80", 3);     /* U+0800 */
+    utf8_ok("\xe2\x82\xac", 3);     /* € */
+    utf8_ok("\xed\x9f\xbf", 3);     /* U+D7FF */
+    utf8_ok("\xee\x80\x80", 3);     /* U+E000 */
+    utf8_ok("\xef\xbf\xbf", 3);     /* U+FFFF */
+    utf8_ok("\xf0\x90\x80\x80", 4); /* U+10000 */
+    utf8_ok("\xf0\x9d\x84\x9e", 4); /* U+1D11E */
+    utf8_ok("\xf4\x8f\xbf\xbf", 4); /* U+10FFFF */
+    utf8_ok("0123456789abcdef\xc3\xa9xyz0123456789", 31);
 
-    utf8_bad("\xc0\x80", 2, 0);            /* overlong NUL */
-    utf8_bad("\xc1\xbf", 2, 0);            /* overlong */
-    utf8_bad("\xe0\x80\x80", 3, 0);        /* overlong */
-    utf8_bad("\xe0\x9f\xbf", 3, 0);        /* overlong U+07FF */
-    utf8_bad("\xed\xa0\x80", 3, 0);        /* U+D800 surrogate */
-    utf8_bad("\xed\xbf\xbf", 3, 0);        /* U+DFFF surrogate */
-    utf8_bad("\xf0\x80\x80\x80", 4, 0);    /* overlong */
-    utf8_bad("\xf0\x8f\xbf\xbf", 4, 0);    /* overlong U+FFFF */
-    utf8_bad("\xf4\x90\x80\x80", 4, 0);    /* U+110000 */
+    utf8_bad("\xc0\x80", 2, 0);         /* overlong NUL */
+    utf8_bad("\xc1\xbf", 2, 0);         /* overlong */
+    utf8_bad("\xe0\x80\x80", 3, 0);     /* overlong */
+    utf8_bad("\xe0\x9f\xbf", 3, 0);     /* overlong U+07FF */
+    utf8_bad("\xed\xa0\x80", 3, 0);     /* U+D800 surrogate */
+    utf8_bad("\xed\xbf\xbf", 3, 0);     /* U+DFFF surrogate */
+    utf8_bad("\xf0\x80\x80\x80", 4, 0); /* overlong */
+    utf8_bad("\xf0\x8f\xbf\xbf", 4, 0); /* overlong U+FFFF */
+    utf8_bad("\xf4\x90\x80\x80", 4, 0); /* U+110000 */
     utf8_bad("\xf5\x80\x80\x80", 4, 0);
     utf8_bad("\xff", 1, 0);
     utf8_bad("\xfe", 1, 0);
-    utf8_bad("\x80", 1, 0);                /* lone continuation */
+    utf8_bad("\x80", 1, 0); /* lone continuation */
     utf8_bad("ab\xbf", 3, 2);
-    utf8_bad("\xe2\x82", 2, 0);            /* truncated */
-    utf8_bad("\xe2\x28\xa1", 3, 0);        /* bad continuation */
+    utf8_bad("\xe2\x82", 2, 0);     /* truncated */
+    utf8_bad("\xe2\x28\xa1", 3, 0); /* bad continuation */
     utf8_bad("\xc3", 1, 0);
     utf8_bad("0123456789abcdef\xc3", 17, 16); /* after the 8-byte ASCII path */
     utf8_bad("01234567\xf0\x9d\x84", 11, 8);
@@ -300,8 +300,8 @@ static void test_iso8601(void **state)
 
     /* Fraction digits 1..9: kept to the microsecond, the rest truncated. */
     {
-        static const char *fr[] = {".1", ".12", ".123", ".1234", ".12345", ".123456",
-                                   ".1234567", ".12345678", ".123456789"};
+        static const char *fr[] = {".1",      ".12",      ".123",      ".1234",     ".12345",
+                                   ".123456", ".1234567", ".12345678", ".123456789"};
         static const int64_t want[] = {100000, 120000, 123000, 123400, 123450,
                                        123456, 123456, 123456, 123456};
         for (int i = 0; i < 9; i++) {
@@ -486,7 +486,7 @@ static void test_format(void **state)
             if (i % 3 == 0)
                 us -= us % 1000000; /* whole seconds */
             else if (i % 3 == 1)
-                us -= us % 1000;    /* whole milliseconds */
+                us -= us % 1000; /* whole milliseconds */
             if (us < LR_TIME_MIN_US)
                 us += 1000000;
             lr_time_format_iso8601(us, out);
@@ -647,11 +647,11 @@ static void test_arn_format(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integral),    cmocka_unit_test(test_fractional),
-        cmocka_unit_test(test_utf8),        cmocka_unit_test(test_iso8601),
+        cmocka_unit_test(test_integral),      cmocka_unit_test(test_fractional),
+        cmocka_unit_test(test_utf8),          cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_epoch_seconds), cmocka_unit_test(test_format),
-        cmocka_unit_test(test_civil),       cmocka_unit_test(test_now),
-        cmocka_unit_test(test_settings),    cmocka_unit_test(test_arn_format),
+        cmocka_unit_test(test_civil),         cmocka_unit_test(test_now),
+        cmocka_unit_test(test_settings),      cmocka_unit_test(test_arn_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

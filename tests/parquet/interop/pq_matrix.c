@@ -6,11 +6,11 @@
  * lists with null and empty entries), and next to each file the values
  * Larder meant to write.
  *
- *   pq_matrix OUTDIR
+ *   pq_matrix [--small] OUTDIR [CASE]
  *
  * writes OUTDIR/<case>.parquet, OUTDIR/<case>.expect.ndjson (one JSON array
  * per row, in column order) and OUTDIR/manifest.json (the cases, their
- * columns and row counts). tests/parquet/interop/*.mjs read the files with
+ * columns and row counts). The scripts in tests/parquet/interop read the files with
  * DuckDB, arrow-rs and hyparquet and compare every cell with the
  * expectations.
  *
@@ -21,7 +21,8 @@
  * as JSON strings; lists as arrays of those.
  *
  * The data is generated from a fixed seed, so every run writes the same
- * files.
+ * files. --small caps every case at 24 rows with pages of 5 rows (seed files
+ * for the fuzzers: small, yet with several pages and encodings).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -668,10 +669,14 @@ static const matrix_case cases[] = {
     {"feature_group", LR_PQ_SNAPPY, 0, 50000, 8192, false, 0, 0, 0, 0, -1, 0, c_feature, NC(c_feature)},
 };
 
-static int run_case(const char *dir, const matrix_case *mc, lr_buf *manifest, bool first)
+static bool small_mode;
+
+static int run_case(const char *dir, const matrix_case *mc_in, lr_buf *manifest, bool first)
 {
-    lr_pq_column_def *defs = xcalloc(mc->ncols, sizeof *defs);
-    coldata *cols = xcalloc(mc->ncols, sizeof *cols);
+    matrix_case small = *mc_in;
+    const matrix_case *mc = mc_in;
+    lr_pq_column_def *defs;
+    coldata *cols;
     lr_pq_write_options opt;
     lr_pq_writer *w = NULL;
     lr_pq_write_stats ws;
@@ -680,6 +685,18 @@ static int run_case(const char *dir, const matrix_case *mc, lr_buf *manifest, bo
     char path[4096];
     int fd = -1, rc = 1;
 
+    if (small_mode) {
+        if (small.rows > 24)
+            small.rows = 24;
+        small.page_rows = 5;
+        if (small.row_group_rows > 12)
+            small.row_group_rows = 12;
+        if (small.cols == c_long)
+            return 0; /* long strings make no small seed */
+        mc = &small;
+    }
+    defs = xcalloc(mc->ncols, sizeof *defs);
+    cols = xcalloc(mc->ncols, sizeof *cols);
     /* Each case has its own seed so cases do not shift when one changes. */
     rng = 0x9e3779b97f4a7c15ull;
     for (const char *p = mc->name; *p; p++)
@@ -793,12 +810,18 @@ int main(int argc, char **argv)
     char path[4096];
     FILE *f;
     int failed = 0;
-    const char *only = argc > 2 ? argv[2] : NULL;
+    const char *only;
 
+    if (argc > 1 && strcmp(argv[1], "--small") == 0) {
+        small_mode = true;
+        argv++;
+        argc--;
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: pq_matrix OUTDIR [CASE]\n");
+        fprintf(stderr, "usage: pq_matrix [--small] OUTDIR [CASE]\n");
         return 2;
     }
+    only = argc > 2 ? argv[2] : NULL;
     if (mkdir(argv[1], 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "pq_matrix: %s: %s\n", argv[1], strerror(errno));
         return 2;

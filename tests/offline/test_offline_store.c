@@ -1,0 +1,745 @@
+/*
+ * test_offline_store.c - the offline store end to end on a real catalog and
+ * a local directory: puts and deletes through the log, flushes into hourly
+ * Parquet files at SageMaker's paths with SageMaker's columns, scans (range
+ * pruning, projection, batches), the resolved scan's rule, adoption of a
+ * dead process's log, the catalog's compare-and-set, garbage collection,
+ * partitions and totals, repair and DDL.
+ */
+#include <dirent.h>
+#include <regex.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "larder/catalog.h"
+#include "larder/log.h"
+#include "larder/offline.h"
+#include "larder/parquet.h"
+#include "larder/record.h"
+#include "offline/offline_internal.h"
+#include "support/testutil.h"
+
+typedef struct fx {
+    char *dir;
+    lr_catalog *cat;
+    lr_fg_def *def;
+    lr_settings settings;
+} fx;
+
+static const char FG_JSON[] =
+    "{\"FeatureGroupName\":\"orders\",\"RecordIdentifierFeatureName\":\"id\","
+    "\"EventTimeFeatureName\":\"ts\",\"FeatureDefinitions\":["
+    "{\"FeatureName\":\"id\",\"FeatureType\":\"String\"},"
+    "{\"FeatureName\":\"ts\",\"FeatureType\":\"String\"},"
+    "{\"FeatureName\":\"amount\",\"FeatureType\":\"Integral\"},"
+    "{\"FeatureName\":\"price\",\"FeatureType\":\"Fractional\"},"
+    "{\"FeatureName\":\"tags\",\"FeatureType\":\"String\",\"CollectionType\":\"List\"},"
+    "{\"FeatureName\":\"emb\",\"FeatureType\":\"Fractional\",\"CollectionType\":\"Vector\","
+    "\"CollectionConfig\":{\"VectorConfig\":{\"Dimension\":2}}}],"
+    "\"OnlineStoreConfig\":{\"EnableOnlineStore\":true,\"StorageType\":\"InMemory\"},"
+    "\"OfflineStoreConfig\":{\"S3StorageConfig\":{\"S3Uri\":\"offline\"}}}";
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    lr_fg_def *req = NULL;
+    lr_error err;
+    f->dir = lr_test_tmpdir("larder-off");
+    snprintf(f->settings.region, sizeof f->settings.region, "eu-west-1");
+    snprintf(f->settings.account, sizeof f->settings.account, "123456789012");
+    if (lr_catalog_open(f->dir, &f->settings, &f->cat, &err) != LR_OK ||
+        lr_fg_def_parse(FG_JSON, strlen(FG_JSON), &req, &err) != LR_OK ||
+        lr_catalog_fg_create(f->cat, req, &f->def, &err) != LR_OK) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        return -1;
+    }
+    lr_fg_def_free(req);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    lr_fg_def_free(f->def);
+    lr_catalog_close(f->cat);
+    lr_test_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static lr_offline *open_store(fx *f, lr_offline_sync sync)
+{
+    lr_offline_config c;
+    lr_offline *s = NULL;
+    lr_error err;
+    lr_offline_config_init(&c);
+    c.sync = sync;
+    c.gc_grace_us = 3600LL * 1000000;
+    if (lr_offline_open(f->dir, &f->settings, &c, &s, &err) != LR_OK)
+        fail_msg("open: %s", err.msg);
+    return s;
+}
+
+/* Puts one record: id, ts, amount (NULL: absent), price, tags, emb. */
+static void put(lr_offline *s, const lr_fg_def *def, const char *id, const char *ts,
+                const char *amount, int64_t api_us)
+{
+    lr_feature_value v[6];
+    lr_str tags[2] = {{"red", 3}, {"big", 3}};
+    lr_str emb[2] = {{"0.5", 3}, {"-1.25", 5}};
+    lr_record rec;
+    lr_error err;
+    uint32_t n = 0;
+
+    memset(v, 0, sizeof v);
+    v[n].feature = 0;
+    v[n++].value = (lr_str){id, strlen(id)};
+    v[n].feature = 1;
+    v[n++].value = (lr_str){ts, strlen(ts)};
+    if (amount != NULL) {
+        v[n].feature = 2;
+        v[n++].value = (lr_str){amount, strlen(amount)};
+    }
+    v[n].feature = 3;
+    v[n++].value = (lr_str){"2.5", 3};
+    v[n].feature = 4;
+    v[n].is_list = true;
+    v[n].items = tags;
+    v[n++].n_items = 2;
+    v[n].feature = 5;
+    v[n].is_list = true;
+    v[n].items = emb;
+    v[n++].n_items = 2;
+    memset(&rec, 0, sizeof rec);
+    rec.values = v;
+    rec.n_values = n;
+    if (lr_record_validate(def, &rec, &err) != LR_OK)
+        fail_msg("validate: %s", err.msg);
+    if (lr_offline_put(s, def, &rec, api_us, &err) != LR_OK)
+        fail_msg("put: %s", err.msg);
+}
+
+typedef struct row {
+    char id[32];
+    char ts[40];
+    bool has_amount;
+    int64_t amount;
+    double price;
+    int ntags;
+    int64_t write_us, api_us;
+    bool deleted;
+} row;
+
+/* Reads every row of a scan into rows (at most max); returns the count. */
+static int scan_all(fx *f, const lr_offline_scan_options *opt, row *rows, int max)
+{
+    lr_offline_scan *s = NULL;
+    lr_error err;
+    const lr_offline_batch *b;
+    int n = 0;
+    uint32_t nc;
+
+    if (lr_offline_scan_open(f->cat, "orders", opt, &s, &err) != LR_OK)
+        fail_msg("scan: %s", err.msg);
+    const lr_offline_column *cols = lr_offline_scan_columns(s, &nc);
+    assert_int_equal(nc, 9);
+    assert_string_equal(cols[6].name, "write_time");
+    assert_int_equal(cols[6].type, LR_OFFLINE_TIMESTAMP);
+    assert_int_equal(cols[4].type, LR_OFFLINE_STRING);
+    assert_true(cols[4].list);
+    for (;;) {
+        lr_status st = lr_offline_scan_next(s, &b, &err);
+        if (st != LR_OK)
+            fail_msg("scan_next: %s", err.msg);
+        if (b == NULL)
+            break;
+        assert_true(b->n_rows > 0);
+        for (uint32_t r = 0; r < b->n_rows && n < max; r++, n++) {
+            const lr_pq_column_batch *c = b->columns;
+            row *w = &rows[n];
+            memset(w, 0, sizeof *w);
+            snprintf(w->id, sizeof w->id, "%.*s", (int)(c[0].offsets[r + 1] - c[0].offsets[r]),
+                     c[0].bytes + c[0].offsets[r]);
+            snprintf(w->ts, sizeof w->ts, "%.*s", (int)(c[1].offsets[r + 1] - c[1].offsets[r]),
+                     c[1].bytes + c[1].offsets[r]);
+            w->has_amount = c[2].validity == NULL || c[2].validity[r];
+            w->amount = c[2].i64[r];
+            w->price = (c[3].validity == NULL || c[3].validity[r]) ? c[3].f64[r] : -1;
+            w->ntags = (c[4].validity == NULL || c[4].validity[r])
+                           ? (int)(c[4].list_offsets[r + 1] - c[4].list_offsets[r])
+                           : -1;
+            w->write_us = c[6].i64[r];
+            w->api_us = c[7].i64[r];
+            w->deleted = c[8].bools[r];
+        }
+    }
+    lr_offline_scan_free(s);
+    return n;
+}
+
+static int count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    if (d == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        char p[4096];
+        struct stat sb;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+            n += count_files(p);
+        else
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static void test_put_flush_scan(void **state)
+{
+    fx *f = *state;
+    lr_offline *s = open_store(f, LR_OFFLINE_SYNC_ALWAYS);
+    lr_error err;
+    row rows[64];
+    lr_offline_metrics m;
+
+    put(s, f->def, "a", "2024-03-05T10:15:00Z", "7", 1000);
+    put(s, f->def, "b", "2024-03-05T10:59:59.5Z", NULL, 1001);
+    put(s, f->def, "a", "2024-03-05T11:00:00Z", "8", 1002);
+    put(s, f->def, "c", "2023-12-31T23:30:00Z", "-9", 1003);
+    lr_offline_metrics_get(s, &m);
+    assert_int_equal(m.pending_entries, 4);
+    assert_true(m.log_bytes > 0);
+    assert_int_equal(m.files_written, 0);
+
+    assert_int_equal(lr_offline_flush(s, &err), LR_OK);
+    lr_offline_metrics_get(s, &m);
+    assert_int_equal(m.pending_entries, 0);
+    assert_int_equal(m.lag_us, 0);
+    assert_int_equal(m.files_written, 3); /* three hours */
+    assert_int_equal(m.rows_written, 4);
+
+    /* SageMaker's layout under the resolved root. */
+    lr_offline_file_list l;
+    assert_int_equal(lr_catalog_offline_files(f->cat, "orders", f->def->creation_time_us,
+                                              INT64_MIN, INT64_MAX, &l, &err),
+                     LR_OK);
+    assert_int_equal(l.n, 3);
+    char want_root[4096];
+    snprintf(want_root, sizeof want_root,
+             "%s/offline/123456789012/sagemaker/eu-west-1/offline-store/orders-%lld/data",
+             f->dir, (long long)(f->def->creation_time_us / 1000000));
+    regex_t re;
+    assert_int_equal(regcomp(&re,
+                             "^year=[0-9]{4}/month=[0-9]{2}/day=[0-9]{2}/hour=[0-9]{2}/"
+                             "[0-9]{8}T[0-9]{6}Z_[A-Za-z0-9]{16}\\.parquet$",
+                             REG_EXTENDED | REG_NOSUB),
+                     0);
+    for (size_t i = 0; i < l.n; i++) {
+        char *rp = realpath(f->dir, NULL);
+        char want2[4096];
+        snprintf(want2, sizeof want2,
+                 "%s/offline/123456789012/sagemaker/eu-west-1/offline-store/orders-%lld/data", rp,
+                 (long long)(f->def->creation_time_us / 1000000));
+        free(rp);
+        assert_true(strcmp(l.items[i].root, want_root) == 0 ||
+                    strcmp(l.items[i].root, want2) == 0);
+        assert_int_equal(regexec(&re, l.items[i].key, 0, NULL, 0), 0);
+    }
+    regfree(&re);
+    /* Ordered by partition; the name's timestamp is the file's latest event time. */
+    assert_string_equal(l.items[0].partition, "year=2023/month=12/day=31/hour=23");
+    assert_non_null(strstr(l.items[0].key, "/20231231T233000Z_"));
+    assert_string_equal(l.items[1].partition, "year=2024/month=03/day=05/hour=10");
+    assert_non_null(strstr(l.items[1].key, "/20240305T105959Z_"));
+    assert_int_equal(l.items[1].rows, 2);
+    assert_string_equal(l.items[2].partition, "year=2024/month=03/day=05/hour=11");
+    lr_offline_file_list_free(&l);
+
+    /* Everything back, with the right values. */
+    lr_offline_scan_options o;
+    lr_offline_scan_options_init(&o);
+    int n = scan_all(f, &o, rows, 64);
+    assert_int_equal(n, 4);
+    assert_string_equal(rows[0].id, "c");
+    assert_int_equal(rows[0].amount, -9);
+    assert_string_equal(rows[1].id, "a");
+    assert_string_equal(rows[1].ts, "2024-03-05T10:15:00Z");
+    assert_true(rows[1].has_amount);
+    assert_int_equal(rows[1].amount, 7);
+    assert_true(rows[1].price == 2.5);
+    assert_int_equal(rows[1].ntags, 2);
+    assert_int_equal(rows[1].api_us, 1000);
+    assert_false(rows[1].deleted);
+    assert_string_equal(rows[2].id, "b");
+    assert_false(rows[2].has_amount);
+    /* write_time grows in log order. */
+    assert_true(rows[1].write_us < rows[2].write_us);
+
+    /* Range pruning: [10:30, 11:00) holds only b. */
+    assert_int_equal(lr_time_parse_iso8601("2024-03-05T10:30:00Z", 20, &o.start_us, &err), LR_OK);
+    assert_int_equal(lr_time_parse_iso8601("2024-03-05T11:00:00Z", 20, &o.end_us, &err), LR_OK);
+    n = scan_all(f, &o, rows, 64);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].id, "b");
+
+    /* Projection and small batches. */
+    const char *cols[2] = {"amount", "id"};
+    lr_offline_scan_options_init(&o);
+    o.columns = cols;
+    o.n_columns = 2;
+    o.batch_rows = 1;
+    lr_offline_scan *sc = NULL;
+    assert_int_equal(lr_offline_scan_open(f->cat, "orders", &o, &sc, &err), LR_OK);
+    const lr_offline_batch *b;
+    int batches = 0;
+    while (lr_offline_scan_next(sc, &b, &err) == LR_OK && b != NULL) {
+        assert_int_equal(b->n_rows, 1);
+        assert_int_equal(b->n_columns, 2);
+        batches++;
+    }
+    assert_int_equal(batches, 4);
+    lr_offline_scan_free(sc);
+    const char *bad[1] = {"nope"};
+    o.columns = bad;
+    o.n_columns = 1;
+    assert_int_equal(lr_offline_scan_open(f->cat, "orders", &o, &sc, &err), LR_EINVAL);
+
+    /* Partitions and totals. */
+    lr_offline_partition_info *p = NULL;
+    size_t np = 0;
+    assert_int_equal(lr_offline_partitions(f->cat, "orders", &p, &np, &err), LR_OK);
+    assert_int_equal(np, 3);
+    assert_int_equal(p[1].files, 1);
+    assert_int_equal(p[1].rows, 2);
+    assert_true(p[1].bytes > 0);
+    free(p);
+    lr_offline_group_stats gs;
+    assert_int_equal(lr_offline_group_stats_get(f->cat, "orders", &gs, &err), LR_OK);
+    assert_int_equal(gs.files, 3);
+    assert_int_equal(gs.partitions, 3);
+    assert_int_equal(gs.rows, 4);
+
+    /* Closing removes the fully flushed log. */
+    char walroot[4096];
+    snprintf(walroot, sizeof walroot, "%s/wal", f->dir);
+    lr_offline_close(s);
+    assert_int_equal(count_files(walroot), 0);
+}
+
+static void test_resolved_and_deletes(void **state)
+{
+    fx *f = *state;
+    lr_offline *s = open_store(f, LR_OFFLINE_SYNC_EVERYSEC);
+    lr_error err;
+    row rows[64];
+    lr_offline_scan_options o;
+
+    /* x: two writes at one event time; the later api_invocation_time wins. */
+    put(s, f->def, "x", "2024-01-01T00:10:00Z", "1", 2000);
+    put(s, f->def, "x", "2024-01-01T00:10:00Z", "2", 1000);
+    /* y: put, then deleted at a later event time, then put again after the delete. */
+    put(s, f->def, "y", "2024-01-01T00:20:00Z", "10", 1000);
+    assert_int_equal(lr_offline_delete(s, f->def, "y", 1, "2024-01-01T02:00:00Z", 20, 3000,
+                                       &err),
+                     LR_OK);
+    put(s, f->def, "y", "2024-01-01T03:00:00Z", "11", 4000);
+    /* z: a delete at the same event time that wins by api_invocation_time. */
+    put(s, f->def, "z", "2024-01-01T00:30:00Z", "5", 1000);
+    assert_int_equal(lr_offline_delete(s, f->def, "z", 1, "2024-01-01T00:30:00Z", 20, 1500,
+                                       &err),
+                     LR_OK);
+    /* A bad delete is refused. */
+    assert_int_equal(lr_offline_delete(s, f->def, "z", 1, "yesterday", 9, 1, &err), LR_EINVAL);
+    assert_int_equal(lr_offline_flush(s, &err), LR_OK);
+
+    lr_offline_scan_options_init(&o);
+    int n = scan_all(f, &o, rows, 64);
+    assert_int_equal(n, 7); /* every row stays in the history */
+    int deletes = 0;
+    for (int i = 0; i < n; i++) {
+        if (rows[i].deleted) {
+            deletes++;
+            assert_false(rows[i].has_amount); /* only id and event time */
+            assert_int_equal(rows[i].ntags, -1);
+        }
+    }
+    assert_int_equal(deletes, 2);
+
+    o.resolved = true;
+    n = scan_all(f, &o, rows, 64);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].id, "x");
+    assert_int_equal(rows[0].amount, 1);
+    assert_string_equal(rows[1].id, "y");
+    assert_string_equal(rows[1].ts, "2024-01-01T03:00:00Z");
+
+    /* As of 02:30: y's delete hides its 00:20 row; the 03:00 row is outside. */
+    assert_int_equal(lr_time_parse_iso8601("2024-01-01T02:30:00Z", 20, &o.end_us, &err), LR_OK);
+    n = scan_all(f, &o, rows, 64);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].id, "x");
+    /* As of 01:00 (the delete not yet happened), y's first row shows. */
+    assert_int_equal(lr_time_parse_iso8601("2024-01-01T01:00:00Z", 20, &o.end_us, &err), LR_OK);
+    n = scan_all(f, &o, rows, 64);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[1].id, "y");
+    assert_int_equal(rows[1].amount, 10);
+    lr_offline_close(s);
+}
+
+static void test_adopt_dead_process(void **state)
+{
+    fx *f = *state;
+    lr_error err;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        lr_offline *s = NULL;
+        lr_offline_config c;
+        lr_fg_def *def = NULL;
+        lr_catalog *cat = NULL;
+        lr_offline_config_init(&c);
+        c.sync = LR_OFFLINE_SYNC_NO;
+        if (lr_catalog_open(f->dir, &f->settings, &cat, &err) != LR_OK ||
+            lr_catalog_fg_get(cat, "orders", &def, &err) != LR_OK ||
+            lr_offline_open(f->dir, &f->settings, &c, &s, &err) != LR_OK)
+            _exit(2);
+        for (int i = 0; i < 50; i++) {
+            char id[16];
+            snprintf(id, sizeof id, "k%d", i);
+            put(s, def, id, "2024-06-01T12:00:00Z", "1", i);
+        }
+        _exit(0); /* dies without flushing or closing */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char walroot[4096];
+    snprintf(walroot, sizeof walroot, "%s/wal", f->dir);
+    assert_true(count_files(walroot) > 0);
+
+    lr_offline *s = open_store(f, LR_OFFLINE_SYNC_NO);
+    assert_int_equal(lr_offline_flush(s, &err), LR_OK);
+    lr_offline_metrics m;
+    lr_offline_metrics_get(s, &m);
+    assert_int_equal(m.logs_adopted, 1);
+    row rows[64];
+    lr_offline_scan_options o;
+    lr_offline_scan_options_init(&o);
+    assert_int_equal(scan_all(f, &o, rows, 64), 50);
+    /* Flushing again adds nothing. */
+    assert_int_equal(lr_offline_flush(s, &err), LR_OK);
+    assert_int_equal(scan_all(f, &o, rows, 64), 50);
+    lr_offline_close(s);
+    assert_int_equal(count_files(walroot), 0);
+}
+
+static void test_commit_is_compare_and_set(void **state)
+{
+    fx *f = *state;
+    lr_error err;
+    lr_offline_file file;
+    memset(&file, 0, sizeof file);
+    file.fg_name = "orders";
+    file.fg_created_us = f->def->creation_time_us;
+    file.partition = "year=2024/month=01/day=01/hour=00";
+    file.partition_start_us = 1704067200000000LL;
+    file.root = "/nowhere";
+    file.key = "year=2024/month=01/day=01/hour=00/x.parquet";
+    file.rows = 1;
+    file.bytes = 10;
+    file.min_event_us = file.max_event_us = file.partition_start_us;
+    file.log_id = "log-1";
+
+    /* Not announced: refused. */
+    assert_int_equal(lr_catalog_offline_commit(f->cat, "log-1", 0, 5, &file, 1, &err),
+                     LR_ECONFLICT);
+    assert_int_equal(lr_catalog_offline_announce(f->cat, &file, 1, &err), LR_OK);
+    assert_int_equal(lr_catalog_offline_announce(f->cat, &file, 1, &err), LR_EEXIST);
+    /* Wrong expected checkpoint: refused, nothing changes. */
+    assert_int_equal(lr_catalog_offline_commit(f->cat, "log-1", 3, 5, &file, 1, &err),
+                     LR_ECONFLICT);
+    assert_int_equal(lr_catalog_offline_commit(f->cat, "log-1", 0, 5, &file, 1, &err), LR_OK);
+    int64_t cp;
+    assert_int_equal(lr_catalog_offline_checkpoint(f->cat, "log-1", &cp, &err), LR_OK);
+    assert_int_equal(cp, 5);
+    /* The same range again: refused (a replay can never register twice). */
+    assert_int_equal(lr_catalog_offline_announce(f->cat, &file, 1, &err), LR_OK);
+    assert_int_equal(lr_catalog_offline_commit(f->cat, "log-1", 0, 5, &file, 1, &err),
+                     LR_ECONFLICT);
+    bool removed = false;
+    assert_int_equal(lr_catalog_offline_unannounce(f->cat, file.root, file.key, &removed, &err),
+                     LR_OK);
+    assert_true(removed);
+    bool found = false;
+    assert_int_equal(lr_catalog_offline_file_exists(f->cat, file.root, file.key, &found, &err),
+                     LR_OK);
+    assert_true(found);
+    assert_int_equal(lr_catalog_offline_checkpoint_delete(f->cat, "log-1", &err), LR_OK);
+    assert_int_equal(lr_catalog_offline_checkpoint(f->cat, "log-1", &cp, &err), LR_OK);
+    assert_int_equal(cp, 0);
+}
+
+static void test_gc(void **state)
+{
+    fx *f = *state;
+    lr_error err;
+    lr_objstore *os = NULL;
+    lr_offline_gc_report r;
+    const char *root = f->def->resolved_offline_uri;
+    lr_offline_file a;
+
+    assert_int_equal(lr_objstore_open(root, &os, &err), LR_OK);
+    /* A leftover of a failed flush (announced, written, never committed)... */
+    memset(&a, 0, sizeof a);
+    a.fg_name = "orders";
+    a.root = root;
+    a.key = "year=2024/month=01/day=01/hour=00/20240101T000000Z_AAAAAAAAAAAAAAAA.parquet";
+    a.log_id = "dead-log";
+    assert_int_equal(lr_catalog_offline_announce(f->cat, &a, 1, &err), LR_OK);
+    assert_int_equal(lr_objstore_put(os, a.key, "junk", 4, &err), LR_OK);
+    /* ...and a file some other tool wrote, which gc must never touch. */
+    const char *foreign = "year=2024/month=01/day=01/hour=00/part-0.parquet";
+    assert_int_equal(lr_objstore_put(os, foreign, "data", 4, &err), LR_OK);
+
+    /* Within the grace period nothing goes. */
+    assert_int_equal(lr_offline_gc(f->cat, 3600LL * 1000000, &r, &err), LR_OK);
+    assert_int_equal(r.files_removed, 0);
+    assert_int_equal(lr_objstore_head(os, a.key, NULL, NULL, &err), LR_OK);
+    /* Past it the leftover goes, the foreign file stays. */
+    usleep(2000);
+    assert_int_equal(lr_offline_gc(f->cat, 1000, &r, &err), LR_OK);
+    assert_int_equal(r.files_removed, 1);
+    assert_int_equal(lr_objstore_head(os, a.key, NULL, NULL, &err), LR_ENOTFOUND);
+    assert_int_equal(lr_objstore_head(os, foreign, NULL, NULL, &err), LR_OK);
+    lr_offline_file_list l;
+    assert_int_equal(lr_catalog_offline_announced(f->cat, INT64_MAX, 0, &l, &err), LR_OK);
+    assert_int_equal(l.n, 0);
+    lr_offline_file_list_free(&l);
+    lr_objstore_close(os);
+}
+
+/* Writes a Parquet file with the given columns and one row as another tool would. */
+static void write_foreign(lr_objstore *os, const char *key, const lr_fg_def *def, bool same,
+                          const char *ts)
+{
+    lr_pq_column_def *cols = NULL;
+    uint32_t n;
+    lr_error err;
+    lr_buf b;
+    lr_pq_writer *w = NULL;
+
+    assert_int_equal(lr_offline_parquet_columns(def, &cols, &n, &err), LR_OK);
+    if (!same)
+        cols[2].type = LR_PQ_INT32; /* amount as a 32-bit integer */
+    /* Another writer stores timestamps in milliseconds. */
+    cols[n - 3].unit = LR_PQ_MILLIS;
+    lr_buf_init(&b, 0);
+    assert_int_equal(lr_pq_writer_open(cols, n, NULL, lr_pq_sink_buf(&b), &w, &err), LR_OK);
+    assert_int_equal(lr_pq_writer_set_bytes(w, 0, "f1", 2, &err), LR_OK);
+    assert_int_equal(lr_pq_writer_set_bytes(w, 1, ts, strlen(ts), &err), LR_OK);
+    if (same)
+        assert_int_equal(lr_pq_writer_set_i64(w, 2, 42, &err), LR_OK);
+    else
+        assert_int_equal(lr_pq_writer_set_i32(w, 2, 42, &err), LR_OK);
+    assert_int_equal(lr_pq_writer_set_i64(w, n - 3, 1700000000123LL, &err), LR_OK);
+    assert_int_equal(lr_pq_writer_set_i64(w, n - 2, 1700000000123456LL, &err), LR_OK);
+    assert_int_equal(lr_pq_writer_set_bool(w, n - 1, false, &err), LR_OK);
+    assert_int_equal(lr_pq_writer_end_row(w, &err), LR_OK);
+    assert_int_equal(lr_pq_writer_close(w, NULL, &err), LR_OK);
+    lr_pq_writer_free(w);
+    assert_int_equal(lr_objstore_put(os, key, b.data, b.len, &err), LR_OK);
+    lr_buf_free(&b);
+    free(cols);
+}
+
+static void test_repair(void **state)
+{
+    fx *f = *state;
+    lr_error err;
+    lr_objstore *os = NULL;
+    lr_offline_repair_report r;
+    lr_offline *s = open_store(f, LR_OFFLINE_SYNC_NO);
+
+    put(s, f->def, "a", "2024-02-01T05:00:00Z", "1", 1);
+    assert_int_equal(lr_offline_flush(s, &err), LR_OK);
+    lr_offline_close(s);
+    assert_int_equal(lr_objstore_open(f->def->resolved_offline_uri, &os, &err), LR_OK);
+    write_foreign(os, "year=2024/month=2/day=1/hour=6/data_0.parquet", f->def, true,
+                  "2024-02-01T06:30:00Z");
+    write_foreign(os, "year=2024/month=02/day=01/hour=07/other.parquet", f->def, false,
+                  "2024-02-01T07:30:00Z");
+    write_foreign(os, "misplaced.parquet", f->def, true, "2024-02-01T07:30:00Z");
+    assert_int_equal(lr_objstore_put(os, "year=2024/month=02/day=01/hour=07/_SUCCESS", "", 0,
+                                     &err),
+                     LR_OK);
+
+    /* Dry run: reports, registers nothing. */
+    assert_int_equal(lr_offline_repair(f->cat, "orders", true, &r, &err), LR_OK);
+    assert_int_equal(r.files_in_storage, 4);
+    assert_int_equal(r.files_registered, 1);
+    assert_int_equal(r.n_added, 1);
+    assert_non_null(strstr(r.added[0].uri, "hour=6/data_0.parquet"));
+    assert_int_equal(r.n_rejected, 2);
+    assert_int_equal(r.partitions_added, 1);
+    int schema = 0, layout = 0;
+    for (size_t i = 0; i < r.n_rejected; i++) {
+        if (strstr(r.rejected[i].reason, "schema differs: column amount") != NULL)
+            schema++;
+        if (strstr(r.rejected[i].reason, "year=YYYY") != NULL)
+            layout++;
+    }
+    assert_int_equal(schema, 1);
+    assert_int_equal(layout, 1);
+    lr_offline_repair_report_free(&r);
+    lr_offline_group_stats gs;
+    assert_int_equal(lr_offline_group_stats_get(f->cat, "orders", &gs, &err), LR_OK);
+    assert_int_equal(gs.files, 1);
+
+    /* For real: the matching file becomes live and readable. */
+    assert_int_equal(lr_offline_repair(f->cat, "orders", false, &r, &err), LR_OK);
+    assert_int_equal(r.n_added, 1);
+    lr_offline_repair_report_free(&r);
+    assert_int_equal(lr_offline_group_stats_get(f->cat, "orders", &gs, &err), LR_OK);
+    assert_int_equal(gs.files, 2);
+    assert_int_equal(gs.partitions, 2);
+    row rows[8];
+    lr_offline_scan_options o;
+    lr_offline_scan_options_init(&o);
+    assert_int_equal(scan_all(f, &o, rows, 8), 2);
+    assert_string_equal(rows[1].id, "f1");
+    assert_int_equal(rows[1].amount, 42);
+    assert_int_equal(rows[1].write_us, 1700000000123000LL); /* millis normalised */
+    assert_int_equal(rows[1].ntags, -1); /* absent list */
+
+    /* A registered file that storage lost is reported. */
+    lr_offline_file_list l;
+    assert_int_equal(lr_catalog_offline_files(f->cat, "orders", f->def->creation_time_us,
+                                              INT64_MIN, INT64_MAX, &l, &err),
+                     LR_OK);
+    assert_int_equal(lr_objstore_delete(os, l.items[0].key, &err), LR_OK);
+    lr_offline_file_list_free(&l);
+    assert_int_equal(lr_offline_repair(f->cat, "orders", true, &r, &err), LR_OK);
+    assert_int_equal(r.n_missing, 1);
+    assert_int_equal(r.n_added, 0);
+    lr_offline_repair_report_free(&r);
+    lr_objstore_close(os);
+}
+
+static void test_ddl(void **state)
+{
+    fx *f = *state;
+    lr_error err;
+    lr_buf b;
+    lr_offline *s = open_store(f, LR_OFFLINE_SYNC_NO);
+    put(s, f->def, "a", "2024-02-01T05:00:00Z", "1", 1);
+    put(s, f->def, "a", "2024-02-02T05:00:00Z", "1", 1);
+    assert_int_equal(lr_offline_flush(s, &err), LR_OK);
+    lr_offline_close(s);
+
+    lr_offline_dialect d;
+    assert_int_equal(lr_offline_dialect_parse("athena", &d, &err), LR_OK);
+    assert_int_equal(lr_offline_dialect_parse("oracle", &d, &err), LR_EINVAL);
+
+    lr_buf_init(&b, 0);
+    assert_int_equal(lr_offline_ddl(f->cat, "orders", LR_DDL_ATHENA, NULL, &b, &err), LR_OK);
+    assert_non_null(strstr(b.data, "CREATE EXTERNAL TABLE IF NOT EXISTS "
+                                   "`sagemaker_featurestore`.`orders_"));
+    assert_non_null(strstr(b.data, "`amount` bigint,"));
+    assert_non_null(strstr(b.data, "`price` double,"));
+    assert_non_null(strstr(b.data, "`tags` array<string>,"));
+    assert_non_null(strstr(b.data, "`emb` array<double>,"));
+    assert_non_null(strstr(b.data, "`write_time` timestamp,"));
+    assert_non_null(strstr(b.data, "`is_deleted` boolean\n"));
+    assert_non_null(strstr(b.data, "PARTITIONED BY (`year` string, `month` string, `day` string, "
+                                   "`hour` string)"));
+    assert_non_null(strstr(b.data, "STORED AS PARQUET"));
+    assert_non_null(strstr(b.data, "LOCATION 'file://"));
+    assert_non_null(strstr(b.data, "PARTITION (`year` = '2024', `month` = '02', `day` = '01', "
+                                   "`hour` = '05') LOCATION 'file://"));
+    assert_non_null(strstr(b.data, "/data/year=2024/month=02/day=02/hour=05';\n"));
+    lr_buf_clear(&b);
+
+    lr_offline_ddl_options opt = {"db", "t", NULL, false};
+    assert_int_equal(lr_offline_ddl(f->cat, "orders", LR_DDL_TRINO, &opt, &b, &err), LR_OK);
+    assert_non_null(strstr(b.data, "CREATE TABLE IF NOT EXISTS \"hive\".\"db\".\"t\""));
+    assert_non_null(strstr(b.data, "\"tags\" array(varchar)"));
+    assert_non_null(strstr(b.data, "partitioned_by = ARRAY['year', 'month', 'day', 'hour']"));
+    assert_non_null(strstr(b.data, "CALL \"hive\".system.register_partition('db', 't', "
+                                   "ARRAY['year', 'month', 'day', 'hour'], "
+                                   "ARRAY['2024', '02', '01', '05']);"));
+    lr_buf_clear(&b);
+
+    assert_int_equal(lr_offline_ddl(f->cat, "orders", LR_DDL_SPARK, &opt, &b, &err), LR_OK);
+    assert_non_null(strstr(b.data, "USING PARQUET\nPARTITIONED BY (`year`, `month`, `day`, "
+                                   "`hour`)"));
+    assert_non_null(strstr(b.data, "`hour` STRING\n"));
+    lr_buf_clear(&b);
+
+    assert_int_equal(lr_offline_ddl(f->cat, "orders", LR_DDL_DUCKDB, &opt, &b, &err), LR_OK);
+    assert_non_null(strstr(b.data, "CREATE OR REPLACE VIEW \"t\" AS\nSELECT * FROM "
+                                   "read_parquet('/"));
+    assert_non_null(strstr(b.data, "/data/**/*.parquet', hive_partitioning = true);"));
+    lr_buf_clear(&b);
+    opt.live_files_only = true;
+    assert_int_equal(lr_offline_ddl(f->cat, "orders", LR_DDL_DUCKDB, &opt, &b, &err), LR_OK);
+    assert_non_null(strstr(b.data, "read_parquet([\n  '/"));
+    assert_int_equal(lr_test_count_lines(b.data), 5);
+    lr_buf_free(&b);
+}
+
+static void test_no_offline_store(void **state)
+{
+    fx *f = *state;
+    lr_error err;
+    const char *json = "{\"FeatureGroupName\":\"online_only\",\"RecordIdentifierFeatureName\":"
+                       "\"id\",\"EventTimeFeatureName\":\"ts\",\"FeatureDefinitions\":["
+                       "{\"FeatureName\":\"id\",\"FeatureType\":\"String\"},"
+                       "{\"FeatureName\":\"ts\",\"FeatureType\":\"Fractional\"}],"
+                       "\"OnlineStoreConfig\":{\"EnableOnlineStore\":true}}";
+    lr_fg_def *req = NULL, *def = NULL;
+    assert_int_equal(lr_fg_def_parse(json, strlen(json), &req, &err), LR_OK);
+    assert_int_equal(lr_catalog_fg_create(f->cat, req, &def, &err), LR_OK);
+    lr_offline *s = open_store(f, LR_OFFLINE_SYNC_NO);
+    assert_int_equal(lr_offline_delete(s, def, "a", 1, "1700000000", 10, 1, &err), LR_EINVAL);
+    assert_non_null(strstr(err.msg, "no offline store"));
+    lr_offline_scan *sc = NULL;
+    assert_int_equal(lr_offline_scan_open(f->cat, "online_only", NULL, &sc, &err), LR_EINVAL);
+    assert_int_equal(lr_offline_scan_open(f->cat, "missing", NULL, &sc, &err), LR_ENOTFOUND);
+    lr_offline_close(s);
+    lr_fg_def_free(req);
+    lr_fg_def_free(def);
+}
+
+int main(void)
+{
+    lr_log_set_level(LR_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_put_flush_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolved_and_deletes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adopt_dead_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_is_compare_and_set, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ddl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_offline_store, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
