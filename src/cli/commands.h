@@ -16,6 +16,10 @@
     X(cmd_get, "get", "read a record from the online store")                               \
     X(cmd_delete, "delete", "soft- or hard-delete a record")                               \
     X(cmd_records, "records", "list the record identifiers in the online store")           \
+    X(cmd_offline, "offline", "print a feature group's offline rows (CSV or NDJSON)")       \
+    X(cmd_partitions, "partitions", "list the offline store's partitions of a feature group") \
+    X(cmd_repair, "repair", "register offline files found in storage (MSCK REPAIR)")         \
+    X(cmd_ddl, "ddl", "print DDL for Athena, Hive, Trino, Spark or DuckDB")                  \
     X(cmd_version, "version", "print the version")
 
 #endif

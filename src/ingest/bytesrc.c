@@ -37,6 +37,7 @@ struct lr__bytesrc {
     bool z_init;
     bool z_member_done;
     ZSTD_DStream *zs;
+    bool zs_mid_frame; /* the last call ended inside a frame */
     char path[256];
 };
 
@@ -163,8 +164,11 @@ static lr_status read_zstd(lr__bytesrc *s, char *buf, size_t cap, size_t *n, lr_
     while (*n == 0) {
         if ((st = fill(s, err)) != LR_OK)
             return st;
-        if (s->in_pos == s->in_len && s->in_eof)
+        if (s->in_pos == s->in_len && s->in_eof) {
+            if (s->zs_mid_frame)
+                return lr_error_set(err, LR_ECORRUPT, "%s: truncated zstd data", s->path);
             return LR_OK;
+        }
         ZSTD_inBuffer in = {s->in, s->in_len, s->in_pos};
         ZSTD_outBuffer o = {buf, cap, 0};
         size_t r = ZSTD_decompressStream(s->zs, &o, &in);
@@ -173,8 +177,7 @@ static lr_status read_zstd(lr__bytesrc *s, char *buf, size_t cap, size_t *n, lr_
                                 ZSTD_getErrorName(r));
         s->in_pos = in.pos;
         *n = o.pos;
-        if (*n == 0 && s->in_eof && s->in_pos == s->in_len && r != 0)
-            return lr_error_set(err, LR_ECORRUPT, "%s: truncated zstd data", s->path);
+        s->zs_mid_frame = r != 0;
     }
     return LR_OK;
 }

@@ -220,7 +220,8 @@ static lr_status csv_read_record(lr_ingest_input *in, bool *got, lr_error *err)
         }
         char c = *p;
         in->pos++;
-        if (c != '\r' || state == QUOTED) {
+        /* The raw text keeps everything but the record's own line end. */
+        if ((c != '\r' && c != '\n') || state == QUOTED) {
             if (lr_buf_append_byte(&in->raw, (uint8_t)c) != LR_OK)
                 return lr_error_set(err, LR_ENOMEM, "out of memory");
         }

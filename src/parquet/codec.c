@@ -275,7 +275,7 @@ lr_status lr__pq_compress(lr__pq_codec_ctx *ctx, int codec, int level, const voi
         size_t r;
         ZSTD_CCtx *zc;
         if (level == 0)
-            level = 3;
+            level = 1;
         if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
             return lr_error_set(err, LR_EINVAL, "ZSTD level %d is not in %d..%d", level,
                                 ZSTD_minCLevel(), ZSTD_maxCLevel());

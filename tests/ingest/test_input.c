@@ -111,7 +111,7 @@ static void test_csv_quoting_bom_crlf(void **state)
         "\r\n"
         "c,2024-01-03T00:00:00.5Z,,,\"\",[]\r\n"
         "d,2024-01-04T00:00:00Z,7,NaN,\"two\nlines\",\r\n"
-        "e,2024-01-05T00:00:00Z,8,2,last"; /* no final newline */
+        "e,2024-01-05T00:00:00Z,8,2,last,"; /* no final newline */
     char *path = put_file(f, "in.csv", csv, sizeof csv - 1);
     lr_ingest_input *in;
     lr_error err;
@@ -126,8 +126,8 @@ static void test_csv_quoting_bom_crlf(void **state)
     expect_feature(f->def, &rec, "id", "a");
     expect_feature(f->def, &rec, "x", "1.5");
     expect_feature(f->def, &rec, "tags", NULL);
-    assert_string_equal(rec.record_id.ptr, "a,2024-01-01T00:00:00Z,1,1.5,plain,");
     assert_int_equal(rec.record_id.len, 1);
+    assert_memory_equal(rec.record_id.ptr, "a", 1);
 
     assert_int_equal(lr_ingest_input_next(in, &rec, &line, &eof, &err), LR_OK);
     assert_int_equal(line, 3);
@@ -152,11 +152,14 @@ static void test_csv_quoting_bom_crlf(void **state)
     expect_feature(f->def, &rec, "x", "NaN");
     size_t raw_len;
     const char *raw = lr_ingest_input_raw(in, &raw_len);
-    assert_int_equal(raw_len, strlen("d,2024-01-04T00:00:00Z,7,NaN,\"two\nlines\",\n"));
-    assert_memory_equal(raw, "d,2024-01-04T00:00:00Z,7,NaN,\"two\nlines\",\n", raw_len);
+    assert_int_equal(raw_len, strlen("d,2024-01-04T00:00:00Z,7,NaN,\"two\nlines\","));
+    assert_memory_equal(raw, "d,2024-01-04T00:00:00Z,7,NaN,\"two\nlines\",", raw_len);
 
     /* The embedded newline moved the line count on. */
-    assert_int_equal(lr_ingest_input_next(in, &rec, &line, &eof, &err), LR_OK);
+    lr_status st = lr_ingest_input_next(in, &rec, &line, &eof, &err);
+    if (st != LR_OK)
+        fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(st, LR_OK);
     assert_int_equal(line, 8);
     expect_feature(f->def, &rec, "s", "last");
 
@@ -212,7 +215,7 @@ static void test_csv_bad_rows_continue(void **state)
     expect_feature(f->def, &rec, "id", "g");
     assert_int_equal(lr_ingest_input_next(in, &rec, &line, &eof, &err), LR_EINVAL);
     assert_non_null(strstr(err.msg, "unterminated"));
-    assert_int_equal(line, 11);
+    assert_int_equal(line, 10);
     assert_int_equal(lr_ingest_input_next(in, &rec, &line, &eof, &err), LR_OK);
     assert_true(eof);
     lr_ingest_input_close(in);
@@ -351,7 +354,8 @@ static void test_gzip_and_zstd(void **state)
     assert_string_equal(ids, "x1 x2 ");
     free(ids);
 
-    /* A truncated zstd file is an error, not a short read. */
+    /* A truncated zstd file is an error, not a short read (the cut-off last
+     * row may be reported as a bad row first). */
     char *tpath = put_file(f, "trunc.csv.zst", z, zn - 4);
     lr_ingest_input *in = NULL;
     lr_error err;
@@ -359,8 +363,10 @@ static void test_gzip_and_zstd(void **state)
     uint64_t line;
     bool eof = false;
     lr_status st = lr_ingest_input_open(tpath, LR_INGEST_AUTO, f->def, &in, &err);
-    while (st == LR_OK && !eof)
+    while (in && (st == LR_OK || st == LR_EINVAL) && !eof)
         st = lr_ingest_input_next(in, &rec, &line, &eof, &err);
+    if (st != LR_ECORRUPT)
+        fprintf(stderr, "truncated zstd: status %d: %s\n", st, err.msg);
     assert_int_equal(st, LR_ECORRUPT);
     assert_non_null(strstr(err.msg, "zstd"));
     lr_ingest_input_close(in);
@@ -427,7 +433,7 @@ static void test_parquet(void **state)
     expect_feature(f->def, &rec, "tags", NULL);
     assert_int_equal(lr_ingest_input_next(in, &rec, &row, &eof, &err), LR_OK);
     assert_int_equal(row, 2);
-    expect_feature(f->def, &rec, "ts", "2024-01-01T00:00:01.5Z");
+    expect_feature(f->def, &rec, "ts", "2024-01-01T00:00:01.500Z");
     expect_feature(f->def, &rec, "n", NULL);
     expect_feature(f->def, &rec, "x", "0.1");
     assert_int_equal(rec.event_time_us, 1704067201500000LL);
