@@ -66,7 +66,7 @@ static void setup(void)
     lr_server_config_init(&cfg);
     cfg.data_dir = dir;
     cfg.threads = 1;
-    cfg.online_nosync = true;
+    cfg.online_durability = LR_ONLINE_NOSYNC;
     cfg.use_env_credentials = false;
     cfg.max_header_bytes = 16384;
     cfg.max_body_bytes = 65536;

@@ -5,7 +5,8 @@
 # measurement and, at the end, the median of the runs for docs/BENCHMARKS.md.
 #
 #   bench/http/run.sh [--larder build/larder] [--records 1000000] [--runs 3]
-#                     [--seconds 10] [--threads 0]
+#                     [--seconds 10] [--threads 0] [--durability sync]
+#                     [--put-connections 50]
 #
 # Every peer gets 50 keep-alive connections (wrk -t 2 -c 50; redis-benchmark
 # -c 50). CPU steal is read from /proc/stat around each measurement.
@@ -18,6 +19,8 @@ records=1000000
 runs=3
 secs=10
 threads=0
+durability=sync
+putconns=50
 while [ $# -gt 0 ]; do
   case "$1" in
     --larder) larder=$2; shift 2 ;;
@@ -25,7 +28,9 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --seconds) secs=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --durability) durability=$2; shift 2 ;;
+    --put-connections) putconns=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +52,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 cpu_sample() { awk '/^cpu /{t=0; for(i=2;i<=NF;i++) t+=$i; print t, $9}' /proc/stat; }
 steal_pct() { # before after
-  awk -v a="$1" -v b="$2" 'BEGIN{split(a,x," "); split(b,y," "); dt=y[1]-x[1]; ds=y[2]-x[2]; printf "%.2f", dt>0 ? 100*ds/dt : 0}'
+  awk -v a="$1" -v b="$2" 'BEGIN{split(a,x," "); split(b,y," "); dt=y[1]-x[1]; ds=y[2]-x[2]; printf "%.2f", (dt > 0) ? (100 * ds / dt) : 0}'
 }
 
 # --- data: the smart-meter group with $records records online ---
@@ -61,7 +66,8 @@ cut -d, -f1 "$work/meters.csv" | tail -n +2 >"$work/ids.txt"
 
 # --- peers ---
 lport=$(free_port)
-"$larder" --data-dir "$data" serve --listen "127.0.0.1:$lport" --threads "$threads" >"$work/larder.log" 2>&1 &
+"$larder" --data-dir "$data" serve --listen "127.0.0.1:$lport" --threads "$threads" \
+  --online-durability "$durability" >"$work/larder.log" 2>&1 &
 pids+=($!)
 nport=$(free_port)
 body=$(head -c 300 /dev/zero | tr '\0' 'x')
@@ -91,10 +97,10 @@ redis-benchmark -p "$rport" -q -t set -d 200 -r 100000 -n 200000 -c 50 >/dev/nul
 
 results=$work/results.txt
 : >"$results"
-run_wrk() { # name url script
+run_wrk() { # name url script [connections]
   local b a out
   b=$(cpu_sample)
-  out=$(IDS="$work/ids.txt" wrk -t 2 -c 50 -d "${secs}s" -s "$3" "$2")
+  out=$(IDS="$work/ids.txt" wrk -t 2 -c "${4:-50}" -d "${secs}s" -s "$3" "$2")
   a=$(cpu_sample)
   local rps p50 p99 p999
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -107,7 +113,7 @@ run_redis() {
   b=$(cpu_sample)
   out=$(redis-benchmark -p "$rport" -t get -d 200 -r 100000 -c 50 -n $((secs * 60000)) 2>/dev/null | tr '\r' '\n')
   a=$(cpu_sample)
-  rps=$(awk '/requests per second/ {print $1}' <<<"$out" | tail -1)
+  rps=$(awk '/requests per second/ {for (i = 1; i < NF; i++) if ($(i + 1) == "requests") print $i}' <<<"$out" | tail -1)
   pct() { awk -v q="$1" '$1 ~ /%$/ && $2 == "<=" { v=$1; sub("%","",v); if (v+0 >= q) { printf "%d", $3 * 1000; exit } }' <<<"$out"; }
   p50=$(pct 50); p99=$(pct 99); p999=$(pct 99.9)
   echo "redis-get rps=$rps p50_us=$p50 p99_us=$p99 p999_us=$p999 steal_pct=$(steal_pct "$b" "$a")" | tee -a "$results"
@@ -120,11 +126,12 @@ for r in $(seq "$runs"); do
   run_wrk larder-get "http://127.0.0.1:$lport" "$here/get_random.lua"
   run_wrk nginx-fixed "http://127.0.0.1:$nport/" "$here/fixed.lua"
   run_redis
-  run_wrk larder-put "http://127.0.0.1:$lport" "$here/put_random.lua"
+  run_wrk larder-put "http://127.0.0.1:$lport" "$here/put_random.lua" "$putconns"
 done
 
 echo
-echo "median of $runs runs (rps, latency in microseconds, steal in % of CPU time):"
+echo "median of $runs runs (rps, latency in microseconds, steal in % of CPU time;"
+echo "online durability $durability, PutRecord with $putconns connections):"
 for name in larder-get nginx-fixed redis-get larder-put; do
   awk -v n="$name" '$1 == n' "$results" | python3 -c '
 import sys, statistics

@@ -33,8 +33,8 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
      "$(free -g | awk '/Mem:/{print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "redis: $(redis-server --version | cut -d' ' -f3); records: $records"
 echo
-echo "| store | operation | threads | ops | ops/s | p50 µs | p99 µs | p99.9 µs |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| store | operation | threads | ops | ops/s | ops/CPU-s | p50 µs | p99 µs | p99.9 µs |"
+echo "|---|---|---|---|---|---|---|---|---|"
 "$bin" --uri "$tmp/lmdb" --records "$records" --get-ops 2000000 --put-ops 20000 \
   --durability nosync --label "LMDB, nosync" 2>/dev/null
 "$bin" --uri "$tmp/lmdb" --records "$records" --skip-load --get-ops 0 --put-ops 1000 \
@@ -46,6 +46,6 @@ for c in 1 2 50; do
   n=$([ "$c" = 50 ] && echo 1000000 || echo 200000)
   redis-benchmark -h 127.0.0.1 -p "$port" -t set,get -d 200 -r "$records" -n "$n" -c "$c" --csv 2>/dev/null |
     awk -F'","' -v c="$c" -v n="$n" '/^"GET/ { gsub(/"/, "", $0); split($0, f, ",");
-      printf "| redis-benchmark -t get -d 200 -c %s | GET | %s conn | %s | %.0f | %.1f | %.1f | - |\n",
+      printf "| redis-benchmark -t get -d 200 -c %s | GET | %s conn | %s | %.0f | - | %.1f | %.1f | - |\n",
              c, c, n, f[2], f[5] * 1000, f[7] * 1000 }'
 done

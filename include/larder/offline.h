@@ -193,10 +193,13 @@ lr_status lr_offline_delete(lr_offline *s, const lr_fg_def *def, const char *rec
  * call goes to Parquet and the catalog; then the logs of dead processes are
  * adopted and flushed, and leftovers of failed flushes older than the grace
  * period are removed. A CLI command calls this before it exits.
- * Errors: LR_EIO, LR_ECORRUPT (a damaged log: what precedes the damage is
- * flushed, the log is kept and named in the message), LR_EUNSUPPORTED,
+ * A damaged log of a dead process does not fail the call: what precedes the
+ * damage is flushed, the log is kept for inspection and the damage is logged
+ * (once per process) with the segment and offset.
+ * Errors: LR_EIO, LR_ECORRUPT (this process's own log cannot be read back),
  * LR_ECONFLICT (another process registered the same log range: nothing is
  * lost, the files written are discarded), the catalog's errors, LR_ENOMEM.
+ * Entries not flushed because of an error stay in the log for the next flush.
  */
 lr_status lr_offline_flush(lr_offline *s, lr_error *err);
 

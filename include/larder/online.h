@@ -204,8 +204,8 @@ lr_status lr_online_write_batch(lr_online *s, lr_online_write *w, size_t n, lr_e
  * NULL) tells whether the store changed (false: an older event time).
  * Errors: as an entry of lr_online_write_batch().
  */
-lr_status lr_online_put(lr_online *s, const lr_fg_def *def, const lr_record *rec,
-                        const lr_ttl *ttl, bool *changed, lr_error *err);
+lr_status lr_online_put(lr_online *s, const lr_fg_def *def, const lr_record *rec, const lr_ttl *ttl,
+                        bool *changed, lr_error *err);
 
 /*
  * DeleteRecord: soft (hard = false) or hard, with the deletion's event time
@@ -242,9 +242,9 @@ typedef struct lr_online_field {
 } lr_online_field;
 
 typedef struct lr_online_row {
-    bool found;            /* false: no record (or expired, or soft-deleted) */
+    bool found; /* false: no record (or expired, or soft-deleted) */
     int64_t event_time_us;
-    int64_t expires_at_us; /* 0: no TTL */
+    int64_t expires_at_us;         /* 0: no TTL */
     const lr_online_field *fields; /* ascending feature index */
     uint32_t n_fields;
 } lr_online_row;
@@ -257,9 +257,11 @@ bool lr_online_field_item(const lr_online_field *f, size_t *pos, lr_str *item);
 
 /*
  * Opens a reader: a per-thread handle for gets (LMDB: a reader slot and a
- * read transaction that is renewed and reset around every call; Redis: a
- * connection of its own). Errors: LR_EBUSY (LMDB reader slots exhausted),
- * LR_EUNAVAILABLE, LR_EACCESS, LR_EBACKEND, LR_ENOMEM.
+ * read transaction, kept on its snapshot between calls and renewed when a
+ * newer commit exists; the writer resets idle readers after each commit, so
+ * an idle reader pins nothing. Redis: a connection of its own).
+ * Errors: LR_EBUSY (LMDB reader slots exhausted), LR_EUNAVAILABLE,
+ * LR_EACCESS, LR_EBACKEND, LR_ENOMEM.
  */
 lr_status lr_online_reader_open(lr_online *s, lr_online_reader **out, lr_error *err);
 
@@ -271,8 +273,8 @@ void lr_online_reader_close(lr_online_reader *r);
  * feature indexes, sorted ascending without duplicates, into `out` (room for
  * n entries); *n_out is the count. Errors: LR_EINVAL naming an unknown feature.
  */
-lr_status lr_online_projection(const lr_fg_def *def, const lr_str *names, uint32_t n,
-                               uint32_t *out, uint32_t *n_out, lr_error *err);
+lr_status lr_online_projection(const lr_fg_def *def, const lr_str *names, uint32_t n, uint32_t *out,
+                               uint32_t *n_out, lr_error *err);
 
 /*
  * GetRecord: reads the record `id` of group `def`. `features` (ascending,
@@ -316,9 +318,9 @@ typedef struct lr_online_list_query {
 } lr_online_list_query;
 
 typedef struct lr_online_id_page {
-    lr_str *ids;      /* n identifiers, in the backend's key order */
+    lr_str *ids; /* n identifiers, in the backend's key order */
     uint32_t n;
-    char *next_token; /* NULL on the last page */
+    char *next_token;       /* NULL on the last page */
     struct lr_arena *arena; /* owns ids, their bytes and the token */
 } lr_online_id_page;
 

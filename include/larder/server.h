@@ -48,7 +48,7 @@ typedef struct lr_server_config {
     uint32_t write_timeout_ms;    /* a response not drained by the client (30 s) */
     uint32_t shutdown_grace_ms;   /* in-flight work after stop (10 s) */
     uint32_t clock_skew_s;        /* SigV4 X-Amz-Date window either side (900) */
-    bool online_nosync;           /* LMDB without fsync (bulk loads, benchmarks) */
+    int online_durability;        /* lr_online_durability (LMDB): LR_ONLINE_SYNC by default */
 } lr_server_config;
 
 /* Fills the defaults listed above (listen 127.0.0.1:8080, env credentials on). */

@@ -57,7 +57,7 @@ int cmd_ddl(lr_cli *cli, int argc, char **argv)
     }
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             if (lr_offline_dialect_parse(optarg, &d, &err) != LR_OK)

@@ -241,7 +241,7 @@ int cmd_offline(lr_cli *cli, int argc, char **argv)
     p.csv = true;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if ((rc = parse_time("--start", optarg, &o.start_us)) != LR_EXIT_OK)

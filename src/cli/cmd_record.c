@@ -149,8 +149,8 @@ static lr_status parse_list(lr_arena *a, const char *name, const char *s, lr_str
     lr_str *out = lr_arena_alloc(a, cap * sizeof *out);
     uint32_t k = 0;
 
-#define WS()                                                                               \
-    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))       \
+#define WS()                                                                                       \
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))               \
     i++
     if (out == NULL)
         return lr_error_set(err, LR_ENOMEM, "out of memory");
@@ -271,11 +271,20 @@ int cmd_put(lr_cli *cli, int argc, char **argv)
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
-        case 't': ttl_arg = optarg; break;
-        case 's': targets = optarg; break;
-        case 'o': online_flag = optarg; break;
-        case 'h': fputs(put_usage, stdout); return LR_EXIT_OK;
-        default: return cli_usage("put", "unknown or incomplete option '%s'", argv[optind - 1]);
+        case 't':
+            ttl_arg = optarg;
+            break;
+        case 's':
+            targets = optarg;
+            break;
+        case 'o':
+            online_flag = optarg;
+            break;
+        case 'h':
+            fputs(put_usage, stdout);
+            return LR_EXIT_OK;
+        default:
+            return cli_usage("put", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind < 2)
@@ -323,16 +332,15 @@ int cmd_put(lr_cli *cli, int argc, char **argv)
         const char *arg = argv[optind + 1 + i], *eq = strchr(arg, '=');
         int32_t f = lr_fg_def_find_feature(c.def, arg, (size_t)(eq - arg));
         if (f < 0) {
-            rc = cli_fail("feature '%.*s' is not defined in feature group %s", (int)(eq - arg),
-                          arg, c.def->name);
+            rc = cli_fail("feature '%.*s' is not defined in feature group %s", (int)(eq - arg), arg,
+                          c.def->name);
             goto done;
         }
         vals[i].feature = (uint32_t)f;
         if (c.def->features[f].collection != LR_COLL_NONE) {
             lr_str *items = NULL;
             uint32_t n = 0;
-            if (parse_list(c.arena, c.def->features[f].name, eq + 1, &items, &n, &err) !=
-                LR_OK) {
+            if (parse_list(c.arena, c.def->features[f].name, eq + 1, &items, &n, &err) != LR_OK) {
                 rc = cli_fail_err(&err);
                 goto done;
             }
@@ -395,12 +403,10 @@ static void print_list_json(lr_buf *b, const lr_online_field *f)
 
 int cmd_get(lr_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"features", required_argument, NULL, 'f'},
-                                         {"expires", no_argument, NULL, 'e'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"online", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"features", required_argument, NULL, 'f'}, {"expires", no_argument, NULL, 'e'},
+        {"json", no_argument, NULL, 'j'},           {"online", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},           {0, 0, 0, 0}};
     const char *features = NULL, *online_flag = NULL, *id;
     bool expires = false, json = false;
     rec_ctx c;
@@ -416,12 +422,23 @@ int cmd_get(lr_cli *cli, int argc, char **argv)
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
-        case 'f': features = optarg; break;
-        case 'e': expires = true; break;
-        case 'j': json = true; break;
-        case 'o': online_flag = optarg; break;
-        case 'h': fputs(get_usage, stdout); return LR_EXIT_OK;
-        default: return cli_usage("get", "unknown or incomplete option '%s'", argv[optind - 1]);
+        case 'f':
+            features = optarg;
+            break;
+        case 'e':
+            expires = true;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'o':
+            online_flag = optarg;
+            break;
+        case 'h':
+            fputs(get_usage, stdout);
+            return LR_EXIT_OK;
+        default:
+            return cli_usage("get", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 2)
@@ -533,10 +550,18 @@ int cmd_delete(lr_cli *cli, int argc, char **argv)
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
-        case 't': when = optarg; break;
-        case 'H': hard = true; break;
-        case 'o': online_flag = optarg; break;
-        case 'h': fputs(delete_usage, stdout); return LR_EXIT_OK;
+        case 't':
+            when = optarg;
+            break;
+        case 'H':
+            hard = true;
+            break;
+        case 'o':
+            online_flag = optarg;
+            break;
+        case 'h':
+            fputs(delete_usage, stdout);
+            return LR_EXIT_OK;
         default:
             return cli_usage("delete", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -548,8 +573,8 @@ int cmd_delete(lr_cli *cli, int argc, char **argv)
     id = argv[optind + 1];
     if ((rc = open_group(cli, argv[optind], online_flag, false, &c)) != LR_EXIT_OK)
         goto done;
-    if (lr_event_time_parse(when, strlen(when), c.def->features[c.def->event_time_index].type,
-                            &us, &err) != LR_OK) {
+    if (lr_event_time_parse(when, strlen(when), c.def->features[c.def->event_time_index].type, &us,
+                            &err) != LR_OK) {
         rc = cli_fail("--event-time: %s", lr_error_message(&err));
         goto done;
     }
@@ -598,7 +623,9 @@ int cmd_records(lr_cli *cli, int argc, char **argv)
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': q.include_deleted = true; break;
+        case 'd':
+            q.include_deleted = true;
+            break;
         case 'm': {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -608,10 +635,20 @@ int cmd_records(lr_cli *cli, int argc, char **argv)
             one_page = true;
             break;
         }
-        case 'n': free(token); token = strdup(optarg); break;
-        case 'j': json = true; break;
-        case 'o': online_flag = optarg; break;
-        case 'h': free(token); fputs(records_usage, stdout); return LR_EXIT_OK;
+        case 'n':
+            free(token);
+            token = strdup(optarg);
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'o':
+            online_flag = optarg;
+            break;
+        case 'h':
+            free(token);
+            fputs(records_usage, stdout);
+            return LR_EXIT_OK;
         default:
             free(token);
             return cli_usage("records", "unknown or incomplete option '%s'", argv[optind - 1]);

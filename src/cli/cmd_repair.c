@@ -80,7 +80,7 @@ int cmd_repair(lr_cli *cli, int argc, char **argv)
     }
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'n')
             dry = true;
         else if (c == 'j')

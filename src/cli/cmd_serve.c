@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "larder/log.h"
+#include "larder/online.h"
 #include "larder/server.h"
 
 static const char serve_usage[] =
@@ -33,7 +34,9 @@ static const char serve_usage[] =
     "  --online URI            online store: a directory, lmdb:PATH or\n"
     "                          redis://[user:pass@]host[:port][/db] [LARDER_ONLINE]\n"
     "                          (default: LMDB in the data directory)\n"
-    "  --online-nosync         LMDB without fsync (bulk loads, benchmarks)\n"
+    "  --online-durability D   LMDB commits: sync (fsync data and meta, the default),\n"
+    "                          nometasync (one fsync), nosync (none: an OS crash may\n"
+    "                          lose recent writes) [LARDER_ONLINE_DURABILITY]\n"
     "  --credentials FILE      AWS credentials file whose keys sign requests\n"
     "                          [LARDER_CREDENTIALS]\n"
     "  --no-env-credentials    ignore LARDER_ACCESS_KEY_ID/LARDER_SECRET_ACCESS_KEY and\n"
@@ -68,7 +71,7 @@ static const char serve_usage[] =
     X(OPT_LISTEN, "listen", "LARDER_LISTEN", 1)                                            \
     X(OPT_THREADS, "threads", "LARDER_THREADS", 1)                                         \
     X(OPT_ONLINE, "online", "LARDER_ONLINE", 1)                                            \
-    X(OPT_ONLINE_NOSYNC, "online-nosync", "LARDER_ONLINE_NOSYNC", 0)                       \
+    X(OPT_ONLINE_DURABILITY, "online-durability", "LARDER_ONLINE_DURABILITY", 1)           \
     X(OPT_CREDENTIALS, "credentials", "LARDER_CREDENTIALS", 1)                             \
     X(OPT_NO_ENV_CREDENTIALS, "no-env-credentials", "LARDER_NO_ENV_CREDENTIALS", 0)        \
     X(OPT_REGION, "region", "LARDER_REGION", 1)                                            \
@@ -280,7 +283,16 @@ int cmd_serve(lr_cli *cli, int argc, char **argv)
         switch (serve_opts[i].id) {
         case OPT_LISTEN: cfg.listen = v; break;
         case OPT_ONLINE: cfg.online_uri = v; break;
-        case OPT_ONLINE_NOSYNC: cfg.online_nosync = true; break;
+        case OPT_ONLINE_DURABILITY:
+            if (strcmp(v, "sync") == 0)
+                cfg.online_durability = LR_ONLINE_SYNC;
+            else if (strcmp(v, "nometasync") == 0)
+                cfg.online_durability = LR_ONLINE_NOMETASYNC;
+            else if (strcmp(v, "nosync") == 0)
+                cfg.online_durability = LR_ONLINE_NOSYNC;
+            else
+                rc = cli_usage("serve", "--online-durability must be sync, nometasync or nosync");
+            break;
         case OPT_CREDENTIALS: cfg.credentials_file = v; break;
         case OPT_NO_ENV_CREDENTIALS: cfg.use_env_credentials = false; break;
         case OPT_REGION:

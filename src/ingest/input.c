@@ -2,13 +2,10 @@
  * input.c - rows of a feature group from CSV, NDJSON (and Parquet, in
  * input_parquet.c) files: the reading half of `larder ingest` (ingest.h).
  *
- * CSV is parsed by a small state machine over a decompressed buffer, with a
- * fast path that copies runs of ordinary bytes at once. A field's content is
- * unescaped into the row buffer; the raw bytes of the record are kept too,
- * for the rejects file. An unquoted empty field is a missing value; a quoted
- * empty field ("") is an empty string, so String features can hold "".
- * Line numbers count physical lines, so a quoted field with newlines moves
- * the count on as an editor would show it.
+ * CSV records come from the tokenizer of csv.h (csv.c), which keeps the
+ * raw text of each record for the rejects file and counts physical lines.
+ * An unquoted empty field is a missing value; a quoted empty field ("") is
+ * an empty string, so String features can hold "".
  */
 #include "larder/ingest.h"
 
@@ -24,6 +21,7 @@
 #include "input_internal.h"
 #include "larder/arena.h"
 #include "larder/buf.h"
+#include "larder/csv.h"
 
 #define READ_CHUNK (1024 * 1024)
 #define COLUMNS_MAX (LR_FG_FEATURES_MAX + 16)
@@ -145,177 +143,7 @@ static lr_status json_list_items(lr_ingest_input *in, const json_t *arr, const c
     return LR_OK;
 }
 
-/* ---- CSV ---- */
-
-/* Appends the header's or a row's field; `quoted` tells "" from an absent value. */
-static lr_status field_end(lr_ingest_input *in, bool quoted)
-{
-    if (in->n_fields >= COLUMNS_MAX) {
-        in->too_many_fields = true;
-        return LR_OK;
-    }
-    in->fields[in->n_fields].start = in->field_start;
-    in->fields[in->n_fields].len = in->row.len - in->field_start;
-    in->fields[in->n_fields].quoted = quoted;
-    in->n_fields++;
-    in->field_start = in->row.len;
-    return LR_OK;
-}
-
-/*
- * Reads one CSV record into in->row/in->fields. *got = false at the end of
- * the input. Errors: LR_EINVAL for a malformed record (the rest of the
- * record has been consumed), LR_ELIMIT for an over-long record, LR_EIO.
- */
-static lr_status csv_read_record(lr_ingest_input *in, bool *got, lr_error *err)
-{
-    enum { START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } state = START;
-    bool quoted = false, any = false, bad = false;
-    char bad_msg[128] = "";
-    lr_status st;
-
-    lr_buf_clear(&in->row);
-    lr_buf_clear(&in->raw);
-    in->n_fields = 0;
-    in->field_start = 0;
-    in->too_many_fields = false;
-    in->row_line = in->line;
-    *got = false;
-
-    for (;;) {
-        if (in->pos == in->len) {
-            if (in->src_eof)
-                break;
-            if ((st = refill(in, err)) != LR_OK)
-                return st;
-            if (in->len == 0)
-                break;
-        }
-        char *p = in->buf + in->pos;
-        char *end = in->buf + in->len;
-
-        /* Fast path: a run of ordinary bytes in an unquoted or quoted field. */
-        if (state == UNQUOTED || state == QUOTED || state == START) {
-            char *q = p;
-            if (state == QUOTED) {
-                while (q < end && *q != '"' && *q != '\n')
-                    q++;
-            } else {
-                while (q < end && *q != ',' && *q != '\n' && *q != '\r' && *q != '"')
-                    q++;
-            }
-            if (q > p) {
-                size_t n = (size_t)(q - p);
-                if (in->row.len + n > LR_INGEST_ROW_MAX)
-                    return lr_error_set(err, LR_ELIMIT, "line %" PRIu64 ": row longer than %u bytes",
-                                        in->row_line, LR_INGEST_ROW_MAX);
-                if (lr_buf_append(&in->row, p, n) != LR_OK || lr_buf_append(&in->raw, p, n) != LR_OK)
-                    return lr_error_set(err, LR_ENOMEM, "out of memory");
-                in->pos += n;
-                any = true;
-                if (state == START)
-                    state = UNQUOTED;
-                continue;
-            }
-        }
-        char c = *p;
-        in->pos++;
-        /* The raw text keeps everything but the record's own line end. */
-        if ((c != '\r' && c != '\n') || state == QUOTED) {
-            if (lr_buf_append_byte(&in->raw, (uint8_t)c) != LR_OK)
-                return lr_error_set(err, LR_ENOMEM, "out of memory");
-        }
-        if (c == '\n')
-            in->line++;
-        switch (state) {
-        case START:
-        case UNQUOTED:
-            if (c == ',') {
-                field_end(in, quoted);
-                quoted = false;
-                state = START;
-                any = true;
-            } else if (c == '\n' || c == '\r') {
-                if (c == '\r') {
-                    /* CRLF or a lone CR: either ends the record; swallow the LF. */
-                    if (in->pos == in->len && !in->src_eof && (st = refill(in, err)) != LR_OK)
-                        return st;
-                    if (in->pos < in->len && in->buf[in->pos] == '\n') {
-                        in->pos++;
-                        in->line++;
-                    } else {
-                        in->line++;
-                    }
-                }
-                if (!any && in->n_fields == 0) {
-                    /* A blank line: skip it. */
-                    in->row_line = in->line;
-                    lr_buf_clear(&in->raw);
-                    continue;
-                }
-                goto record_end;
-            } else if (c == '"') {
-                if (state == START) {
-                    state = QUOTED;
-                    quoted = true;
-                    any = true;
-                } else if (!bad) {
-                    bad = true;
-                    snprintf(bad_msg, sizeof bad_msg,
-                             "a quote inside an unquoted field (field %zu)", in->n_fields + 1);
-                }
-            }
-            break;
-        case QUOTED:
-            if (c == '"') {
-                state = QUOTE_IN_QUOTED;
-            } else {
-                if (lr_buf_append_byte(&in->row, (uint8_t)c) != LR_OK)
-                    return lr_error_set(err, LR_ENOMEM, "out of memory");
-            }
-            break;
-        case QUOTE_IN_QUOTED:
-            if (c == '"') {
-                if (lr_buf_append_byte(&in->row, '"') != LR_OK)
-                    return lr_error_set(err, LR_ENOMEM, "out of memory");
-                state = QUOTED;
-            } else if (c == ',') {
-                field_end(in, quoted);
-                quoted = false;
-                state = START;
-            } else if (c == '\n' || c == '\r') {
-                if (c == '\r') {
-                    if (in->pos == in->len && !in->src_eof && (st = refill(in, err)) != LR_OK)
-                        return st;
-                    if (in->pos < in->len && in->buf[in->pos] == '\n')
-                        in->pos++;
-                    in->line++;
-                }
-                goto record_end;
-            } else if (!bad) {
-                bad = true;
-                snprintf(bad_msg, sizeof bad_msg,
-                         "unexpected character after a closing quote (field %zu)",
-                         in->n_fields + 1);
-            }
-            break;
-        }
-    }
-    /* End of input. */
-    if (!any && in->n_fields == 0)
-        return LR_OK;
-    if (state == QUOTED) {
-        *got = true;
-        return lr_error_set(err, LR_EINVAL, "line %" PRIu64 ": unterminated quoted field",
-                            in->row_line);
-    }
-record_end:
-    field_end(in, quoted);
-    *got = true;
-    if (bad)
-        return lr_error_set(err, LR_EINVAL, "line %" PRIu64 ": %s", in->row_line, bad_msg);
-    return LR_OK;
-}
+/* ---- CSV (records from the tokenizer of csv.h) ---- */
 
 static lr_status map_column(lr_ingest_input *in, const char *name, size_t len, uint32_t col,
                             lr_error *err)
@@ -353,27 +181,27 @@ lr_status lr__ingest_check_required(lr_ingest_input *in, lr_error *err)
 
 static lr_status csv_open(lr_ingest_input *in, lr_error *err)
 {
-    bool got;
+    lr_csv_options co;
+    lr_csv_record rec;
+    bool eof;
     lr_status st;
 
-    /* A UTF-8 byte-order mark before the header is skipped. */
-    if ((st = refill(in, err)) != LR_OK)
+    lr_csv_options_init(&co);
+    co.record_max = LR_INGEST_ROW_MAX;
+    co.fields_max = COLUMNS_MAX;
+    if ((st = lr_csv_open(in->path, &co, &in->csv, err)) != LR_OK)
         return st;
-    if (in->len >= 3 && memcmp(in->buf, "\xEF\xBB\xBF", 3) == 0)
-        in->pos = 3;
-    st = csv_read_record(in, &got, err);
+    st = lr_csv_next(in->csv, &rec, &eof, err);
     if (st != LR_OK)
         return lr_error_prefix(err, "%s: header", in->path);
-    if (!got)
+    if (eof)
         return lr_error_set(err, LR_EINVAL, "%s: empty file (a CSV header row is required)",
                             in->path);
-    if (in->too_many_fields)
+    if (rec.truncated)
         return lr_error_set(err, LR_EINVAL, "%s: more than %u columns", in->path, COLUMNS_MAX);
-    in->n_columns = (uint32_t)in->n_fields;
+    in->n_columns = (uint32_t)rec.n_fields;
     for (uint32_t i = 0; i < in->n_columns; i++) {
-        const char *name = in->row.data + in->fields[i].start;
-        size_t len = in->fields[i].len;
-        if ((st = map_column(in, name, len, i, err)) != LR_OK)
+        if ((st = map_column(in, rec.fields[i].ptr, rec.fields[i].len, i, err)) != LR_OK)
             return lr_error_prefix(err, "%s: header", in->path);
     }
     if ((st = lr__ingest_check_required(in, err)) != LR_OK)
@@ -383,28 +211,25 @@ static lr_status csv_open(lr_ingest_input *in, lr_error *err)
 
 static lr_status csv_next(lr_ingest_input *in, lr_record *rec, bool *eof, lr_error *err)
 {
-    bool got;
-    lr_status st = csv_read_record(in, &got, err);
-    if (st != LR_OK)
+    lr_csv_record cr;
+    lr_status st = lr_csv_next(in->csv, &cr, eof, err);
+    in->row_line = cr.line;
+    if (st != LR_OK || *eof)
         return st;
-    if (!got) {
-        *eof = true;
-        return LR_OK;
-    }
-    if (in->n_fields != in->n_columns || in->too_many_fields)
+    if (cr.n_fields != in->n_columns || cr.truncated)
         return lr_error_set(err, LR_EINVAL, "line %" PRIu64 ": expected %u fields, found %s%zu",
-                            in->row_line, in->n_columns, in->too_many_fields ? "over " : "",
-                            in->n_fields);
+                            in->row_line, in->n_columns, cr.truncated ? "over " : "",
+                            cr.n_fields);
     uint32_t n = 0;
     for (uint32_t i = 0; i < in->n_columns; i++) {
-        const csv_field *fl = &in->fields[i];
+        const lr_csv_field *fl = &cr.fields[i];
         if (fl->len == 0 && !fl->quoted)
             continue; /* missing value */
         lr_feature_value *v = &in->values[n++];
         const lr_feature_def *f = &in->def->features[in->col_feature[i]];
         memset(v, 0, sizeof *v);
         v->feature = (uint32_t)in->col_feature[i];
-        const char *text = in->row.data + fl->start;
+        const char *text = fl->ptr;
         if (f->collection != LR_COLL_NONE) {
             json_error_t je;
             json_t *arr = json_loadb(text, fl->len, JSON_DECODE_ANY, &je);
@@ -571,18 +396,22 @@ lr_status lr_ingest_input_open(const char *path, lr_ingest_format format, const 
     in->format = format;
     in->line = 1;
     snprintf(in->path, sizeof in->path, "%s", path);
-    lr_buf_init(&in->row, LR_INGEST_ROW_MAX + 1);
     lr_buf_init(&in->raw, LR_INGEST_ROW_MAX + 1);
     in->arena = lr_arena_new(64 * 1024, 64u * 1024 * 1024);
     in->values = calloc(COLUMNS_MAX, sizeof *in->values);
-    in->fields = calloc(COLUMNS_MAX, sizeof *in->fields);
     in->col_feature = calloc(COLUMNS_MAX, sizeof *in->col_feature);
-    if (in->arena == NULL || in->values == NULL || in->fields == NULL || in->col_feature == NULL) {
+    if (in->arena == NULL || in->values == NULL || in->col_feature == NULL) {
         st = lr_error_set(err, LR_ENOMEM, "out of memory");
         goto fail;
     }
     if (format == LR_INGEST_PARQUET) {
         if ((st = lr__ingest_parquet_open(in, err)) != LR_OK)
+            goto fail;
+        *out = in;
+        return LR_OK;
+    }
+    if (format == LR_INGEST_CSV) {
+        if ((st = csv_open(in, err)) != LR_OK)
             goto fail;
         *out = in;
         return LR_OK;
@@ -593,8 +422,6 @@ lr_status lr_ingest_input_open(const char *path, lr_ingest_format format, const 
         goto fail;
     }
     if ((st = lr__bytesrc_open(path, &in->src, err)) != LR_OK)
-        goto fail;
-    if (format == LR_INGEST_CSV && (st = csv_open(in, err)) != LR_OK)
         goto fail;
     *out = in;
     return LR_OK;
@@ -630,6 +457,8 @@ const char *lr_ingest_input_raw(const lr_ingest_input *in, size_t *len)
         *len = 0;
         return NULL;
     }
+    if (in->format == LR_INGEST_CSV)
+        return in->csv ? lr_csv_raw(in->csv, len) : (*len = 0, "");
     *len = in->raw.len;
     return in->raw.data ? in->raw.data : "";
 }
@@ -638,6 +467,8 @@ uint64_t lr_ingest_input_consumed(const lr_ingest_input *in)
 {
     if (in->format == LR_INGEST_PARQUET)
         return lr__ingest_parquet_consumed(in);
+    if (in->csv != NULL)
+        return lr_csv_consumed(in->csv);
     return in->src ? lr__bytesrc_consumed(in->src) : 0;
 }
 
@@ -645,6 +476,8 @@ uint64_t lr_ingest_input_size(const lr_ingest_input *in)
 {
     if (in->format == LR_INGEST_PARQUET)
         return in->file_size;
+    if (in->csv != NULL)
+        return lr_csv_size(in->csv);
     return in->src ? lr__bytesrc_size(in->src) : 0;
 }
 
@@ -655,13 +488,12 @@ void lr_ingest_input_close(lr_ingest_input *in)
     if (in->format == LR_INGEST_PARQUET)
         lr__ingest_parquet_close(in);
     lr__bytesrc_close(in->src);
+    lr_csv_close(in->csv);
     json_decref(in->row_json);
-    lr_buf_free(&in->row);
     lr_buf_free(&in->raw);
     lr_arena_free(in->arena);
     free(in->buf);
     free(in->values);
-    free(in->fields);
     free(in->col_feature);
     free(in);
 }

@@ -14,12 +14,6 @@
 #include "larder/buf.h"
 #include "larder/ingest.h"
 
-typedef struct csv_field {
-    size_t start; /* offset in row */
-    size_t len;
-    bool quoted;
-} csv_field;
-
 struct lr_ingest_input_parquet; /* input_parquet.c */
 
 struct lr_ingest_input {
@@ -27,19 +21,18 @@ struct lr_ingest_input {
     lr_ingest_format format;
     char path[1024];
 
-    /* CSV and NDJSON */
+    /* CSV: the tokenizer (csv.h) */
+    struct lr_csv_reader *csv;
+
+    /* NDJSON */
     lr__bytesrc *src;
     char *buf; /* decompressed bytes */
     size_t pos, len;
     bool src_eof;
     uint64_t line;     /* current physical line, from 1 */
-    uint64_t row_line; /* where the current row starts (Parquet: row number) */
-    lr_buf row;        /* unescaped fields of the current CSV record */
     lr_buf raw;        /* raw text of the current row */
-    csv_field *fields;
-    size_t n_fields;
-    size_t field_start;
-    bool too_many_fields;
+
+    uint64_t row_line; /* where the current row starts (Parquet: row number) */
     uint32_t n_columns;
     int32_t *col_feature; /* column -> feature index */
     json_t *row_json;     /* NDJSON: the current row, whose strings values point into */

@@ -253,9 +253,9 @@ static lr_status prepare(lr_online_write *w, lr__wop *o, lr_buf *buf, lr_feature
             et.len = format_event_time(def, w->event_time_us, etbuf, LR_TIME_STR_MAX);
             et.ptr = etbuf;
         }
-        st = lr__value_encode_tombstone(
-            def, w->record_id, w->event_time_us, et,
-            lr__expires_at(w->event_time_us, ttl_us(&def->online_ttl)), buf, err);
+        st = lr__value_encode_tombstone(def, w->record_id, w->event_time_us, et,
+                                        lr__expires_at(w->event_time_us, ttl_us(&def->online_ttl)),
+                                        buf, err);
         break;
     }
     case LR_ONLINE_HARD_DELETE:
@@ -287,14 +287,12 @@ static lr_status prepare(lr_online_write *w, lr__wop *o, lr_buf *buf, lr_feature
         for (uint32_t i = 0; i < w->n_values; i++) {
             const lr_feature_value *v = &(*sorted)[i];
             if (v->feature >= def->n_features)
-                return lr_error_set(err, LR_EINVAL, "update: unknown feature index %u",
-                                    v->feature);
+                return lr_error_set(err, LR_EINVAL, "update: unknown feature index %u", v->feature);
             if (i > 0 && v->feature == (*sorted)[i - 1].feature)
                 return lr_error_set(err, LR_EINVAL, "update: feature '%s' appears twice",
                                     def->features[v->feature].name);
-            if (v->feature == def->record_id_index &&
-                (v->is_list || v->value.len != o->id_len ||
-                 memcmp(v->value.ptr, o->id, o->id_len) != 0))
+            if (v->feature == def->record_id_index && (v->is_list || v->value.len != o->id_len ||
+                                                       memcmp(v->value.ptr, o->id, o->id_len) != 0))
                 return lr_error_set(err, LR_EINVAL,
                                     "update: the record identifier '%s' cannot be changed",
                                     def->record_id_name);
@@ -392,8 +390,8 @@ static lr_status write_one(lr_online *s, lr_online_write *w, bool *changed, lr_e
     return st;
 }
 
-lr_status lr_online_put(lr_online *s, const lr_fg_def *def, const lr_record *rec,
-                        const lr_ttl *ttl, bool *changed, lr_error *err)
+lr_status lr_online_put(lr_online *s, const lr_fg_def *def, const lr_record *rec, const lr_ttl *ttl,
+                        bool *changed, lr_error *err)
 {
     lr_online_write w;
     memset(&w, 0, sizeof w);
@@ -479,17 +477,16 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-lr_status lr_online_projection(const lr_fg_def *def, const lr_str *names, uint32_t n,
-                               uint32_t *out, uint32_t *n_out, lr_error *err)
+lr_status lr_online_projection(const lr_fg_def *def, const lr_str *names, uint32_t n, uint32_t *out,
+                               uint32_t *n_out, lr_error *err)
 {
     uint32_t m = 0;
     for (uint32_t i = 0; i < n; i++) {
         int32_t f = lr_fg_def_find_feature(def, names[i].ptr, names[i].len);
         if (f < 0)
-            return lr_error_set(err, LR_EINVAL,
-                                "feature '%.*s' is not defined in feature group '%s'",
-                                (int)(names[i].len > 64 ? 64 : names[i].len), names[i].ptr,
-                                def->name);
+            return lr_error_set(
+                err, LR_EINVAL, "feature '%.*s' is not defined in feature group '%s'",
+                (int)(names[i].len > 64 ? 64 : names[i].len), names[i].ptr, def->name);
         out[m++] = (uint32_t)f;
     }
     qsort(out, m, sizeof *out, cmp_u32);
@@ -501,8 +498,8 @@ lr_status lr_online_projection(const lr_fg_def *def, const lr_str *names, uint32
     return LR_OK;
 }
 
-static lr_status prep_key(const lr_fg_def *def, const char *id, size_t id_len,
-                          const uint32_t *proj, uint32_t nproj, lr__rkey *k, lr_error *err)
+static lr_status prep_key(const lr_fg_def *def, const char *id, size_t id_len, const uint32_t *proj,
+                          uint32_t nproj, lr__rkey *k, lr_error *err)
 {
     lr_status st;
     if (def == NULL || def->name == NULL)
@@ -575,7 +572,7 @@ lr_status lr_online_batch_get(lr_online_reader *r, const lr_online_key *keys, si
 
 /* A token is a version byte then the backend's key suffix of the last entry. */
 #define TOKEN_VERSION 1
-#define TOKEN_MAX (LR_RECORD_ID_MAX_BYTES + 64)
+#define TOKEN_MAX     (LR_RECORD_ID_MAX_BYTES + 64)
 
 lr_status lr_online_list(lr_online *s, const lr_fg_def *def, const lr_online_list_query *q,
                          lr_online_id_page *out, lr_error *err)

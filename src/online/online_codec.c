@@ -81,8 +81,8 @@ static int64_t get_time(const uint8_t *in)
 lr_status lr__value_header_read(const uint8_t *v, size_t n, lr__value_header *h, lr_error *err)
 {
     if (n < LR__VALUE_HEADER + 1)
-        return lr_error_set(err, LR_ECORRUPT, "online store: stored value of %zu bytes is truncated",
-                            n);
+        return lr_error_set(err, LR_ECORRUPT,
+                            "online store: stored value of %zu bytes is truncated", n);
     if (v[0] != LR__VALUE_VERSION)
         return lr_error_set(err, LR_ECORRUPT,
                             "online store: stored value has format version %u; this build reads %u",
@@ -188,8 +188,8 @@ static lr_status encode_sorted(const lr_feature_value *const *vals, uint32_t n,
     return LR_OK;
 }
 
-lr_status lr__value_encode_record(const lr_fg_def *def, const lr_record *rec,
-                                  int64_t expires_at_us, lr_buf *out, lr_error *err)
+lr_status lr__value_encode_record(const lr_fg_def *def, const lr_record *rec, int64_t expires_at_us,
+                                  lr_buf *out, lr_error *err)
 {
     const lr_feature_value *stackv[64];
     const lr_feature_value **vals = stackv;
@@ -363,10 +363,9 @@ lr_status lr__value_merge_update(const uint8_t *old, size_t old_len, const lr__u
     else if (nh.event_time_us == h.event_time_us)
         nh.expires_at_us = h.expires_at_us;
     else if (h.expires_at_us != 0) /* keep the record's TTL, from the new event time */
-        nh.expires_at_us =
-            lr__expires_at(nh.event_time_us, h.expires_at_us > h.event_time_us
-                                                 ? h.expires_at_us - h.event_time_us
-                                                 : 1);
+        nh.expires_at_us = lr__expires_at(nh.event_time_us, h.expires_at_us > h.event_time_us
+                                                                ? h.expires_at_us - h.event_time_us
+                                                                : 1);
     else
         nh.expires_at_us = lr__expires_at(nh.event_time_us, u->group_ttl_us);
 

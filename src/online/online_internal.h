@@ -42,10 +42,10 @@ static inline int64_t lr__now(const lr__online_env *e)
  *      bytes) per item.
  */
 #define LR__VALUE_VERSION 1
-#define LR__VALUE_HEADER 18
-#define LR__FLAG_DELETED 0x01
-#define LR__KIND_SCALAR 0
-#define LR__KIND_LIST 1
+#define LR__VALUE_HEADER  18
+#define LR__FLAG_DELETED  0x01
+#define LR__KIND_SCALAR   0
+#define LR__KIND_LIST     1
 
 typedef struct lr__value_header {
     uint8_t flags;
@@ -69,8 +69,8 @@ static inline bool lr__expired(const lr__value_header *h, int64_t now)
 int64_t lr__expires_at(int64_t event_time_us, int64_t ttl_us);
 
 /* Encodes a validated record (any value order) into out (cleared first). */
-lr_status lr__value_encode_record(const lr_fg_def *def, const lr_record *rec,
-                                  int64_t expires_at_us, lr_buf *out, lr_error *err);
+lr_status lr__value_encode_record(const lr_fg_def *def, const lr_record *rec, int64_t expires_at_us,
+                                  lr_buf *out, lr_error *err);
 
 /*
  * Encodes a soft-delete tombstone: the identifier and the event time as the
@@ -123,9 +123,9 @@ lr_status lr__token_decode(const char *tok, uint8_t *out, size_t cap, size_t *n,
 
 typedef struct lr__rowbuf {
     lr_online_field *fields;
-    size_t *doff;      /* per field: offset of its data in `data` */
+    size_t *doff; /* per field: offset of its data in `data` */
     uint32_t nfields, fcap;
-    uint32_t *rfirst;  /* per row: index of its first field */
+    uint32_t *rfirst; /* per row: index of its first field */
     uint32_t rcap;
     char *data;
     size_t dlen, dcap;
@@ -214,8 +214,8 @@ typedef struct lr__ops {
     lr_status (*sweep)(void *ctx, uint64_t max, uint64_t *removed, lr_error *err);
 } lr__ops;
 
-lr_status lr__lmdb_open(const char *dir, const lr__online_env *env, const lr__ops **ops,
-                        void **ctx, lr_error *err);
+lr_status lr__lmdb_open(const char *dir, const lr__online_env *env, const lr__ops **ops, void **ctx,
+                        lr_error *err);
 lr_status lr__redis_open(const char *uri, const lr__online_env *env, const lr__ops **ops,
                          void **ctx, lr_error *err);
 

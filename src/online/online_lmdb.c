@@ -62,12 +62,12 @@
 
 #include "larder/log.h"
 
-#define FORMAT_VERSION "1"
-#define KEY_MAX 511          /* LMDB's default MDB_MAXKEYSIZE */
-#define HASH_LEN SHA256_DIGEST_LENGTH
-#define CHUNK 2000           /* records a drop or sweep deletes per transaction */
-#define LIST_SCAN_MAX 10000  /* entries one list page may look at */
-#define DEFAULT_MAP ((uint64_t)1 << 30)
+#define FORMAT_VERSION  "1"
+#define KEY_MAX         511 /* LMDB's default MDB_MAXKEYSIZE */
+#define HASH_LEN        SHA256_DIGEST_LENGTH
+#define CHUNK           2000  /* records a drop or sweep deletes per transaction */
+#define LIST_SCAN_MAX   10000 /* entries one list page may look at */
+#define DEFAULT_MAP     ((uint64_t)1 << 30)
 #define DEFAULT_MAP_MAX ((uint64_t)1 << 40)
 
 typedef struct lmdb_store lmdb_store;
@@ -117,7 +117,7 @@ struct lmdb_store {
     bool stopping;
     pthread_t writer;
     bool writer_started;
-    wreq **batch; /* the writer's scratch: requests of one commit */
+    wreq **batch;   /* the writer's scratch: requests of one commit */
     lr_buf scratch; /* the writer's scratch: merged update values */
 
     /* held across every write transaction and every resize */
@@ -237,8 +237,7 @@ static bool reader_enter(lmdb_reader *r)
         bool open;
         if (atomic_compare_exchange_strong(&r->state, &s, RS_ACTIVE)) {
             open = true;
-        } else if (s == RS_IDLE_RESET &&
-                   atomic_compare_exchange_strong(&r->state, &s, RS_ACTIVE)) {
+        } else if (s == RS_IDLE_RESET && atomic_compare_exchange_strong(&r->state, &s, RS_ACTIVE)) {
             open = false;
         } else {
             sched_yield(); /* CLAIMED: being reset right now */
@@ -515,8 +514,7 @@ static int apply(lmdb_store *st, MDB_txn *txn, lr__wop *op, int64_t now)
                                       (int)(op->id_len > 200 ? 200 : op->id_len), op->id);
             return 0;
         }
-        op->status = lr__value_merge_update(o.data, o.len, &op->update, now, &st->scratch,
-                                            op->err);
+        op->status = lr__value_merge_update(o.data, o.len, &op->update, now, &st->scratch, op->err);
         if (op->status != LR_OK)
             return 0;
         if ((rc = store_value(st, txn, op->group, op->group_len, key, klen, &o,
@@ -1109,8 +1107,8 @@ fail:
     return lmdb_fail(err, rc, "opening sub-databases");
 }
 
-lr_status lr__lmdb_open(const char *dir, const lr__online_env *env, const lr__ops **ops,
-                        void **ctx, lr_error *err)
+lr_status lr__lmdb_open(const char *dir, const lr__online_env *env, const lr__ops **ops, void **ctx,
+                        lr_error *err)
 {
     lmdb_store *st;
     const lr_online_options *o = &env->opts;
@@ -1168,8 +1166,8 @@ lr_status lr__lmdb_open(const char *dir, const lr__online_env *env, const lr__op
     if (st->maxkey > KEY_MAX)
         st->maxkey = KEY_MAX;
     if (st->maxkey < LR_FG_NAME_MAX + 1 + HASH_LEN + 64) {
-        s = lr_error_set(err, LR_EUNSUPPORTED, "online store (lmdb): keys of %zu bytes are too short",
-                         st->maxkey);
+        s = lr_error_set(err, LR_EUNSUPPORTED,
+                         "online store (lmdb): keys of %zu bytes are too short", st->maxkey);
         goto fail;
     }
     if ((s = open_dbs(st, err)) != LR_OK)

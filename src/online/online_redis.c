@@ -43,8 +43,8 @@
 #include <string.h>
 
 #define LIST_SCAN_MAX 10000
-#define REAP_LIMIT 1000
-#define CAS_ATTEMPTS 32
+#define REAP_LIMIT    1000
+#define CAS_ATTEMPTS  32
 
 static const char WRITE_SCRIPT[] =
     "-- larder online store, format 1: conditional writes (docs/online-store.md)\n"
@@ -281,8 +281,8 @@ static void pool_put(redis_store *st, rconn *cn)
  * once on a new one.
  */
 static lr_status rpipe(redis_store *st, rconn *cn, size_t n, const int *argc,
-                       const char *const *const *argv, const size_t *const *lens,
-                       redisReply **out, lr_error *err)
+                       const char *const *const *argv, const size_t *const *lens, redisReply **out,
+                       lr_error *err)
 {
     char why[128] = "";
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -291,8 +291,7 @@ static lr_status rpipe(redis_store *st, rconn *cn, size_t n, const int *argc,
         if (cn->c == NULL && (s = conn_open(st, cn, err)) != LR_OK)
             return s;
         for (size_t i = 0; i < n; i++) {
-            if (redisAppendCommandArgv(cn->c, argc[i], (const char **)argv[i], lens[i]) !=
-                REDIS_OK)
+            if (redisAppendCommandArgv(cn->c, argc[i], (const char **)argv[i], lens[i]) != REDIS_OK)
                 return lr_error_set(err, LR_ENOMEM, "online store (redis): out of memory");
         }
         for (; got < n; got++) {
@@ -312,17 +311,16 @@ static lr_status rpipe(redis_store *st, rconn *cn, size_t n, const int *argc,
                         why);
 }
 
-static lr_status rcmd(redis_store *st, rconn *cn, int argc, const char **argv,
-                      const size_t *lens, redisReply **out, lr_error *err)
+static lr_status rcmd(redis_store *st, rconn *cn, int argc, const char **argv, const size_t *lens,
+                      redisReply **out, lr_error *err)
 {
     const char *const *av = argv;
     return rpipe(st, cn, 1, &argc, &av, &lens, out, err);
 }
 
 /* EVALSHA, loading the script when the server does not have it. */
-static lr_status evalsha(redis_store *st, rconn *cn, const char *sha, const char *script,
-                         int argc, const char **argv, size_t *lens, redisReply **out,
-                         lr_error *err)
+static lr_status evalsha(redis_store *st, rconn *cn, const char *sha, const char *script, int argc,
+                         const char **argv, size_t *lens, redisReply **out, lr_error *err)
 {
     lr_status s;
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -406,9 +404,8 @@ static void time8(int64_t t, char out[8])
 /* ---- writes ---- */
 
 static lr_status run_script_write(redis_store *st, rconn *cn, const gkeys *gk, const lr_buf *rk,
-                                  const lr__wop *op, char mode, const uint8_t *value,
-                                  size_t vlen, const char *cas_sha, long long *result,
-                                  lr_error *err)
+                                  const lr__wop *op, char mode, const uint8_t *value, size_t vlen,
+                                  const char *cas_sha, long long *result, lr_error *err)
 {
     const char *argv[16];
     size_t lens[16];
@@ -508,8 +505,7 @@ static lr_status write_update(redis_store *st, rconn *cn, const gkeys *gk, const
         }
         /* Someone wrote in between: merge again from what is stored now. */
     }
-    op->status = lr_error_set(op->err, LR_EBUSY,
-                              "update: the record kept changing; try again");
+    op->status = lr_error_set(op->err, LR_EBUSY, "update: the record kept changing; try again");
     return LR_OK;
 }
 
@@ -533,13 +529,12 @@ static lr_status r_write(void *ctx, lr__wop *ops, size_t n, lr_error *err)
         group_keys(op->group, op->group_len, &gk);
         if (record_key(&gk, op->id, op->id_len, &rk) != LR_OK) {
             s = lr_error_set(err, LR_ENOMEM, "online store (redis): out of memory");
-            goto fail_rest;
-        }
-        if (op->kind == LR_ONLINE_UPDATE) {
+        } else if (op->kind == LR_ONLINE_UPDATE) {
             s = write_update(st, cn, &gk, &rk, op, &merged, err);
         } else {
-            char mode = op->kind == LR_ONLINE_PUT ? 'p' : op->kind == LR_ONLINE_SOFT_DELETE ? 's'
-                                                                                            : 'h';
+            char mode = op->kind == LR_ONLINE_PUT           ? 'p'
+                        : op->kind == LR_ONLINE_SOFT_DELETE ? 's'
+                                                            : 'h';
             s = run_script_write(st, cn, &gk, &rk, op, mode, op->value, op->value_len, NULL, &res,
                                  err);
             if (s == LR_OK) {
@@ -552,8 +547,8 @@ static lr_status r_write(void *ctx, lr__wop *ops, size_t n, lr_error *err)
             }
         }
         if (s != LR_OK) {
-            /* The connection failed twice or the server refused: this and
-             * every later entry fail with the same error. */
+            /* Out of memory, the connection failed twice or the server
+             * refused: this and every later entry fail with the same error. */
             for (size_t j = i; j < n; j++) {
                 ops[j].status = s;
                 if (err)
@@ -572,11 +567,6 @@ fail_all:
         if (err)
             *ops[j].err = *err;
     }
-    lr_buf_free(&rk);
-    lr_buf_free(&merged);
-    return s;
-fail_rest:
-    pool_put(st, cn);
     lr_buf_free(&rk);
     lr_buf_free(&merged);
     return s;
@@ -605,9 +595,9 @@ static void r_reader_close(void *rctx)
 static lr_status reader_grow(redis_reader *r, size_t n)
 {
     void *p;
-#define GROW(field, count)                                                                 \
-    if ((p = realloc((void *)r->field, (count) * sizeof *r->field)) == NULL)               \
-        return LR_ENOMEM;                                                                  \
+#define GROW(field, count)                                                                         \
+    if ((p = realloc((void *)r->field, (count) * sizeof *r->field)) == NULL)                       \
+        return LR_ENOMEM;                                                                          \
     r->field = p;
     GROW(koff, n)
     GROW(replies, n)
@@ -896,10 +886,17 @@ static lr_status reap_group(redis_store *st, rconn *cn, const char *group, size_
     group_keys(group, glen, &gk);
     snprintf(lim, sizeof lim, "%d", REAP_LIMIT);
     for (;;) {
-        const char *argv[10] = {NULL, NULL, "4", gk.ids, gk.exp, gk.meta, gk.ttl, gk.rec_prefix,
-                                lim};
-        size_t lens[10] = {0, 0, 1, strlen(gk.ids), strlen(gk.exp), strlen(gk.meta),
-                           strlen(gk.ttl), gk.rp_len, strlen(lim)};
+        const char *argv[10] = {NULL,    NULL,   "4",           gk.ids, gk.exp,
+                                gk.meta, gk.ttl, gk.rec_prefix, lim};
+        size_t lens[10] = {0,
+                           0,
+                           1,
+                           strlen(gk.ids),
+                           strlen(gk.exp),
+                           strlen(gk.meta),
+                           strlen(gk.ttl),
+                           gk.rp_len,
+                           strlen(lim)};
         redisReply *r;
         long long got, looked;
         lr_status s = evalsha(st, cn, st->rsha, REAP_SCRIPT, 9, argv, lens, &r, err);

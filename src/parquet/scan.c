@@ -1000,8 +1000,11 @@ static lr_status fill_list(lr_pq_scan *s, colr *c, outcol *o, uint32_t rows, lr_
                 if (o->validity)
                     o->validity[o->n_rows] = d >= list_def;
                 o->n_rows++;
-            } else if (!c->any_row) {
+            } else if (!c->any_row || o->n_rows == 0) {
                 return corrupt(err, "first value of a column chunk continues a list");
+            } else if (d < leaf->rep_def || o->list_offsets[o->n_rows - 1] == o->n_slots) {
+                /* A repeated value is an element of a list that has one already. */
+                return corrupt(err, "repeated value continues a null or empty list");
             }
             if (d >= leaf->rep_def) {
                 uint8_t v = d == leaf->max_def;

@@ -322,7 +322,7 @@ lr_status lr__respond(lr__conn *c, int status, const char *content_type, const c
                       (extra != NULL ? strlen(extra) : 0);
     lr_status st;
     char *p;
-    if (!c->req.keep_alive)
+    if (!c->req.keep_alive || c->w->stopping)
         c->close_after = true;
     c->last_status = status;
     /* Formatted by hand: this runs once per request, printf would dominate it. */
@@ -669,9 +669,7 @@ bool lr__conn_feed(lr__conn *c, const char *data, size_t len)
 {
     while (len > 0 && c->state == CONN_READING && !c->close_after) {
         size_t take;
-        if (c->in.cap - c->in.len < 1 && lr_buf_reserve(&c->in, IN_CHUNK) != LR_OK)
-            return false;
-        if (c->in.cap == c->in.len && lr_buf_reserve(&c->in, 1) != LR_OK)
+        if (c->in.cap == c->in.len && lr_buf_reserve(&c->in, IN_CHUNK) != LR_OK)
             return false;
         take = c->in.cap - c->in.len;
         if (take > len)

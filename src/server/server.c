@@ -154,6 +154,9 @@ static lr_status check_config(const lr_server_config *c, lr_error *err)
         return lr_error_set(err, LR_EINVAL, "--max-body-bytes must be 1024..1073741824");
     if (c->idle_timeout_ms < 1 || c->request_timeout_ms < 1 || c->write_timeout_ms < 1)
         return lr_error_set(err, LR_EINVAL, "timeouts must be at least 1 ms");
+    if (c->online_durability != LR_ONLINE_SYNC && c->online_durability != LR_ONLINE_NOMETASYNC &&
+        c->online_durability != LR_ONLINE_NOSYNC)
+        return lr_error_set(err, LR_EINVAL, "--online-durability must be sync, nometasync or nosync");
     if (c->clock_skew_s < 1 || c->clock_skew_s > 7 * 86400)
         return lr_error_set(err, LR_EINVAL, "--clock-skew must be 1..604800 seconds");
     return LR_OK;
@@ -259,8 +262,7 @@ static lr_status open_stores(lr_server *s, bool background, lr_error *err)
     lr_status st;
     lr_online_options_init(&oo);
     oo.sweep_interval_ms = background ? 1000 : 0;
-    if (s->cfg.online_nosync)
-        oo.durability = LR_ONLINE_NOSYNC;
+    oo.durability = (lr_online_durability)s->cfg.online_durability;
     if ((st = lr_online_open(s->online_uri, &oo, &s->online, err)) != LR_OK)
         return lr_error_prefix(err, "opening the online store %s", s->online_uri);
     if ((st = lr_catalog_open(s->data_dir, &s->cfg.settings, &s->cat_admin, err)) != LR_OK)

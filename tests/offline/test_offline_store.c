@@ -728,6 +728,52 @@ static void test_no_offline_store(void **state)
     lr_fg_def_free(def);
 }
 
+
+/* Polls `m` until cond holds or 60 s pass: correctness never depends on how long it takes. */
+#define WAIT_FOR(s, m, cond)                                                                       \
+    do {                                                                                       \
+        for (int i_ = 0; i_ < 6000; i_++) {                                                    \
+            lr_offline_metrics_get((s), &(m));                                                 \
+            if (cond)                                                                          \
+                break;                                                                         \
+            usleep(10000);                                                                     \
+        }                                                                                      \
+        lr_offline_metrics_get((s), &(m));                                                     \
+        assert_true(cond);                                                                     \
+    } while (0)
+
+static void test_background_flusher(void **state)
+{
+    fx *f = *state;
+    lr_offline_config c;
+    lr_offline *s = NULL;
+    lr_offline_metrics m;
+    lr_error err;
+    row rows[64];
+    lr_offline_scan_options o;
+
+    lr_offline_config_init(&c);
+    c.background = true;
+    c.flush_bytes = 2048;        /* a few records trigger a flush by size */
+    c.flush_age_us = 300000;     /* one record waits at most this long */
+    assert_int_equal(lr_offline_open(f->dir, &f->settings, &c, &s, &err), LR_OK);
+    for (int i = 0; i < 30; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "s%d", i);
+        put(s, f->def, id, "2024-07-01T08:00:00Z", "1", i);
+    }
+    WAIT_FOR(s, m, m.rows_written == 30);
+    assert_true(m.flushes >= 1);
+    put(s, f->def, "late", "2024-07-01T09:00:00Z", "1", 99);
+    lr_offline_metrics_get(s, &m);
+    assert_true(m.pending_entries <= 1);
+    WAIT_FOR(s, m, m.pending_entries == 0 && m.rows_written == 31);
+    assert_int_equal(m.lag_us, 0);
+    lr_offline_scan_options_init(&o);
+    assert_int_equal(scan_all(f, &o, rows, 64), 31);
+    lr_offline_close(s);
+}
+
 int main(void)
 {
     lr_log_set_level(LR_LOG_ERROR);
@@ -740,6 +786,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ddl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_offline_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_background_flusher, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

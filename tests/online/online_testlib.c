@@ -85,7 +85,7 @@ static int wait_ready(lr_test_redis *r)
 int lr_test_redis_start(lr_test_redis *r, const char *const *extra)
 {
     const char *bin = access("/usr/bin/redis-server", X_OK) == 0 ? "/usr/bin/redis-server"
-                                                                  : "/usr/local/bin/redis-server";
+                                                                 : "/usr/local/bin/redis-server";
     for (int attempt = 0; attempt < 5; attempt++) {
         char port[16];
         const char *argv[40];

@@ -172,10 +172,10 @@ static void run_fail(fx *f, const char *const *args, int status, const char *nee
     lr_test_proc_free(&p);
 }
 
-#define NEED(state)                                                                        \
-    do {                                                                                   \
-        if (*(state) == NULL)                                                              \
-            skip();                                                                        \
+#define NEED(state)                                                                                \
+    do {                                                                                           \
+        if (*(state) == NULL)                                                                      \
+            skip();                                                                                \
     } while (0)
 
 static void test_put_get(void **state)
@@ -187,9 +187,17 @@ static void test_put_get(void **state)
     json_error_t je;
 
     {
-        const char *a[] = {"put", "people", "id=u1", "ts=2030-01-01T00:00:00Z", "age=42",
-                           "score=0.1", "tags=[\"a\", \"b,c\", \"\\u00e9\\n\"]", "emb=[0.5,1e-3]",
-                           "--ttl", "1d", NULL};
+        const char *a[] = {"put",
+                           "people",
+                           "id=u1",
+                           "ts=2030-01-01T00:00:00Z",
+                           "age=42",
+                           "score=0.1",
+                           "tags=[\"a\", \"b,c\", \"\\u00e9\\n\"]",
+                           "emb=[0.5,1e-3]",
+                           "--ttl",
+                           "1d",
+                           NULL};
         run_ok(f, &p, a);
         assert_int_equal(p.out_len, 0);
         /* The group has an offline store: a note says it was not written. */
@@ -210,22 +218,20 @@ static void test_put_get(void **state)
         lr_test_proc_free(&p);
     }
     {
-        const char *a[] = {"get", "people", "u1", "--json", "--features", "tags,age", "--expires",
-                           NULL};
+        const char *a[] = {"get",        "people",   "u1",        "--json",
+                           "--features", "tags,age", "--expires", NULL};
         run_ok(f, &p, a);
         j = json_loads(p.out, 0, &je);
         assert_non_null(j);
         assert_int_equal(json_array_size(json_object_get(j, "Record")), 2);
-        assert_string_equal(
-            json_string_value(json_object_get(json_array_get(json_object_get(j, "Record"), 0),
-                                              "FeatureName")),
-            "age");
-        assert_string_equal(
-            json_string_value(json_array_get(
-                json_object_get(json_array_get(json_object_get(j, "Record"), 1),
-                                "ValueAsStringList"),
-                2)),
-            "\xc3\xa9\n");
+        assert_string_equal(json_string_value(json_object_get(
+                                json_array_get(json_object_get(j, "Record"), 0), "FeatureName")),
+                            "age");
+        assert_string_equal(json_string_value(json_array_get(
+                                json_object_get(json_array_get(json_object_get(j, "Record"), 1),
+                                                "ValueAsStringList"),
+                                2)),
+                            "\xc3\xa9\n");
         assert_string_equal(json_string_value(json_object_get(j, "ExpiresAt")),
                             "2030-01-02T00:00:00.000Z");
         json_decref(j);
@@ -332,8 +338,9 @@ static void test_delete_and_records(void **state)
         lr_test_proc_free(&p);
     }
     {
-        const char *a[] = {"records", "people", "--include-deleted", "--max-results", "3",
-                           "--next-token", token, NULL};
+        const char *a[] = {"records",       "people", "--include-deleted",
+                           "--max-results", "3",      "--next-token",
+                           token,           NULL};
         run_ok(f, &p, a);
         assert_string_equal(p.out, "r4\n");
         assert_int_equal(p.err_len, 0);
@@ -393,13 +400,13 @@ static void test_errors(void **state)
         run_fail(f, a, 2, "NAME=VALUE");
     }
     {
-        const char *a[] = {"put", "people", "id=u", "ts=2030-01-01T00:00:00Z", "--ttl", "soon",
-                           NULL};
+        const char *a[] = {"put",   "people", "id=u", "ts=2030-01-01T00:00:00Z",
+                           "--ttl", "soon",   NULL};
         run_fail(f, a, 2, "--ttl");
     }
     {
-        const char *a[] = {"put", "people", "id=u", "ts=2030-01-01T00:00:00Z",
-                           "--target-stores", "offline", NULL};
+        const char *a[] = {
+            "put", "people", "id=u", "ts=2030-01-01T00:00:00Z", "--target-stores", "offline", NULL};
         run_fail(f, a, 1, "nothing was written");
     }
     {
@@ -407,8 +414,8 @@ static void test_errors(void **state)
         run_fail(f, a, 1, "no offline store");
     }
     {
-        const char *a[] = {"put", "people", "id=u", "ts=2030-01-01T00:00:00Z",
-                           "--target-stores", "disk", NULL};
+        const char *a[] = {"put",  "people", "id=u", "ts=2030-01-01T00:00:00Z", "--target-stores",
+                           "disk", NULL};
         run_fail(f, a, 2, "disk");
     }
     {
@@ -470,8 +477,8 @@ static void test_env_online(void **state)
     unsetenv("LARDER_ONLINE");
     /* Without it, the data directory's LMDB store has no such record. */
     {
-        char *argv[] = {(char *)lr_test_larder_bin(), "--data-dir", f->data, "get", "cache", "9",
-                        NULL};
+        char *argv[] = {
+            (char *)lr_test_larder_bin(), "--data-dir", f->data, "get", "cache", "9", NULL};
         assert_int_equal(lr_test_run(argv, NULL, &p), 0);
         assert_int_equal(p.status, 1);
         lr_test_proc_free(&p);

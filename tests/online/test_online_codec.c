@@ -157,9 +157,9 @@ static void test_roundtrip_and_projection(void **state)
 
     /* A tombstone: id and event time only, never returned. */
     lr_buf_clear(&v);
-    assert_int_equal(lr__value_encode_tombstone(def, (lr_str){"r1", 2}, 5, (lr_str){"t", 1}, 0, &v,
-                                                NULL),
-                     LR_OK);
+    assert_int_equal(
+        lr__value_encode_tombstone(def, (lr_str){"r1", 2}, 5, (lr_str){"t", 1}, 0, &v, NULL),
+        LR_OK);
     lr__rowbuf_reset(&rb);
     assert_int_equal(lr__rowbuf_add(&rb, 0, (uint8_t *)v.data, v.len, NULL, 0, &env, &row, NULL),
                      LR_OK);
@@ -295,9 +295,8 @@ static void test_merge_update(void **state)
     assert_int_equal(lr__value_merge_update((uint8_t *)v.data, v.len, &u, et, &out, NULL),
                      LR_ECONFLICT);
     u.event_time_us = et;
-    assert_int_equal(
-        lr__value_merge_update((uint8_t *)v.data, v.len, &u, et + 100 * S, &out, NULL),
-        LR_ENOTFOUND); /* expired */
+    assert_int_equal(lr__value_merge_update((uint8_t *)v.data, v.len, &u, et + 100 * S, &out, NULL),
+                     LR_ENOTFOUND); /* expired */
     /* A record without TTL takes the group's when its event time moves. */
     assert_int_equal(lr__value_encode_record(def, sample(&b, def), 0, &v, NULL), LR_OK);
     u.event_time_us = et + S;

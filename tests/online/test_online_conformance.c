@@ -52,14 +52,13 @@ static const char OTHER[] =
     "{\"FeatureName\":\"k\",\"FeatureType\":\"Integral\"}],"
     "\"OnlineStoreConfig\":{\"EnableOnlineStore\":true,\"StorageType\":\"InMemory\"}}";
 
-static const char TTLG[] =
-    "{\"FeatureGroupName\":\"ttlg\",\"RecordIdentifierFeatureName\":\"id\","
-    "\"EventTimeFeatureName\":\"ts\",\"FeatureDefinitions\":["
-    "{\"FeatureName\":\"id\",\"FeatureType\":\"String\"},"
-    "{\"FeatureName\":\"ts\",\"FeatureType\":\"String\"},"
-    "{\"FeatureName\":\"x\",\"FeatureType\":\"String\"}],"
-    "\"OnlineStoreConfig\":{\"EnableOnlineStore\":true,"
-    "\"TtlDuration\":{\"Unit\":\"Hours\",\"Value\":1}}}";
+static const char TTLG[] = "{\"FeatureGroupName\":\"ttlg\",\"RecordIdentifierFeatureName\":\"id\","
+                           "\"EventTimeFeatureName\":\"ts\",\"FeatureDefinitions\":["
+                           "{\"FeatureName\":\"id\",\"FeatureType\":\"String\"},"
+                           "{\"FeatureName\":\"ts\",\"FeatureType\":\"String\"},"
+                           "{\"FeatureName\":\"x\",\"FeatureType\":\"String\"}],"
+                           "\"OnlineStoreConfig\":{\"EnableOnlineStore\":true,"
+                           "\"TtlDuration\":{\"Unit\":\"Hours\",\"Value\":1}}}";
 
 static lr_test_redis g_redis;
 static bool g_have_redis;
@@ -168,10 +167,10 @@ static int teardown(void **state)
     return 0;
 }
 
-#define NEED_BACKEND(state)                                                                \
-    do {                                                                                   \
-        if (*(state) == NULL)                                                              \
-            skip();                                                                        \
+#define NEED_BACKEND(state)                                                                        \
+    do {                                                                                           \
+        if (*(state) == NULL)                                                                      \
+            skip();                                                                                \
     } while (0)
 
 /* ---- helpers ---- */
@@ -190,8 +189,7 @@ typedef struct person {
     const char *tags[4];
 } person;
 
-static lr_status put_person(fx *f, const person *p, const lr_ttl *ttl, bool *changed,
-                            lr_error *err)
+static lr_status put_person(fx *f, const person *p, const lr_ttl *ttl, bool *changed, lr_error *err)
 {
     lr_test_rec b;
     lr_test_rec_init(&b, f->people);
@@ -249,13 +247,11 @@ static lr_status del(fx *f, const lr_fg_def *def, const char *id, const char *wh
 {
     int64_t us;
     assert_int_equal(lr_time_parse_iso8601(when, strlen(when), &us, NULL), LR_OK);
-    return lr_online_delete(f->s, def, id, strlen(id), us, when, strlen(when), hard, changed,
-                            err);
+    return lr_online_delete(f->s, def, id, strlen(id), us, when, strlen(when), hard, changed, err);
 }
 
 /* Lists every page (page size `max`) into a newline-joined string. */
-static char *list_all(fx *f, const lr_fg_def *def, bool include_deleted, uint32_t max,
-                      int *pages)
+static char *list_all(fx *f, const lr_fg_def *def, bool include_deleted, uint32_t max, int *pages)
 {
     lr_buf out;
     char *token = NULL;
@@ -461,9 +457,9 @@ static void test_soft_delete(void **state)
     assert_int_equal(lr_online_get(f->r, f->people, "u2", 2, NULL, 0, &row, &err), LR_OK);
     assert_false(row.found);
     /* A soft delete without the event time's text formats it. */
-    assert_int_equal(lr_online_delete(f->s, f->people, "u1", 2, f->t0 + 40 * S, NULL, 0, false,
-                                      &changed, &err),
-                     LR_OK);
+    assert_int_equal(
+        lr_online_delete(f->s, f->people, "u1", 2, f->t0 + 40 * S, NULL, 0, false, &changed, &err),
+        LR_OK);
     assert_true(changed);
     assert_name(f, "u1", NULL);
 }
@@ -508,9 +504,9 @@ static void test_hard_delete(void **state)
 static lr_status update(fx *f, const char *id, lr_test_rec *b, const lr_ttl *ttl, lr_error *err)
 {
     for (uint32_t i = 0; i < b->nv; i++)
-        assert_int_equal(lr_feature_value_validate(&f->people->features[b->vals[i].feature],
-                                                   &b->vals[i], NULL),
-                         LR_OK);
+        assert_int_equal(
+            lr_feature_value_validate(&f->people->features[b->vals[i].feature], &b->vals[i], NULL),
+            LR_OK);
     return lr_online_update(f->s, f->people, id, strlen(id), b->vals, b->nv, ttl, err);
 }
 
@@ -600,15 +596,14 @@ static void test_ttl(void **state)
     lr_test_rec b;
     lr_online_stats st;
 
-#define PUT_TTLG(id, when, xval, ttl)                                                      \
-    do {                                                                                   \
-        lr_test_rec_init(&b, f->ttlg);                                                     \
-        lr_test_rec_s(&b, "id", id, strlen(id));                                           \
-        lr_test_rec_s(&b, "ts", when, strlen(when));                                       \
-        lr_test_rec_s(&b, "x", xval, strlen(xval));                                        \
-        assert_int_equal(lr_online_put(f->s, f->ttlg, lr_test_rec_done(&b), ttl, &changed, \
-                                       &err),                                              \
-                         LR_OK);                                                           \
+#define PUT_TTLG(id, when, xval, ttl)                                                              \
+    do {                                                                                           \
+        lr_test_rec_init(&b, f->ttlg);                                                             \
+        lr_test_rec_s(&b, "id", id, strlen(id));                                                   \
+        lr_test_rec_s(&b, "ts", when, strlen(when));                                               \
+        lr_test_rec_s(&b, "x", xval, strlen(xval));                                                \
+        assert_int_equal(lr_online_put(f->s, f->ttlg, lr_test_rec_done(&b), ttl, &changed, &err),  \
+                         LR_OK);                                                                   \
     } while (0)
 
     PUT_TTLG("u1", ts(f, 0), "group ttl", NULL);
@@ -652,8 +647,7 @@ static void test_ttl(void **state)
     /* ... and an update's own TTL replaces it. */
     lr_test_rec_init(&b, f->ttlg);
     lr_test_rec_s(&b, "x", "short", 5);
-    assert_int_equal(lr_online_update(f->s, f->ttlg, "u2", 2, b.vals, b.nv, &ten_min, &err),
-                     LR_OK);
+    assert_int_equal(lr_online_update(f->s, f->ttlg, "u2", 2, b.vals, b.nv, &ten_min, &err), LR_OK);
     f->now = f->t0 + 60 * S;
     assert_int_equal(lr_online_get(f->r, f->ttlg, "u2", 2, NULL, 0, &row, &err), LR_OK);
     assert_true(row.found);
@@ -714,9 +708,8 @@ static void test_ttl(void **state)
                          0);
         st = stats(f, "ttlg"); /* stats reaps first */
         assert_int_equal(lr_online_sweep(f->s, 0, &removed, &err), LR_OK);
-        assert_int_equal(lr_test_redis_cmd(&g_redis, NULL, 0, "ZSCORE", "lr:{ttlg}:ids", "gone",
-                                           NULL),
-                         -1);
+        assert_int_equal(
+            lr_test_redis_cmd(&g_redis, NULL, 0, "ZSCORE", "lr:{ttlg}:ids", "gone", NULL), -1);
         assert_int_equal(lr_test_redis_cmd(&g_redis, NULL, 0, "HLEN", "lr:{ttlg}:ttl", NULL),
                          2); /* u1 and u2 are still there by the server's clock */
         assert_int_equal(st.records, 2);
@@ -897,7 +890,7 @@ static void test_batch_get(void **state)
         enum { N = 300 };
         lr_online_key *k = calloc(N, sizeof *k);
         lr_online_row *r = calloc(N, sizeof *r);
-        char (*idb)[16] = calloc(N, 16);
+        char(*idb)[16] = calloc(N, 16);
         for (int i = 0; i < N; i++) {
             snprintf(idb[i], 16, "b%d", i);
             if (i % 3 == 0)
@@ -945,8 +938,8 @@ static void test_drop_and_stats(void **state)
         lr_test_rec_init(&b, f->other);
         lr_test_rec_s(&b, "k", k, strlen(k));
         lr_test_rec_s(&b, "t", "1", 1);
-        assert_int_equal(
-            lr_online_put(f->s, f->other, lr_test_rec_done(&b), NULL, &changed, &err), LR_OK);
+        assert_int_equal(lr_online_put(f->s, f->other, lr_test_rec_done(&b), NULL, &changed, &err),
+                         LR_OK);
     }
     st = stats(f, "people");
     assert_int_equal(st.records, 5);
@@ -1060,8 +1053,7 @@ static void test_utf8_and_limits(void **state)
     }
     assert_int_equal(lr_online_put(f->s, f->people, lr_test_rec_done(&b), NULL, &changed, &err),
                      LR_OK);
-    assert_int_equal(lr_online_get(f->r, f->people, all.data + 1, 299, NULL, 0, &row, &err),
-                     LR_OK);
+    assert_int_equal(lr_online_get(f->r, f->people, all.data + 1, 299, NULL, 0, &row, &err), LR_OK);
     assert_true(row.found);
     v = lr_test_row_value(f->people, &row, "name", &len);
     assert_int_equal(len, all.len);
@@ -1091,8 +1083,8 @@ static void test_utf8_and_limits(void **state)
     assert_name(f, id2, "two");
     assert_false(put_simple(f, id1, ts(f, 0), "older"));
     assert_name(f, id1, "one");
-    assert_int_equal(lr_online_delete(f->s, f->people, id2, LR_RECORD_ID_MAX_BYTES,
-                                      f->t0 + 5 * S, NULL, 0, false, &changed, &err),
+    assert_int_equal(lr_online_delete(f->s, f->people, id2, LR_RECORD_ID_MAX_BYTES, f->t0 + 5 * S,
+                                      NULL, 0, false, &changed, &err),
                      LR_OK);
     assert_true(changed);
     ids = list_all(f, f->people, true, 1, NULL);
@@ -1115,9 +1107,10 @@ static void test_utf8_and_limits(void **state)
     /* A record at the 350 KB limit comes back byte for byte. */
     lr_buf_init(&big, 0);
     while (big.len < LR_RECORD_MAX_BYTES - 200)
-        lr_buf_append(&big, all.data, all.len < LR_RECORD_MAX_BYTES - 200 - big.len
-                                          ? all.len
-                                          : LR_RECORD_MAX_BYTES - 200 - big.len);
+        lr_buf_append(&big, all.data,
+                      all.len < LR_RECORD_MAX_BYTES - 200 - big.len
+                          ? all.len
+                          : LR_RECORD_MAX_BYTES - 200 - big.len);
     /* The cut may split a character: end on a character boundary. */
     while (!lr_utf8_valid(big.data, big.len))
         big.len--;
@@ -1469,8 +1462,8 @@ static void test_lmdb_map_growth_and_limit(void **state)
         lr_test_rec_s(&b, "id", id, strlen(id));
         lr_test_rec_s(&b, "ts", ts(f, 1), strlen(ts(f, 1)));
         lr_test_rec_s(&b, "name", big, sizeof big);
-        assert_int_equal(
-            lr_online_put(f->s, f->people, lr_test_rec_done(&b), NULL, &changed, &err), LR_OK);
+        assert_int_equal(lr_online_put(f->s, f->people, lr_test_rec_done(&b), NULL, &changed, &err),
+                         LR_OK);
     }
     path = lr_test_path(f->dir, "online/data.mdb");
     assert_int_equal(stat(path, &sb), 0);
@@ -1564,8 +1557,7 @@ static void test_redis_reconnect_and_scripts(void **state)
     assert_name(f, "r3", "three");
     /* A value that is not ours is reported, not trusted. */
     lr_test_redis_cmd(&g_redis, NULL, 0, "SET", "lr:{people}:r:junk", "not a record", NULL);
-    assert_int_equal(lr_online_get(f->r, f->people, "junk", 4, NULL, 0, &row, &err),
-                     LR_ECORRUPT);
+    assert_int_equal(lr_online_get(f->r, f->people, "junk", 4, NULL, 0, &row, &err), LR_ECORRUPT);
     {
         person p = {"junk", ts(f, 1), "x", NULL, NULL, -1, {NULL}};
         bool changed;
@@ -1605,12 +1597,10 @@ static void test_redis_auth_select(void **state)
     assert_int_equal(lr_online_get(r, f->people, "sec", 3, NULL, 0, &row, &err), LR_OK);
     assert_true(row.found);
     /* It went to database 5, not 0. */
-    assert_int_equal(lr_test_redis_cmd(&secure, "s3cr et/@:", 5, "EXISTS", "lr:{people}:r:sec",
-                                       NULL),
-                     1);
-    assert_int_equal(lr_test_redis_cmd(&secure, "s3cr et/@:", 0, "EXISTS", "lr:{people}:r:sec",
-                                       NULL),
-                     0);
+    assert_int_equal(
+        lr_test_redis_cmd(&secure, "s3cr et/@:", 5, "EXISTS", "lr:{people}:r:sec", NULL), 1);
+    assert_int_equal(
+        lr_test_redis_cmd(&secure, "s3cr et/@:", 0, "EXISTS", "lr:{people}:r:sec", NULL), 0);
     /* After losing every connection, reconnecting authenticates and selects again. */
     lr_test_redis_cmd(&secure, "s3cr et/@:", 0, "CLIENT", "KILL", "TYPE", "normal", NULL);
     assert_int_equal(lr_online_get(r, f->people, "sec", 3, NULL, 0, &row, &err), LR_OK);

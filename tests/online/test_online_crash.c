@@ -37,20 +37,19 @@
 #define LR_CRASH_ROUNDS 20
 #endif
 
-#define KEYS 400
+#define KEYS    400
 #define THREADS 4
-#define S 1000000LL
-#define T0 (1704067200LL * S)
+#define S       1000000LL
+#define T0      (1704067200LL * S)
 
-static const char DEF[] =
-    "{\"FeatureGroupName\":\"crash\",\"RecordIdentifierFeatureName\":\"id\","
-    "\"EventTimeFeatureName\":\"ts\",\"FeatureDefinitions\":["
-    "{\"FeatureName\":\"id\",\"FeatureType\":\"String\"},"
-    "{\"FeatureName\":\"ts\",\"FeatureType\":\"String\"},"
-    "{\"FeatureName\":\"ver\",\"FeatureType\":\"Integral\"},"
-    "{\"FeatureName\":\"payload\",\"FeatureType\":\"String\"},"
-    "{\"FeatureName\":\"sum\",\"FeatureType\":\"Integral\"}],"
-    "\"OnlineStoreConfig\":{\"EnableOnlineStore\":true}}";
+static const char DEF[] = "{\"FeatureGroupName\":\"crash\",\"RecordIdentifierFeatureName\":\"id\","
+                          "\"EventTimeFeatureName\":\"ts\",\"FeatureDefinitions\":["
+                          "{\"FeatureName\":\"id\",\"FeatureType\":\"String\"},"
+                          "{\"FeatureName\":\"ts\",\"FeatureType\":\"String\"},"
+                          "{\"FeatureName\":\"ver\",\"FeatureType\":\"Integral\"},"
+                          "{\"FeatureName\":\"payload\",\"FeatureType\":\"String\"},"
+                          "{\"FeatureName\":\"sum\",\"FeatureType\":\"Integral\"}],"
+                          "\"OnlineStoreConfig\":{\"EnableOnlineStore\":true}}";
 
 /* The payload of key k at version v: its length and bytes depend on both. */
 static size_t payload(int k, int64_t v, char *out)
