@@ -324,7 +324,7 @@ typedef struct lr_pq_stats {
     bool has_distinct_count;
     int64_t distinct_count;
     bool has_min, has_max;
-    bool min_exact, max_exact; /* false when the writer truncated the bound */
+    bool min_exact, max_exact; /* false when the writer marked the bound truncated */
     lr_pq_scalar min, max;
 } lr_pq_stats;
 

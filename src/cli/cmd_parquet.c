@@ -71,8 +71,9 @@ static const char cat_usage[] =
     "  --format F      csv (default: RFC 4180 with a header) or ndjson (one JSON\n"
     "                  object per row)\n"
     "\n"
-    "Values: integers exact; floats as the shortest text that reads back the same,\n"
-    "with NaN, Infinity, -Infinity; timestamps ISO-8601 (Z when UTC); dates\n"
+    "Values: integers exact; floating point as the shortest text that reads back\n"
+    "as the same double (FLOAT widened exactly), with NaN, Infinity, -Infinity;\n"
+    "timestamps ISO-8601 (Z when UTC); dates\n"
     "YYYY-MM-DD; binary as 0x<hex>; lists as JSON arrays; nulls empty in CSV and\n"
     "null in NDJSON.\n";
 
@@ -95,17 +96,13 @@ void pqcli_fmt_double(double d, char *out, size_t cap)
     }
 }
 
+/*
+ * FLOAT prints as its exact value widened to double (0.1f is
+ * 0.10000000149011612), as JSON readers and the other Parquet readers see it.
+ */
 static void fmt_float(float f, char *out, size_t cap)
 {
-    if (isnan(f) || isinf(f)) {
-        pqcli_fmt_double(f, out, cap);
-        return;
-    }
-    for (int prec = 1; prec <= 9; prec++) {
-        snprintf(out, cap, "%.*g", prec, (double)f);
-        if (strtof(out, NULL) == f)
-            return;
-    }
+    pqcli_fmt_double((double)f, out, cap);
 }
 
 static int64_t floor_div(int64_t a, int64_t b, int64_t *rem)
@@ -909,7 +906,7 @@ static int sub_schema_meta(int argc, char **argv, bool meta)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = true;
@@ -939,7 +936,7 @@ static int sub_cat(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             columns = optarg;

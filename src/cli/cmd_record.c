@@ -5,9 +5,9 @@
  * catalog. The online store is LMDB in the data directory unless --online
  * (or $LARDER_ONLINE) names a Redis server.
  *
- * The offline half of a put or delete arrives with the offline-store work:
- * until then these commands write the online store only and say so on
- * stderr whenever the group has an offline store.
+ * A put or delete also appends to the offline store (include/larder/
+ * offline.h) when the group has one and TargetStores allow it, then flushes
+ * before the command exits, so the row is in Parquet when it returns.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -21,6 +21,7 @@
 #include "larder/arena.h"
 #include "larder/catalog.h"
 #include "larder/fg.h"
+#include "larder/offline.h"
 #include "larder/online.h"
 #include "larder/record.h"
 #include "larder/value.h"
@@ -42,7 +43,8 @@ static const char put_usage[] =
     "                         (default $LARDER_ONLINE, else LMDB in the data dir)\n"
     "\n"
     "A record older than the stored one leaves the online store unchanged (a note\n"
-    "says so). The offline store is not written yet: a note says so.\n"
+    "says so); it still goes to the offline store. The offline row is flushed to\n"
+    "Parquet before the command exits.\n"
     "Exit status: 0 success, 1 failure (reason on stderr), 2 usage error.\n";
 
 static const char get_usage[] =
@@ -69,7 +71,8 @@ static const char delete_usage[] =
     "null; --hard removes the record. TIME is written as the group's event-time\n"
     "feature takes it (ISO-8601 UTC, or epoch seconds for a Fractional one).\n"
     "A soft delete that is not newer than the stored record changes nothing (a\n"
-    "note says so); a hard delete that is not newer fails.\n"
+    "note says so); a hard delete that is not newer fails. Either kind appends a\n"
+    "delete marker (is_deleted = true) to the offline store when the group has one.\n"
     "Exit status: 0 success, 1 failure (reason on stderr), 2 usage error.\n";
 
 static const char records_usage[] =
@@ -126,13 +129,35 @@ static int open_group(lr_cli *cli, const char *ref, const char *online_flag, boo
     return LR_EXIT_OK;
 }
 
-static void offline_note(const lr_fg_def *def, const char *what)
+/*
+ * Appends a row to the offline store (a record, or with rec NULL a delete
+ * marker for id at event time `when`) and flushes it, so it is in Parquet
+ * when the command returns.
+ */
+static int offline_append(lr_cli *cli, const lr_fg_def *def, const lr_record *rec, const char *id,
+                          const char *when, int64_t api_us)
 {
-    if (def->has_offline_config)
-        fprintf(stderr,
-                "larder: note: the offline store is not available yet; %s the online store "
-                "only\n",
-                what);
+    lr_offline *s = NULL;
+    lr_offline_config oc;
+    lr_error err;
+    lr_status st;
+    int rc = LR_EXIT_OK;
+
+    lr_offline_config_init(&oc);
+    if (lr_offline_open(cli->data_dir, &cli->settings, &oc, &s, &err) != LR_OK)
+        return cli_fail("offline store: %s", lr_error_message(&err));
+    if (rec != NULL)
+        st = lr_offline_put(s, def, rec, api_us, &err);
+    else
+        st = lr_offline_delete(s, def, id, strlen(id), when, strlen(when), api_us, &err);
+    if (st != LR_OK)
+        rc = cli_fail("offline store: %s", lr_error_message(&err));
+    else if (lr_offline_flush(s, &err) != LR_OK)
+        rc = cli_fail("offline store: the row is in the write-ahead log but not yet in Parquet "
+                      "(the next flush writes it): %s",
+                      lr_error_message(&err));
+    lr_offline_close(s);
+    return rc;
 }
 
 /* ---- put ---- */
@@ -265,6 +290,7 @@ int cmd_put(lr_cli *cli, int argc, char **argv)
     lr_error err;
     bool changed = false, want_online, want_offline;
     int ch, rc, nvals;
+    int64_t api_us = lr_now_us(); /* api_invocation_time: when the command started */
 
     memset(&c, 0, sizeof c);
     optind = 0;
@@ -314,9 +340,8 @@ int cmd_put(lr_cli *cli, int argc, char **argv)
         want_online = on;
         want_offline = off;
     }
-    if (!want_online) {
-        rc = cli_fail("the offline store is not available yet, and feature group %s is not "
-                      "written to its online store: nothing was written",
+    if (!want_online && !want_offline) {
+        rc = cli_fail("feature group %s has neither an online nor an offline store",
                       c.def->name);
         goto done;
     }
@@ -359,25 +384,26 @@ int cmd_put(lr_cli *cli, int argc, char **argv)
         rc = cli_fail_err(&err);
         goto done;
     }
-    {
+    if (want_online) {
         lr_online_options o;
         lr_online_options_init(&o);
         if (lr_online_open(cli_online_uri(cli, online_flag), &o, &c.online, &err) != LR_OK) {
             rc = cli_fail("online store: %s", lr_error_message(&err));
             goto done;
         }
+        if (lr_online_put(c.online, c.def, &rec, ttl_arg ? &ttl : NULL, &changed, &err) !=
+            LR_OK) {
+            rc = cli_fail_err(&err);
+            goto done;
+        }
+        if (!changed)
+            fprintf(stderr,
+                    "larder: note: the online store holds a newer record for '%.*s'; it was not "
+                    "changed\n",
+                    (int)(rec.record_id.len > 200 ? 200 : rec.record_id.len), rec.record_id.ptr);
     }
-    if (lr_online_put(c.online, c.def, &rec, ttl_arg ? &ttl : NULL, &changed, &err) != LR_OK) {
-        rc = cli_fail_err(&err);
+    if (want_offline && (rc = offline_append(cli, c.def, &rec, NULL, NULL, api_us)) != LR_EXIT_OK)
         goto done;
-    }
-    if (!changed)
-        fprintf(stderr,
-                "larder: note: the online store holds a newer record for '%.*s'; it was not "
-                "changed\n",
-                (int)(rec.record_id.len > 200 ? 200 : rec.record_id.len), rec.record_id.ptr);
-    if (want_offline)
-        offline_note(c.def, "the record was written to");
     rc = LR_EXIT_OK;
 done:
     release(&c);
@@ -539,9 +565,9 @@ int cmd_delete(lr_cli *cli, int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     const char *when = NULL, *online_flag = NULL, *id;
-    bool hard = false, changed = false;
+    bool hard = false, changed = false, want_online, want_offline;
     rec_ctx c;
-    int64_t us;
+    int64_t us, api_us = lr_now_us();
     lr_error err;
     int ch, rc;
 
@@ -571,25 +597,41 @@ int cmd_delete(lr_cli *cli, int argc, char **argv)
     if (when == NULL)
         return cli_usage("delete", "needs --event-time TIME");
     id = argv[optind + 1];
-    if ((rc = open_group(cli, argv[optind], online_flag, false, &c)) != LR_EXIT_OK)
+    if ((rc = cli_load_group(cli, argv[optind], &c.cat, &c.def)) != LR_EXIT_OK)
         goto done;
+    want_online = c.def->has_online_config && c.def->online_enabled;
+    want_offline = c.def->has_offline_config;
+    if (!want_online && !want_offline) {
+        rc = cli_fail("feature group %s has neither an online nor an offline store",
+                      c.def->name);
+        goto done;
+    }
     if (lr_event_time_parse(when, strlen(when), c.def->features[c.def->event_time_index].type, &us,
                             &err) != LR_OK) {
         rc = cli_fail("--event-time: %s", lr_error_message(&err));
         goto done;
     }
-    if (lr_online_delete(c.online, c.def, id, strlen(id), us, when, strlen(when), hard, &changed,
-                         &err) != LR_OK) {
-        rc = cli_fail_err(&err);
-        goto done;
+    if (want_online) {
+        lr_online_options o;
+        lr_online_options_init(&o);
+        if (lr_online_open(cli_online_uri(cli, online_flag), &o, &c.online, &err) != LR_OK) {
+            rc = cli_fail("online store: %s", lr_error_message(&err));
+            goto done;
+        }
+        if (lr_online_delete(c.online, c.def, id, strlen(id), us, when, strlen(when), hard,
+                             &changed, &err) != LR_OK) {
+            rc = cli_fail_err(&err);
+            goto done;
+        }
+        if (!changed)
+            fprintf(stderr,
+                    hard ? "larder: note: no record '%s' in the online store; nothing to delete\n"
+                         : "larder: note: no record '%s' older than the deletion in the online "
+                           "store; it was not changed\n",
+                    id);
     }
-    if (!changed)
-        fprintf(stderr,
-                hard ? "larder: note: no record '%s' in the online store; nothing to delete\n"
-                     : "larder: note: no record '%s' older than the deletion in the online "
-                       "store; it was not changed\n",
-                id);
-    offline_note(c.def, "the deletion was applied to");
+    if (want_offline && (rc = offline_append(cli, c.def, NULL, id, when, api_us)) != LR_EXIT_OK)
+        goto done;
     rc = LR_EXIT_OK;
 done:
     release(&c);

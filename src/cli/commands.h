@@ -20,6 +20,7 @@
     X(cmd_partitions, "partitions", "list the offline store's partitions of a feature group") \
     X(cmd_repair, "repair", "register offline files found in storage (MSCK REPAIR)")         \
     X(cmd_ddl, "ddl", "print DDL for Athena, Hive, Trino, Spark or DuckDB")                  \
+    X(cmd_parquet, "parquet", "inspect, print and convert Parquet files")                    \
     X(cmd_training, "training-set", "build a point-in-time training set from an entity file") \
     X(cmd_export, "export", "write the latest record per identifier from the offline store")   \
     X(cmd_materialize, "materialize", "load the online store from the offline store")         \

@@ -84,26 +84,29 @@ void lr__pq_stats_decode(const lr_pq_reader *r, const lr__pq_leaf *leaf,
             order = r->meta.column_orders[col];
         use_new = order == LR__PQ_ORDER_TYPE_DEFINED;
     }
+    /* Bounds are exact unless the writer says it truncated them. */
     if (use_new && (s->has_min_value || s->has_max_value)) {
         if (s->has_min_value) {
             minp = s->min_value;
             minn = s->min_value_len;
-            out->min_exact = s->has_is_min_value_exact && s->is_min_value_exact;
+            out->min_exact = !s->has_is_min_value_exact || s->is_min_value_exact;
         }
         if (s->has_max_value) {
             maxp = s->max_value;
             maxn = s->max_value_len;
-            out->max_exact = s->has_is_max_value_exact && s->is_max_value_exact;
+            out->max_exact = !s->has_is_max_value_exact || s->is_max_value_exact;
         }
     } else if (leaf->legacy_stats_ok && (s->has_min || s->has_max)) {
         use_legacy = true;
         if (s->has_min) {
             minp = s->min;
             minn = s->min_len;
+            out->min_exact = true;
         }
         if (s->has_max) {
             maxp = s->max;
             maxn = s->max_len;
+            out->max_exact = true;
         }
     }
     (void)use_legacy;

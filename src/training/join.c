@@ -219,7 +219,7 @@ static inline int frow_cmp(const frow *a, const frow *b)
     if (a->et != b->et)
         return a->et < b->et ? -1 : 1;
     if (a->api != b->api)
-        return a->api < b->api ? -1 : 1;
+        return a->api > b->api ? -1 : 1;
     if (a->wt != b->wt)
         return a->wt > b->wt ? -1 : 1;
     if (a->del != b->del)

@@ -220,11 +220,62 @@ static void test_partitions_repair_ddl(void **state)
     lr_test_proc_free(&p);
 }
 
+
+static void test_put_delete_feed_offline(void **state)
+{
+    fx *f = *state;
+    lr_test_proc p;
+
+    /* The group has only an offline store: put and delete go there, flushed on exit. */
+    lr_test_larder(&p, f->dir, "put", "trips", "id=7", "ts=1704067200", "city=Rome", "km=3",
+                   NULL);
+    if (p.status != 0)
+        fail_msg("put: %s", p.err);
+    lr_test_proc_free(&p);
+    lr_test_larder(&p, f->dir, "offline", "trips", "--columns", "id,city,is_deleted", NULL);
+    assert_int_equal(p.status, 0);
+    assert_string_equal(p.out, "id,city,is_deleted\n7,Rome,false\n");
+    lr_test_proc_free(&p);
+
+    lr_test_larder(&p, f->dir, "delete", "trips", "7", "--event-time", "1704067300", NULL);
+    if (p.status != 0)
+        fail_msg("delete: %s", p.err);
+    lr_test_proc_free(&p);
+    lr_test_larder(&p, f->dir, "offline", "trips", "--columns", "id,ts,city,is_deleted", NULL);
+    assert_string_equal(p.out, "id,ts,city,is_deleted\n7,1704067200,Rome,false\n"
+                               "7,1704067300,,true\n");
+    lr_test_proc_free(&p);
+    lr_test_larder(&p, f->dir, "offline", "trips", "--resolved", "--columns", "id", NULL);
+    assert_string_equal(p.out, "id\n");
+    lr_test_proc_free(&p);
+
+    /* TargetStores naming a store the group lacks writes nothing. */
+    lr_test_larder(&p, f->dir, "put", "trips", "id=8", "ts=1704067200", "--target-stores",
+                   "online", NULL);
+    assert_int_equal(p.status, 1);
+    lr_test_proc_free(&p);
+    lr_test_larder(&p, f->dir, "partitions", "trips", NULL);
+    assert_non_null(strstr(p.out, "1 partition(s), 2 file(s), 2 row(s)"));
+    lr_test_proc_free(&p);
+
+    /* Every command removed its log once flushed. */
+    char *wal = lr_test_path(f->dir, "wal");
+    char *args[] = {"/bin/sh", "-c", NULL, NULL};
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", wal);
+    args[2] = cmd;
+    assert_int_equal(lr_test_run(args, NULL, &p), 0);
+    assert_int_equal(atoi(p.out), 0);
+    lr_test_proc_free(&p);
+    free(wal);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_offline_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partitions_repair_ddl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_delete_feed_offline, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

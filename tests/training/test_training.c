@@ -688,7 +688,7 @@ static void test_errors(void **state)
 {
     (void)state;
     pit_fx fx;
-    pit_fx_create(&fx, 9, 90);
+    pit_fx_create(&fx, 9, 300);
     lr_training_features c = {"clicks", NULL, 0, LR_TRAINING_MAX_AGE_TTL};
     const char *bad_feat[] = {"nope"};
     lr_training_features cf = {"clicks", bad_feat, 1, LR_TRAINING_MAX_AGE_TTL};

@@ -1,0 +1,132 @@
+/*
+ * test_csv.c - the CSV tokenizer of csv.h: fields with their quoted flag,
+ * doubled quotes, embedded commas and line ends, the raw text of a record,
+ * physical line numbers, blank lines, BOM, CRLF and lone CR, the field cap,
+ * the record-size cap, and malformed records that leave the reader usable.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "larder/csv.h"
+#include "support/testutil.h"
+
+static char *dir;
+
+static lr_csv_reader *open_text(const char *text, const lr_csv_options *opt)
+{
+    char *p = lr_test_path(dir, "t.csv");
+    lr_csv_reader *r;
+    lr_error err;
+    assert_int_equal(lr_test_write_file(p, text, strlen(text)), 0);
+    assert_int_equal(lr_csv_open(p, opt, &r, &err), LR_OK);
+    free(p);
+    return r;
+}
+
+static void field_is(const lr_csv_record *rec, size_t i, const char *want, bool quoted)
+{
+    assert_true(i < rec->n_fields);
+    assert_int_equal(rec->fields[i].len, strlen(want));
+    assert_memory_equal(rec->fields[i].ptr, want, strlen(want));
+    assert_int_equal(rec->fields[i].quoted, quoted);
+}
+
+static void test_records(void **state)
+{
+    (void)state;
+    lr_csv_record rec;
+    lr_error err;
+    bool eof;
+    size_t n;
+    lr_csv_reader *r = open_text("\xEF\xBB\xBF" "a,b,c\r\n"
+                                 "1,\"x,\"\"y\"\"\",\r\n"
+                                 "\n"
+                                 "\"multi\nline\",,\"\"\r"
+                                 "last,row,here",
+                                 NULL);
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_OK);
+    assert_false(eof);
+    assert_int_equal(rec.n_fields, 3);
+    assert_int_equal(rec.line, 1);
+    field_is(&rec, 0, "a", false);
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_OK);
+    assert_int_equal(rec.line, 2);
+    field_is(&rec, 0, "1", false);
+    field_is(&rec, 1, "x,\"y\"", true);
+    field_is(&rec, 2, "", false);
+    const char *raw = lr_csv_raw(r, &n);
+    assert_int_equal(n, strlen("1,\"x,\"\"y\"\"\","));
+    assert_memory_equal(raw, "1,\"x,\"\"y\"\"\",", n);
+    /* A blank line is skipped; a quoted line end is content and counts as a line. */
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_OK);
+    assert_int_equal(rec.line, 4);
+    field_is(&rec, 0, "multi\nline", true);
+    field_is(&rec, 1, "", false);
+    field_is(&rec, 2, "", true);
+    /* A lone CR ended that record; the last one has no line end. */
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_OK);
+    assert_int_equal(rec.line, 6);
+    field_is(&rec, 2, "here", false);
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_OK);
+    assert_true(eof);
+    lr_csv_close(r);
+}
+
+static void test_malformed_and_limits(void **state)
+{
+    (void)state;
+    lr_csv_record rec;
+    lr_error err;
+    bool eof;
+    lr_csv_reader *r = open_text("a\"b,c\n\"q\"x,d\nok,1\n\"open,2\n", NULL);
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_EINVAL);
+    assert_non_null(strstr(err.msg, "line 1: a quote inside an unquoted field"));
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_EINVAL);
+    assert_non_null(strstr(err.msg, "line 2: unexpected character after a closing quote"));
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_OK);
+    field_is(&rec, 0, "ok", false);
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_EINVAL);
+    assert_non_null(strstr(err.msg, "line 4: unterminated quoted field"));
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_OK);
+    assert_true(eof);
+    lr_csv_close(r);
+
+    lr_csv_options o;
+    lr_csv_options_init(&o);
+    o.fields_max = 2;
+    o.record_max = 16;
+    r = open_text("a,b,c\nshort\n0123456789,0123456789\n", &o);
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_OK);
+    assert_true(rec.truncated);
+    assert_int_equal(rec.n_fields, 2);
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_OK);
+    assert_false(rec.truncated);
+    assert_int_equal(lr_csv_next(r, &rec, &eof, &err), LR_ELIMIT);
+    assert_non_null(strstr(err.msg, "line 3"));
+    lr_csv_close(r);
+
+    lr_csv_reader *none = NULL;
+    assert_int_equal(lr_csv_open("/nonexistent/x.csv", NULL, &none, &err), LR_EIO);
+    assert_null(none);
+    lr_csv_close(NULL);
+}
+
+int main(void)
+{
+    dir = lr_test_tmpdir("larder-csv");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_records),
+        cmocka_unit_test(test_malformed_and_limits),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    lr_test_rmtree(dir);
+    free(dir);
+    return rc;
+}
