@@ -58,7 +58,8 @@ static void setup(void)
     lr_fg_def *def = NULL;
     lr_error err;
     const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/larder-fuzz-XXXXXX", tmp != NULL && strlen(tmp) < 30 ? tmp : "/tmp");
+    snprintf(dir, sizeof dir, "%s/larder-fuzz-XXXXXX",
+             tmp != NULL && strlen(tmp) < 30 ? tmp : "/tmp");
     if (mkdtemp(dir) == NULL) {
         perror("fuzz_http: mkdtemp");
         abort();

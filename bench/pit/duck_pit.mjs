@@ -6,16 +6,35 @@
 // timestamp, nulling the features when the matched row is a delete marker.
 //
 //   node duck_pit.mjs ROOT ENTITIES.parquet OUT.parquet THREADS [ordered]
+//   node duck_pit.mjs --compare A.parquet B.parquet
 //
 // ROOT is the group's offline root (every .parquet file below it is read).
 // With `ordered`, the output keeps the entity file's row order, as Larder's
 // does (an extra sort in DuckDB). Prints one JSON line: wall and CPU seconds.
+// --compare prints the rows of A not in B and of B not in A (as multisets),
+// and both row counts.
 import duckdb from '@duckdb/node-api'
 
 const { DuckDBInstance } = duckdb
 const lit = (s) => "'" + String(s).replaceAll("'", "''") + "'"
 
+async function compare(a, b) {
+  const inst = await DuckDBInstance.create(':memory:')
+  const con = await inst.connect()
+  const one = async (sql) => Number((await con.runAndReadAll(sql)).getRows()[0][0])
+  const ra = `read_parquet(${lit(a)})`
+  const rb = `read_parquet(${lit(b)})`
+  const res = {
+    rows_a: await one(`SELECT count(*) FROM ${ra}`),
+    rows_b: await one(`SELECT count(*) FROM ${rb}`),
+    only_a: await one(`SELECT count(*) FROM (SELECT * FROM ${ra} EXCEPT ALL SELECT * FROM ${rb})`),
+    only_b: await one(`SELECT count(*) FROM (SELECT * FROM ${rb} EXCEPT ALL SELECT * FROM ${ra})`),
+  }
+  process.stdout.write(JSON.stringify(res) + '\n')
+}
+
 async function main() {
+  if (process.argv[2] === '--compare') return compare(process.argv[3], process.argv[4])
   const [root, entities, out, threads, ordered] = process.argv.slice(2)
   const inst = await DuckDBInstance.create(':memory:', { threads: String(threads) })
   const con = await inst.connect()

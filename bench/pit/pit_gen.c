@@ -164,7 +164,7 @@ int main(int argc, char **argv)
             die("close", &err);
         lr_pq_writer_free(w);
         char key[LR_OFFLINE_KEY_MAX], part[LR_OFFLINE_PARTITION_MAX];
-        int64_t pstart;
+        int64_t pstart = 0;
         if (lr_offline_file_key(max_et, key, &err) != LR_OK ||
             lr_offline_partition_of(max_et, part, &pstart, &err) != LR_OK)
             die("key", &err);

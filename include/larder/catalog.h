@@ -376,6 +376,306 @@ lr_status lr_catalog_offline_partitions(lr_catalog *cat, const char *fg_name,
                                         int64_t fg_created_us, lr_offline_partition_info **out,
                                         size_t *n, lr_error *err);
 
+/* ---- Compaction: jobs, leases, the swap, retired files ----
+ *
+ * Compaction (include/larder/compact.h, docs/compaction.md) rewrites the
+ * live files of a partition into few large sorted ones. The catalog holds
+ * its state so that a run killed at any instant loses and duplicates
+ * nothing: a job row per run, a lease per source partition being compacted,
+ * the files a job has written but not yet swapped in (announced, so that
+ * repair never adopts them), the swap itself (one transaction), the files
+ * swapped out and waiting for their grace period, the state each partition
+ * was last compacted in (for incremental mode), and the live files of
+ * compacted copies (`compact-offline-store`). The policy (who is alive,
+ * what to compact) is the caller's; these calls store and check atomically.
+ */
+
+/* Status of a job, and of one partition of a job. */
+typedef enum lr_job_status {
+    LR_JOB_IN_PROGRESS = 1, /* "InProgress" */
+    LR_JOB_COMPLETED = 2,   /* "Completed" */
+    LR_JOB_FAILED = 3,      /* "Failed" */
+    LR_JOB_PENDING = 4,     /* "Pending": a partition not reached yet */
+} lr_job_status;
+
+/* "InProgress", "Completed", "Failed", "Pending"; "Unknown" otherwise. */
+const char *lr_job_status_name(lr_job_status s);
+/* Parses the names above. Errors: LR_EINVAL. */
+lr_status lr_job_status_parse(const char *s, lr_job_status *out, lr_error *err);
+
+/*
+ * Who runs a job or holds a lease: a process on a machine. Two holders are
+ * the same process when every field is equal; boot_id (the kernel's
+ * /proc/sys/kernel/random/boot_id) tells whether a holder ran on this
+ * machine since its last boot, start_ticks (field 22 of /proc/PID/stat)
+ * tells a live process from an unrelated one that reused its pid.
+ */
+#define LR_JOB_HOST_MAX 64
+typedef struct lr_job_holder {
+    char host[LR_JOB_HOST_MAX + 1];
+    char boot_id[40];
+    int64_t pid;
+    int64_t start_ticks;
+} lr_job_holder;
+
+/*
+ * A liveness test supplied by the caller: false only when the holder is
+ * known to be dead (a process of this machine that no longer runs). Called
+ * inside a catalog transaction: it must be quick and must not use the
+ * catalog.
+ */
+typedef bool (*lr_job_holder_alive_fn)(void *ctx, const lr_job_holder *h);
+
+/* A compaction job (one run). Strings are owned by the list holding it. */
+typedef struct lr_compact_job {
+    int64_t id;
+    const char *fg_name;
+    int64_t fg_created_us;
+    const char *mode;           /* "incremental", "day", "full" */
+    const char *date;           /* day mode: "YYYY-MM-DD"; NULL otherwise */
+    const char *partition_mode; /* "hour", "day" */
+    const char *target;         /* the compacted copy's root; NULL: in place */
+    bool dedup;
+    int64_t grace_us;
+    int64_t target_file_bytes;
+    lr_job_status status;
+    const char *error;          /* Failed: why, naming partitions and paths; else NULL */
+    lr_job_holder holder;
+    int64_t start_us;
+    int64_t end_us;             /* 0 while InProgress */
+    int64_t expires_us;         /* the holder renews this while it runs */
+    int64_t partitions;         /* planned */
+    int64_t partitions_done;    /* swapped in */
+    int64_t partitions_failed;
+    int64_t files_in, files_out;
+    int64_t rows_in, rows_out, rows_dropped;
+    int64_t bytes_in, bytes_out;
+} lr_compact_job;
+
+/* One partition of a job: its outcome and counts. */
+typedef struct lr_compact_job_partition {
+    int64_t job_id;
+    const char *partition;      /* the output partition: year=/month=/day=[/hour=] */
+    lr_job_status status;       /* Pending, Completed, Failed */
+    const char *error;          /* Failed: the reason, with the path when a file is at fault */
+    int64_t files_in, files_out;
+    int64_t rows_in, rows_out, rows_dropped;
+    int64_t bytes_in, bytes_out;
+    int64_t end_us;             /* when it completed or failed; 0 while Pending */
+} lr_compact_job_partition;
+
+typedef struct lr_compact_job_list {
+    lr_compact_job *items;            /* newest first */
+    size_t n;
+    lr_compact_job_partition *parts;  /* with_partitions: the partitions of every item, by job */
+    size_t n_parts;
+    struct lr_arena *arena;           /* owns the strings */
+} lr_compact_job_list;
+
+/* Frees a list; it is empty afterwards. NULL is fine. */
+void lr_compact_job_list_free(lr_compact_job_list *l);
+
+/*
+ * Records a new job, InProgress, with `n` Pending partitions (borrowed;
+ * distinct). Uses fg_name, fg_created_us, mode, date, partition_mode,
+ * target, dedup, grace_us, target_file_bytes, holder and expires_us of
+ * `job`; sets job->id and job->start_us (now). Errors: LR_EINVAL, LR_EBUSY,
+ * LR_EBACKEND, LR_ENOMEM.
+ */
+lr_status lr_catalog_job_create(lr_catalog *cat, lr_compact_job *job,
+                                const char *const *partitions, size_t n, lr_error *err);
+
+/*
+ * Renews a running job: sets its expiry and that of every lease it holds to
+ * `expires_us`, if it is still InProgress under `holder`. *owned (may be
+ * NULL) says whether it was; when false the job was declared dead by
+ * another process and the caller must stop. Errors: LR_EBUSY, LR_EBACKEND.
+ */
+lr_status lr_catalog_job_heartbeat(lr_catalog *cat, int64_t job_id, const lr_job_holder *holder,
+                                   int64_t expires_us, bool *owned, lr_error *err);
+
+/*
+ * Marks partition p->partition of job p->job_id Failed with p->error and
+ * p's counts, if the job is still InProgress; the job's failure count goes
+ * up by one. Errors: LR_ENOTFOUND (no such partition), LR_ECONFLICT (the
+ * job is no longer InProgress), LR_EBUSY, LR_EBACKEND.
+ */
+lr_status lr_catalog_job_partition_fail(lr_catalog *cat, const lr_compact_job_partition *p,
+                                        lr_error *err);
+
+/*
+ * Ends a job run by `holder`: status Completed or Failed, `error` (may be
+ * NULL), end time now. Only an InProgress job of that holder changes;
+ * otherwise LR_ECONFLICT (it was declared dead meanwhile) and nothing
+ * changes. Errors: LR_EINVAL (status), LR_ENOTFOUND, LR_ECONFLICT,
+ * LR_EBUSY, LR_EBACKEND.
+ */
+lr_status lr_catalog_job_finish(lr_catalog *cat, int64_t job_id, const lr_job_holder *holder,
+                                lr_job_status status, const char *error, lr_error *err);
+
+/*
+ * Declares a job dead: an InProgress job of exactly `holder` becomes Failed
+ * with `reason`, its Pending partitions Failed too, and its leases are
+ * released. *changed (may be NULL) says whether it was still InProgress.
+ * Errors: LR_EBUSY, LR_EBACKEND.
+ */
+lr_status lr_catalog_job_fail_dead(lr_catalog *cat, int64_t job_id, const lr_job_holder *holder,
+                                   const char *reason, bool *changed, lr_error *err);
+
+typedef struct lr_compact_job_query {
+    const char *fg_name;   /* NULL: every group */
+    lr_job_status status;  /* 0: any */
+    int64_t before_id;     /* only ids below this (paging newest first); 0: no bound */
+    uint32_t max_results;  /* 1..1000; 0: 100 */
+    bool with_partitions;  /* also fill parts */
+} lr_compact_job_query;
+
+/*
+ * Jobs matching `q`, newest first. *out is filled (lr_compact_job_list_free()).
+ * Errors: LR_EINVAL (max_results over 1000), LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
+ */
+lr_status lr_catalog_jobs_list(lr_catalog *cat, const lr_compact_job_query *q,
+                               lr_compact_job_list *out, lr_error *err);
+
+/*
+ * One job with its partitions (out->n == 1). Errors: LR_ENOTFOUND ("no job
+ * N"), LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
+ */
+lr_status lr_catalog_job_get(lr_catalog *cat, int64_t job_id, lr_compact_job_list *out,
+                             lr_error *err);
+
+/*
+ * Takes the leases of `n` source partitions (hour partitions, borrowed) of
+ * a group generation for job `job_id`, all or none, in one transaction. A
+ * lease held by another job is taken over only when that job is no longer
+ * InProgress, its lease expired (expires_us < now), or `alive` (may be NULL)
+ * says its holder is dead; otherwise the result is LR_EBUSY, naming the
+ * partition, the job and its holder, and nothing changes. The leases expire
+ * at `expires_us` unless renewed (lr_catalog_job_heartbeat). Errors:
+ * LR_EINVAL, LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
+ */
+lr_status lr_catalog_lease_acquire(lr_catalog *cat, const char *fg_name, int64_t fg_created_us,
+                                   const char *const *partitions, size_t n, int64_t job_id,
+                                   const lr_job_holder *holder, int64_t expires_us,
+                                   lr_job_holder_alive_fn alive, void *alive_ctx, lr_error *err);
+
+/*
+ * Releases job `job_id`'s leases on `n` partitions (n == 0: all of them).
+ * Leases it does not hold are left alone. Errors: LR_EBUSY, LR_EBACKEND.
+ */
+lr_status lr_catalog_lease_release(lr_catalog *cat, int64_t job_id,
+                                   const char *const *partitions, size_t n, lr_error *err);
+
+/*
+ * Files a job is about to write (root, key, fg_name of each): announced in
+ * the offline store's sense (repair never adopts them, its garbage
+ * collection may remove them after its grace) and recorded as the job's
+ * pending output, in one durable transaction, before they are written.
+ * Errors: LR_EINVAL, LR_EEXIST, LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
+ */
+lr_status lr_catalog_compact_pending_add(lr_catalog *cat, int64_t job_id,
+                                         const lr_offline_file *files, size_t n, lr_error *err);
+
+/*
+ * The pending output (root, key, fg_name, created_us; log_id NULL) of job
+ * `job_id`, or with job_id 0 of every job that is no longer InProgress.
+ * Errors: LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
+ */
+lr_status lr_catalog_compact_pending(lr_catalog *cat, int64_t job_id, lr_offline_file_list *out,
+                                     lr_error *err);
+
+/*
+ * Forgets a pending output whose file has been deleted: the pending row and
+ * the announcement go in one transaction. Absent is fine.
+ * Errors: LR_EBUSY, LR_EBACKEND.
+ */
+lr_status lr_catalog_compact_pending_remove(lr_catalog *cat, const char *root, const char *key,
+                                            lr_error *err);
+
+/* What the last compaction of a source partition covered, per destination. */
+typedef struct lr_compact_state {
+    char partition[40];   /* the source hour partition */
+    int64_t files;        /* live source files at the swap (in place: the outputs) */
+    uint64_t fingerprint; /* order-independent hash of those files' root/key */
+    int64_t job_id;
+    int64_t compacted_us;
+} lr_compact_state;
+
+/*
+ * The swap: one transaction that replaces a unit's old files by its new
+ * ones. It checks that job_id is InProgress under `holder` and holds the
+ * lease of every partition in `leases`; then
+ *   - in place (copy_root NULL): removes `old_files` (root, key) from the
+ *     live files, each of which must be live; registers `new_files` (full
+ *     lr_offline_file entries; created_us set to now), each of which must be
+ *     the job's pending output (the pending row and announcement go);
+ *   - copy (copy_root set): the same against the copy's live files instead;
+ * records every removed file as retired, to be deleted once
+ * `delete_after_us` has passed, and announced meanwhile (so repair never
+ * adopts it back); records `states` (destination `dest`: ""
+ * in place, else the copy root); marks the job's partition result->partition
+ * Completed with result's counts and adds them to the job's totals.
+ * Any check failing is LR_ECONFLICT and nothing changes. Durable on return.
+ * Errors: LR_EINVAL, LR_ECONFLICT, LR_EEXIST, LR_EBUSY, LR_EBACKEND,
+ * LR_ENOMEM.
+ */
+typedef struct lr_compact_swap {
+    int64_t job_id;
+    const lr_job_holder *holder;
+    const char *fg_name;
+    int64_t fg_created_us;
+    const char *const *leases;
+    size_t n_leases;
+    const char *copy_root;
+    const lr_offline_file *old_files;
+    size_t n_old;
+    const lr_offline_file *new_files;
+    size_t n_new;
+    int64_t delete_after_us;
+    const char *dest;
+    const lr_compact_state *states;
+    size_t n_states;
+    const lr_compact_job_partition *result;
+} lr_compact_swap;
+
+lr_status lr_catalog_compact_swap(lr_catalog *cat, const lr_compact_swap *sw, lr_error *err);
+
+/*
+ * Live files of one partition (by its exact name) of a group generation,
+ * ordered by key: in place (copy_root NULL) the offline store's, else those
+ * of the copy at copy_root whose partition is `partition` or lies below it
+ * ("year=Y/month=M/day=D" also matches its hours). Errors: LR_EINVAL,
+ * LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
+ */
+lr_status lr_catalog_compact_partition_files(lr_catalog *cat, const char *copy_root,
+                                             const char *fg_name, int64_t fg_created_us,
+                                             const char *partition, lr_offline_file_list *out,
+                                             lr_error *err);
+
+/*
+ * The recorded states of a group generation's partitions for destination
+ * `dest` ("" in place). *out: free() (NULL when *n is 0).
+ * Errors: LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
+ */
+lr_status lr_catalog_compact_states(lr_catalog *cat, const char *fg_name, int64_t fg_created_us,
+                                    const char *dest, lr_compact_state **out, size_t *n,
+                                    lr_error *err);
+
+/*
+ * Retired files (root, key, fg_name; created_us = the time after which they
+ * may be deleted) whose grace ended before `now_us`, at most `max` (0: all).
+ * Errors: LR_EBUSY, LR_EBACKEND, LR_ENOMEM.
+ */
+lr_status lr_catalog_compact_retired_due(lr_catalog *cat, int64_t now_us, size_t max,
+                                         lr_offline_file_list *out, lr_error *err);
+
+/*
+ * Forgets a retired file once it is deleted (and withdraws its announcement).
+ * Absent is fine. Errors: LR_EBUSY, LR_EBACKEND.
+ */
+lr_status lr_catalog_compact_retired_remove(lr_catalog *cat, const char *root, const char *key,
+                                            lr_error *err);
+
 #ifdef __cplusplus
 }
 #endif

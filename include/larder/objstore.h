@@ -23,8 +23,22 @@
  *     stored, a put of "a/b" fails (LR_EIO).
  *   - "s3://bucket/prefix": not in this build (LR_EUNSUPPORTED).
  *
+ * Batches. Writers of many objects at once (a flush writes one file per
+ * partition) use a batch: lr_objstore_batch_begin(), one
+ * lr_objstore_batch_put() per object, lr_objstore_batch_commit(). Every
+ * object of a batch is as atomic as a single put, and all of them are
+ * durable once the commit returns, but the backend may pay for durability
+ * once per batch instead of once per object. The local backend writes each
+ * object to its temporary file, then at the commit makes all of them
+ * durable together (one syncfs(2) of the filesystem on Linux where it
+ * reports write-back errors, else an fsync of each file), renames them all,
+ * and makes the new names durable together (a second syncfs, or one fsync
+ * per distinct directory). An S3 backend can upload the objects of a batch
+ * in parallel.
+ *
  * Threading: one handle may be used from many threads at once (the local
  * backend keeps no mutable state); several processes may share one root.
+ * A batch belongs to one thread at a time.
  */
 #ifndef LARDER_OBJSTORE_H
 #define LARDER_OBJSTORE_H
@@ -75,6 +89,17 @@ typedef struct lr_objstore_ops {
     lr_status (*del)(void *ctx, const char *key, lr_error *err);
     lr_status (*abort_incomplete)(void *ctx, const char *prefix, int64_t older_than_us,
                                   uint64_t *removed, lr_error *err);
+    /*
+     * Batches (optional: a backend that leaves batch_begin NULL gets one
+     * put per object, durable as it is put, and a commit with nothing left
+     * to do). batch_begin creates *batch; batch_free (never NULL then)
+     * releases it, removing what an uncommitted batch wrote.
+     */
+    lr_status (*batch_begin)(void *ctx, void **batch, lr_error *err);
+    lr_status (*batch_put)(void *batch, const char *key, const void *data, size_t len,
+                           lr_error *err);
+    lr_status (*batch_commit)(void *batch, lr_error *err);
+    void (*batch_free)(void *batch);
 } lr_objstore_ops;
 
 typedef struct lr_objstore lr_objstore;
@@ -92,7 +117,8 @@ lr_status lr_objstore_open(const char *uri, lr_objstore **out, lr_error *err);
 /*
  * Wraps a backend (for other backends and tests). `ctx` is owned by the
  * handle from now on and released by ops->close. `root_uri` is copied.
- * Errors: LR_EINVAL (NULL ops), LR_ENOMEM (ctx is then closed).
+ * Errors: LR_EINVAL (NULL ops, or batch operations given in part: ctx is
+ * then not taken), LR_ENOMEM (ctx is then closed).
  */
 lr_status lr_objstore_new(const lr_objstore_ops *ops, void *ctx, const char *root_uri,
                           lr_objstore **out, lr_error *err);
@@ -121,6 +147,47 @@ bool lr_objstore_key_valid(const char *key);
  */
 lr_status lr_objstore_put(lr_objstore *os, const char *key, const void *data, size_t len,
                           lr_error *err);
+
+typedef struct lr_objstore_batch lr_objstore_batch;
+
+/*
+ * Starts a batch of puts into `os` (see the file comment). The handle must
+ * outlive the batch. On success *out is a new batch
+ * (lr_objstore_batch_free()).
+ * Errors: LR_ENOMEM.
+ */
+lr_status lr_objstore_batch_begin(lr_objstore *os, lr_objstore_batch **out, lr_error *err);
+
+/*
+ * Adds the object `key` with `len` bytes to the batch, replacing any object
+ * of that name once it appears. `data` is borrowed for the call only. The
+ * object appears, whole, at some instant between this call and the return
+ * of lr_objstore_batch_commit() (the local backend: at the commit); it is
+ * durable only once the commit has returned LR_OK.
+ * After an error the batch can only be freed.
+ * Errors: LR_EINVAL (bad key, or the batch is committed or failed), LR_EIO
+ * (with the path and the system's reason), LR_ENOMEM.
+ */
+lr_status lr_objstore_batch_put(lr_objstore_batch *b, const char *key, const void *data,
+                                size_t len, lr_error *err);
+
+/*
+ * Makes every object of the batch present and durable: after LR_OK each of
+ * them survives a crash of the process and of the machine. On an error
+ * each object is either absent or whole (which ones is unknown) and may
+ * not be durable; the batch can only be freed. Committing an empty batch
+ * is LR_OK and touches nothing.
+ * Errors: LR_EINVAL (committed twice, or after a failed put), LR_EIO,
+ * LR_ENOMEM.
+ */
+lr_status lr_objstore_batch_commit(lr_objstore_batch *b, lr_error *err);
+
+/*
+ * Frees a batch. An uncommitted (or failed) batch's objects that have not
+ * appeared are abandoned and their partial data removed; what a crash
+ * leaves behind is removed by lr_objstore_abort_incomplete(). NULL is fine.
+ */
+void lr_objstore_batch_free(lr_objstore_batch *b);
 
 /*
  * Reads the whole object into `out` (initialised by this call with cap

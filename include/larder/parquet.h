@@ -61,6 +61,7 @@ typedef enum lr_pq_logical {
     LR_PQ_LOGICAL_JSON = 7,      /* BYTE_ARRAY holding JSON text */
     LR_PQ_LOGICAL_ENUM = 8,      /* BYTE_ARRAY holding UTF-8 */
     LR_PQ_LOGICAL_UUID = 9,      /* FIXED_LEN_BYTE_ARRAY(16) */
+    LR_PQ_LOGICAL_FLOAT16 = 10,  /* FIXED_LEN_BYTE_ARRAY(2): IEEE half, little-endian */
 } lr_pq_logical;
 
 /* Time units of TIMESTAMP and TIME. MICROS is the zero default. */
@@ -361,8 +362,9 @@ void lr_pq_reader_free(lr_pq_reader *r);
 
 /*
  * Leaf columns in file order. A column's name is its top-level field's name
- * (the list's name for a list column), or the dotted path when one
- * top-level field holds several leaves. Definitions live as long as r.
+ * (the list's name for a list column); a leaf inside a struct, or one of
+ * several leaves under one top-level field, is named by its dotted path
+ * ("s.a"). Definitions live as long as r.
  */
 uint32_t lr_pq_reader_num_columns(const lr_pq_reader *r);
 const lr_pq_column_def *lr_pq_reader_column(const lr_pq_reader *r, uint32_t col);

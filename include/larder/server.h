@@ -40,15 +40,15 @@ typedef struct lr_server_config {
     bool use_env_credentials;     /* also take keys from LARDER_/AWS_ env variables */
     lr_settings settings;         /* region (also the SigV4 scope) and account */
 
-    uint32_t max_connections;     /* open connections in all (default 10000) */
-    size_t max_header_bytes;      /* request line + headers (default 256 KiB) */
-    size_t max_body_bytes;        /* request body after de-chunking (default 8 MiB) */
-    uint32_t idle_timeout_ms;     /* keep-alive connection with no request (60 s) */
-    uint32_t request_timeout_ms;  /* first byte to last byte of a request (30 s) */
-    uint32_t write_timeout_ms;    /* a response not drained by the client (30 s) */
-    uint32_t shutdown_grace_ms;   /* in-flight work after stop (10 s) */
-    uint32_t clock_skew_s;        /* SigV4 X-Amz-Date window either side (900) */
-    int online_durability;        /* lr_online_durability (LMDB): LR_ONLINE_SYNC by default */
+    uint32_t max_connections;    /* open connections in all (default 10000) */
+    size_t max_header_bytes;     /* request line + headers (default 256 KiB) */
+    size_t max_body_bytes;       /* request body after de-chunking (default 8 MiB) */
+    uint32_t idle_timeout_ms;    /* keep-alive connection with no request (60 s) */
+    uint32_t request_timeout_ms; /* first byte to last byte of a request (30 s) */
+    uint32_t write_timeout_ms;   /* a response not drained by the client (30 s) */
+    uint32_t shutdown_grace_ms;  /* in-flight work after stop (10 s) */
+    uint32_t clock_skew_s;       /* SigV4 X-Amz-Date window either side (900) */
+    int online_durability;       /* lr_online_durability (LMDB): LR_ONLINE_SYNC by default */
 } lr_server_config;
 
 /* Fills the defaults listed above (listen 127.0.0.1:8080, env credentials on). */

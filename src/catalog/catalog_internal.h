@@ -31,6 +31,8 @@ typedef struct lr__fg_cursor {
  * A backend's operations. Every function receives validated arguments (see
  * the matching lr_catalog_* function for the contract and the errors).
  */
+struct lr__catalog_compact_ops;
+
 typedef struct lr__catalog_ops {
     const char *name; /* "sqlite", "postgresql" */
     void (*close)(void *ctx);
@@ -68,6 +70,8 @@ typedef struct lr__catalog_ops {
                                     lr_error *err);
     lr_status (*offline_partitions)(void *ctx, const char *fg_name, int64_t fg_created_us,
                                     lr_offline_partition_info **out, size_t *n, lr_error *err);
+    /* Compaction (catalog_compact.c checks arguments; see catalog.h). */
+    const struct lr__catalog_compact_ops *compact;
 } lr__catalog_ops;
 
 struct lr_catalog {

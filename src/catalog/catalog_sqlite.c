@@ -36,6 +36,7 @@
 
 #include "catalog/catalog_internal.h"
 #include "catalog/catalog_sqlite_offline.h"
+#include "catalog/catalog_sqlite_compact.h"
 #include "larder/arena.h"
 #include "larder/buf.h"
 
@@ -80,6 +81,8 @@ static const char *const migrations[] = {
     ");",
     /* 2: the offline store: live files, partitions, announced files, log checkpoints. */
     LR__SQLITE_OFFLINE_MIGRATION,
+    /* 3: compaction: jobs, leases, pending output, retired files, states, copies. */
+    LR__SQLITE_COMPACT_MIGRATION,
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -1118,6 +1121,7 @@ const lr__catalog_ops lr__catalog_sqlite_ops = {
     .offline_announced = lr__sqlite_offline_announced,
     .offline_unannounce = lr__sqlite_offline_unannounce,
     .offline_partitions = lr__sqlite_offline_partitions,
+    .compact = &lr__sqlite_compact_ops,
 };
 
 struct sqlite3 *lr__catalog_sqlite_db(void *ctx)

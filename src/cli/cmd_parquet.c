@@ -105,6 +105,22 @@ static void fmt_float(float f, char *out, size_t cap)
     pqcli_fmt_double((double)f, out, cap);
 }
 
+/* An IEEE 754 half (FLOAT16, little-endian bytes) as a double. */
+static double half_to_double(const uint8_t *p)
+{
+    unsigned h = (unsigned)p[0] | (unsigned)p[1] << 8;
+    int e = (int)((h >> 10) & 0x1F);
+    unsigned m = h & 0x3FF;
+    double v;
+    if (e == 0)
+        v = ldexp((double)m, -24);
+    else if (e == 31)
+        v = m ? NAN : INFINITY;
+    else
+        v = ldexp((double)(m + 1024), e - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
 static int64_t floor_div(int64_t a, int64_t b, int64_t *rem)
 {
     int64_t q = a / b, r = a % b;
@@ -330,6 +346,15 @@ void pqcli_append_slot(lr_buf *out, const lr_pq_column_def *d, const lr_pq_colum
         uint32_t n = c->offsets[s + 1] - c->offsets[s];
         if (is_text(d)) {
             append_text(out, p, n, json);
+            return;
+        }
+        if (d->logical == LR_PQ_LOGICAL_FLOAT16 && n == 2) {
+            double v = half_to_double(p);
+            pqcli_fmt_double(v, t, sizeof t);
+            if (json && !isfinite(v))
+                lr_buf_append_json_str(out, t, strlen(t));
+            else
+                lr_buf_append_str(out, t);
             return;
         }
         if (d->logical == LR_PQ_LOGICAL_DECIMAL) {

@@ -1062,8 +1062,8 @@ int pqcli_convert(int argc, char **argv)
     if (run(&c, out_path, schema, codec, level, &stats) != LR_OK)
         rc = cli_fail_err(&c.err);
     else
-        fprintf(stderr, "%s: %" PRIu64 " rows, %" PRIu64 " bytes\n", out_path, stats.rows,
-                stats.bytes);
+        fprintf(stderr, "%s: %" PRIu64 " row%s, %" PRIu64 " bytes\n", out_path, stats.rows,
+                stats.rows == 1 ? "" : "s", stats.bytes);
     lr_pq_writer_free(c.w);
     if (c.in != stdin)
         fclose(c.in);

@@ -41,6 +41,7 @@ static const char serve_usage[] =
     "                          [LARDER_CREDENTIALS]\n"
     "  --no-env-credentials    ignore LARDER_ACCESS_KEY_ID/LARDER_SECRET_ACCESS_KEY and\n"
     "                          AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY\n"
+    "                          [LARDER_NO_ENV_CREDENTIALS=1]\n"
     "  --region REGION         region of ARNs and of the SigV4 scope [LARDER_REGION]\n"
     "                          (default us-east-1)\n"
     "  --account ID            12-digit account of ARNs [LARDER_ACCOUNT]\n"
@@ -54,7 +55,11 @@ static const char serve_usage[] =
     "                          [LARDER_WRITE_TIMEOUT] (30000)\n"
     "  --shutdown-grace MS     in-flight work after SIGTERM [LARDER_SHUTDOWN_GRACE] (10000)\n"
     "  --clock-skew S          accepted X-Amz-Date skew [LARDER_CLOCK_SKEW] (900)\n"
-    "  --config FILE           read options from FILE [LARDER_CONFIG]\n"
+    "  --config FILE           read options from FILE [LARDER_CONFIG]: one\n"
+    "                          `name = value` per line, names as the long options\n"
+    "                          (listen = 0.0.0.0:8080), '#' comments, true/false\n"
+    "                          for switches. Precedence: options > environment >\n"
+    "                          config file > defaults.\n"
     "  -h, --help              this help\n"
     "\n"
     "Security: requests are verified with AWS Signature Version 4 (service\n"
@@ -67,23 +72,23 @@ static const char serve_usage[] =
     "More in docs/server.md.\n";
 
 /* Every option, once: long name, environment variable, takes a value. */
-#define SERVE_OPTIONS(X)                                                                   \
-    X(OPT_LISTEN, "listen", "LARDER_LISTEN", 1)                                            \
-    X(OPT_THREADS, "threads", "LARDER_THREADS", 1)                                         \
-    X(OPT_ONLINE, "online", "LARDER_ONLINE", 1)                                            \
-    X(OPT_ONLINE_DURABILITY, "online-durability", "LARDER_ONLINE_DURABILITY", 1)           \
-    X(OPT_CREDENTIALS, "credentials", "LARDER_CREDENTIALS", 1)                             \
-    X(OPT_NO_ENV_CREDENTIALS, "no-env-credentials", "LARDER_NO_ENV_CREDENTIALS", 0)        \
-    X(OPT_REGION, "region", "LARDER_REGION", 1)                                            \
-    X(OPT_ACCOUNT, "account", "LARDER_ACCOUNT", 1)                                         \
-    X(OPT_MAX_CONNECTIONS, "max-connections", "LARDER_MAX_CONNECTIONS", 1)                 \
-    X(OPT_MAX_HEADER_BYTES, "max-header-bytes", "LARDER_MAX_HEADER_BYTES", 1)              \
-    X(OPT_MAX_BODY_BYTES, "max-body-bytes", "LARDER_MAX_BODY_BYTES", 1)                    \
-    X(OPT_IDLE_TIMEOUT, "idle-timeout", "LARDER_IDLE_TIMEOUT", 1)                          \
-    X(OPT_REQUEST_TIMEOUT, "request-timeout", "LARDER_REQUEST_TIMEOUT", 1)                 \
-    X(OPT_WRITE_TIMEOUT, "write-timeout", "LARDER_WRITE_TIMEOUT", 1)                       \
-    X(OPT_SHUTDOWN_GRACE, "shutdown-grace", "LARDER_SHUTDOWN_GRACE", 1)                    \
-    X(OPT_CLOCK_SKEW, "clock-skew", "LARDER_CLOCK_SKEW", 1)                                \
+#define SERVE_OPTIONS(X)                                                                           \
+    X(OPT_LISTEN, "listen", "LARDER_LISTEN", 1)                                                    \
+    X(OPT_THREADS, "threads", "LARDER_THREADS", 1)                                                 \
+    X(OPT_ONLINE, "online", "LARDER_ONLINE", 1)                                                    \
+    X(OPT_ONLINE_DURABILITY, "online-durability", "LARDER_ONLINE_DURABILITY", 1)                   \
+    X(OPT_CREDENTIALS, "credentials", "LARDER_CREDENTIALS", 1)                                     \
+    X(OPT_NO_ENV_CREDENTIALS, "no-env-credentials", "LARDER_NO_ENV_CREDENTIALS", 0)                \
+    X(OPT_REGION, "region", "LARDER_REGION", 1)                                                    \
+    X(OPT_ACCOUNT, "account", "LARDER_ACCOUNT", 1)                                                 \
+    X(OPT_MAX_CONNECTIONS, "max-connections", "LARDER_MAX_CONNECTIONS", 1)                         \
+    X(OPT_MAX_HEADER_BYTES, "max-header-bytes", "LARDER_MAX_HEADER_BYTES", 1)                      \
+    X(OPT_MAX_BODY_BYTES, "max-body-bytes", "LARDER_MAX_BODY_BYTES", 1)                            \
+    X(OPT_IDLE_TIMEOUT, "idle-timeout", "LARDER_IDLE_TIMEOUT", 1)                                  \
+    X(OPT_REQUEST_TIMEOUT, "request-timeout", "LARDER_REQUEST_TIMEOUT", 1)                         \
+    X(OPT_WRITE_TIMEOUT, "write-timeout", "LARDER_WRITE_TIMEOUT", 1)                               \
+    X(OPT_SHUTDOWN_GRACE, "shutdown-grace", "LARDER_SHUTDOWN_GRACE", 1)                            \
+    X(OPT_CLOCK_SKEW, "clock-skew", "LARDER_CLOCK_SKEW", 1)                                        \
     X(OPT_CONFIG, "config", "LARDER_CONFIG", 1)
 
 enum serve_opt {
@@ -91,7 +96,7 @@ enum serve_opt {
 #define X_ENUM(id, name, env, arg) id,
     SERVE_OPTIONS(X_ENUM)
 #undef X_ENUM
-    OPT_HELP
+        OPT_HELP
 };
 
 static const struct {
@@ -281,8 +286,12 @@ int cmd_serve(lr_cli *cli, int argc, char **argv)
         if (v == NULL)
             continue;
         switch (serve_opts[i].id) {
-        case OPT_LISTEN: cfg.listen = v; break;
-        case OPT_ONLINE: cfg.online_uri = v; break;
+        case OPT_LISTEN:
+            cfg.listen = v;
+            break;
+        case OPT_ONLINE:
+            cfg.online_uri = v;
+            break;
         case OPT_ONLINE_DURABILITY:
             if (strcmp(v, "sync") == 0)
                 cfg.online_durability = LR_ONLINE_SYNC;
@@ -293,8 +302,12 @@ int cmd_serve(lr_cli *cli, int argc, char **argv)
             else
                 rc = cli_usage("serve", "--online-durability must be sync, nometasync or nosync");
             break;
-        case OPT_CREDENTIALS: cfg.credentials_file = v; break;
-        case OPT_NO_ENV_CREDENTIALS: cfg.use_env_credentials = false; break;
+        case OPT_CREDENTIALS:
+            cfg.credentials_file = v;
+            break;
+        case OPT_NO_ENV_CREDENTIALS:
+            cfg.use_env_credentials = false;
+            break;
         case OPT_REGION:
             if (strlen(v) < 1 || strlen(v) >= sizeof cfg.settings.region)
                 rc = cli_usage("serve", "--region must be 1..%zu characters",
@@ -344,7 +357,8 @@ int cmd_serve(lr_cli *cli, int argc, char **argv)
             if ((rc = parse_u64("clock-skew", v, 604800, &n)) == LR_EXIT_OK)
                 cfg.clock_skew_s = (uint32_t)n;
             break;
-        default: break;
+        default:
+            break;
         }
     }
     if (rc != LR_EXIT_OK)

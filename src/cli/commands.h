@@ -24,6 +24,8 @@
     X(cmd_training, "training-set", "build a point-in-time training set from an entity file") \
     X(cmd_export, "export", "write the latest record per identifier from the offline store")   \
     X(cmd_materialize, "materialize", "load the online store from the offline store")         \
+    X(cmd_compact, "compact", "rewrite small offline files into large sorted ones")   \
+    X(cmd_jobs, "jobs", "list compaction jobs or show one")                        \
     X(cmd_version, "version", "print the version")
 
 #endif

@@ -118,6 +118,18 @@ static bool take_str(rd *r, lr_str *s)
     return true;
 }
 
+lr_status lr__entry_peek_record(const void *payload, size_t n, uint32_t *schema_id,
+                                int64_t *event_time_us, lr_error *err)
+{
+    const unsigned char *p = payload;
+
+    if (n < LR__ENTRY_RECORD_HDR || p[0] != LR__ENTRY_RECORD || (p[1] & ~1u) != 0)
+        return lr_error_set(err, LR_ECORRUPT, "log entry: not a record entry");
+    *schema_id = rd32(p + 4);
+    *event_time_us = (int64_t)rd64(p + 8);
+    return LR_OK;
+}
+
 lr_status lr__entry_decode_record(const void *payload, size_t n, lr_arena *a,
                                   lr__record_entry *out, lr_error *err)
 {

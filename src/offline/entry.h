@@ -64,6 +64,15 @@ void lr__entry_stamp(void *payload, int64_t write_time_us);
 lr_status lr__entry_decode_record(const void *payload, size_t n, lr_arena *a,
                                   lr__record_entry *out, lr_error *err);
 
+/*
+ * Reads only the fixed header of a record payload: its schema id and event
+ * time, for grouping entries without decoding their values. The values are
+ * checked by lr__entry_decode_record() when the entry is used.
+ * Errors: LR_ECORRUPT (not a record entry, or shorter than its header).
+ */
+lr_status lr__entry_peek_record(const void *payload, size_t n, uint32_t *schema_id,
+                                int64_t *event_time_us, lr_error *err);
+
 /* Appends the payload of a schema entry for `def`. Errors: LR_ELIMIT, LR_ENOMEM. */
 lr_status lr__entry_encode_schema(lr_buf *out, const lr_fg_def *def);
 

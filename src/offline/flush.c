@@ -13,7 +13,11 @@
  *   1. announce: one catalog transaction records the keys of the files about
  *      to be written, so that garbage collection can recognise them as
  *      Larder's leftovers if the flush never completes;
- *   2. write: each file is put whole into object storage (atomic put);
+ *   2. write: every file goes into an object-store batch (one per offline
+ *      root), and the batches are committed once all are written, so the
+ *      files become durable and visible together and the cost of
+ *      durability is paid per flush, not per file (two syncfs calls on
+ *      Linux instead of two fsyncs or more per file);
  *   3. commit: one catalog transaction moves the log's checkpoint from the
  *      value read at the start (compare-and-set) to `end`, registers every
  *      file and withdraws the announcements.
@@ -125,10 +129,23 @@ static lr_status schema_add(void *arg, uint32_t id, const void *data, size_t len
 
 /* ---- buckets ---- */
 
+/*
+ * A row of a bucket: its payload, copied into the chunk's arena, decoded
+ * again when its file is written. Holding payloads rather than decoded
+ * rows keeps a chunk's memory close to the log bytes it covers (decoded
+ * values take about twice the payload), so a flush of flush_bytes of log
+ * is one chunk and writes one file per partition, not two or three.
+ */
+typedef struct row_ref {
+    const void *payload;
+    size_t len;
+    uint64_t seq;
+} row_ref;
+
 typedef struct bucket {
     size_t gen;
     int64_t hour_us;
-    lr__record_entry *rows;
+    row_ref *rows;
     size_t n, cap;
     int64_t min_et, max_et;
     char key[LR_OFFLINE_KEY_MAX];
@@ -137,7 +154,8 @@ typedef struct bucket {
 } bucket;
 
 typedef struct chunk {
-    lr_arena *arena;
+    lr_arena *arena;   /* payloads of the chunk's entries */
+    lr_arena *scratch; /* the entry being written, decoded */
     bucket *b;
     size_t nb, capb;
     size_t *index; /* open addressing over (gen, hour): bucket index + 1 */
@@ -174,6 +192,29 @@ static lr_status index_grow(chunk *c, lr_error *err)
     return LR_OK;
 }
 
+/*
+ * The start of the UTC hour holding `et`. Times far outside the partition
+ * range (years 0000..9999) are returned as they are, for bucket_for() to
+ * reject, rather than overflow.
+ */
+static int64_t hour_start(int64_t et)
+{
+    const int64_t hour = 3600LL * 1000000;
+    int64_t q;
+
+    if (et < -(INT64_C(1) << 62))
+        return et;
+    q = et / hour;
+    if (et % hour < 0)
+        q--;
+    return q * hour;
+}
+
+/*
+ * The bucket of (gen, hour), made on first use. The hour's partition is
+ * checked when its bucket is made: an hour lies wholly inside or outside
+ * the partition range, so one check covers every entry of the bucket.
+ */
 static lr_status bucket_for(chunk *c, size_t gen, int64_t hour_us, bucket **out, lr_error *err)
 {
     size_t h;
@@ -189,6 +230,12 @@ static lr_status bucket_for(chunk *c, size_t gen, int64_t hour_us, bucket **out,
             return LR_OK;
         }
         h = (h + 1) & (c->index_cap - 1);
+    }
+    {
+        char part[LR_OFFLINE_PARTITION_MAX];
+        st = lr_offline_partition_of(hour_us, part, NULL, err);
+        if (st != LR_OK)
+            return st;
     }
     if (c->nb == c->capb) {
         size_t nc = c->capb ? c->capb * 2 : 16;
@@ -227,14 +274,21 @@ static void chunk_free(chunk *c)
     free(c->b);
     free(c->index);
     lr_arena_free(c->arena);
+    lr_arena_free(c->scratch);
 }
 
-/* Adds one log entry to its bucket; the payload is copied into the chunk. */
+/*
+ * Adds one log entry to its bucket; the payload is copied into the chunk.
+ * Only its header is read here; its values are decoded when its file is
+ * written (a malformed entry, which its checksum makes a bug rather than
+ * damage, then fails the flush after the announcement, which is undone).
+ */
 static lr_status chunk_add(chunk *c, const schemas *sc, const void *payload, size_t len,
                            uint64_t seq, const char *log_dir, lr_error *err)
 {
     void *copy = lr_arena_alloc(c->arena, len);
-    lr__record_entry e;
+    uint32_t schema_id;
+    int64_t event_time_us;
     lr_status st;
     int64_t hour;
     bucket *b = NULL;
@@ -242,41 +296,39 @@ static lr_status chunk_add(chunk *c, const schemas *sc, const void *payload, siz
     if (copy == NULL)
         return lr_error_set(err, LR_ENOMEM, "out of memory");
     memcpy(copy, payload, len);
-    st = lr__entry_decode_record(copy, len, c->arena, &e, err);
+    st = lr__entry_peek_record(copy, len, &schema_id, &event_time_us, err);
     if (st != LR_OK) {
         if (err != NULL)
             lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
         return st;
     }
-    if (e.schema_id == 0 || e.schema_id > sc->n)
+    if (schema_id == 0 || schema_id > sc->n)
         return lr_error_set(err, LR_ECORRUPT,
                             "log %s sequence %" PRIu64 ": unknown schema %u (the log has %zu)",
-                            log_dir, seq, e.schema_id, sc->n);
-    {
-        char part[LR_OFFLINE_PARTITION_MAX];
-        st = lr_offline_partition_of(e.event_time_us, part, &hour, err);
-        if (st != LR_OK) {
-            if (err != NULL)
-                lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
-            return st;
-        }
-    }
-    st = bucket_for(c, sc->slots[e.schema_id - 1].gen, hour, &b, err);
-    if (st != LR_OK)
+                            log_dir, seq, schema_id, sc->n);
+    hour = hour_start(event_time_us);
+    st = bucket_for(c, sc->slots[schema_id - 1].gen, hour, &b, err);
+    if (st != LR_OK) {
+        if (err != NULL)
+            lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
         return st;
+    }
     if (b->n == b->cap) {
         size_t nc = b->cap ? b->cap * 2 : 64;
-        lr__record_entry *nr = realloc(b->rows, nc * sizeof *nr);
+        row_ref *nr = realloc(b->rows, nc * sizeof *nr);
         if (nr == NULL)
             return lr_error_set(err, LR_ENOMEM, "out of memory");
         b->rows = nr;
         b->cap = nc;
     }
-    b->rows[b->n++] = e;
-    if (e.event_time_us < b->min_et)
-        b->min_et = e.event_time_us;
-    if (e.event_time_us > b->max_et)
-        b->max_et = e.event_time_us;
+    b->rows[b->n].payload = copy;
+    b->rows[b->n].len = len;
+    b->rows[b->n].seq = seq;
+    b->n++;
+    if (event_time_us < b->min_et)
+        b->min_et = event_time_us;
+    if (event_time_us > b->max_et)
+        b->max_et = event_time_us;
     if (c->entries == 0)
         c->first_seq = seq;
     c->last_seq = seq;
@@ -375,7 +427,7 @@ static lr_status write_row(lr_pq_writer *w, const lr_fg_def *def, const lr__reco
 }
 
 static lr_status write_bucket(const lr_offline *s, const lr_fg_def *def, bucket *b,
-                              const char *log_id, const chunk *c, lr_buf *out, lr_error *err)
+                              const char *log_id, chunk *c, lr_buf *out, lr_error *err)
 {
     lr_pq_column_def *cols = NULL;
     uint32_t ncols;
@@ -398,8 +450,17 @@ static lr_status write_bucket(const lr_offline *s, const lr_fg_def *def, bucket 
     opt.kv = kv;
     opt.n_kv = 1;
     st = lr_pq_writer_open(cols, ncols, &opt, lr_pq_sink_buf(out), &w, err);
-    for (size_t i = 0; i < b->n && st == LR_OK; i++)
-        st = write_row(w, def, &b->rows[i], err);
+    for (size_t i = 0; i < b->n && st == LR_OK; i++) {
+        lr__record_entry e;
+        lr_arena_reset(c->scratch);
+        st = lr__entry_decode_record(b->rows[i].payload, b->rows[i].len, c->scratch, &e, err);
+        if (st != LR_OK) {
+            if (err != NULL)
+                lr_error_prefix(err, "log %s sequence %" PRIu64, log_id, b->rows[i].seq);
+            break;
+        }
+        st = write_row(w, def, &e, err);
+    }
     if (st == LR_OK)
         st = lr_pq_writer_close(w, &stats, err);
     if (st == LR_OK) {
@@ -447,12 +508,52 @@ static void discard_files(lr_offline *s, const lr_offline_file *files, size_t n)
     lr_objstore_close(os);
 }
 
+/*
+ * The objects of one chunk under one offline root (one per group generation
+ * in practice): one object-store handle and one batch, committed together
+ * after every file of the chunk is written.
+ */
+typedef struct root_batch {
+    const char *root;
+    lr_objstore *os;
+    lr_objstore_batch *batch;
+} root_batch;
+
+/* The batch for generation `gen`'s root, opening it on first use. */
+static lr_status batch_for(const schemas *sc, size_t gen, root_batch *rb, size_t *n_rb,
+                           size_t *gen_rb, lr_error *err)
+{
+    const lr_fg_def *def = sc->gens[gen].latest;
+    size_t i;
+    lr_status st;
+
+    if (gen_rb[gen] != SIZE_MAX)
+        return LR_OK;
+    if (def->resolved_offline_uri == NULL)
+        return lr_error_set(err, LR_EINVAL, "feature group %s has no offline store", def->name);
+    for (i = 0; i < *n_rb; i++) {
+        if (strcmp(rb[i].root, def->resolved_offline_uri) == 0)
+            break;
+    }
+    if (i == *n_rb) {
+        rb[i].root = def->resolved_offline_uri;
+        st = lr__offline_objstore_open(rb[i].root, def->name, &rb[i].os, err);
+        if (st == LR_OK)
+            st = lr_objstore_batch_begin(rb[i].os, &rb[i].batch, err);
+        (*n_rb)++; /* counted even on failure, so that cleanup closes what opened */
+        if (st != LR_OK)
+            return st;
+    }
+    gen_rb[gen] = i;
+    return LR_OK;
+}
+
 static lr_status publish(lr_offline *s, lr__wal *w, chunk *c, const schemas *sc,
                          uint64_t expected, uint64_t *checkpoint, lr_error *err)
 {
     lr_offline_file *files = NULL;
-    lr_objstore *os = NULL;
-    const char *os_root = NULL;
+    root_batch *rb = NULL;
+    size_t n_rb = 0, *gen_rb = NULL;
     lr_buf data;
     lr_status st = LR_OK;
     int64_t rows = 0;
@@ -462,10 +563,14 @@ static lr_status publish(lr_offline *s, lr__wal *w, chunk *c, const schemas *sc,
     lr_buf_init(&data, FILE_MAX);
     if (c->nb > 0) {
         files = calloc(c->nb, sizeof *files);
-        if (files == NULL) {
+        rb = calloc(sc->n_gens, sizeof *rb);
+        gen_rb = malloc(sc->n_gens * sizeof *gen_rb);
+        if (files == NULL || rb == NULL || gen_rb == NULL) {
             st = lr_error_set(err, LR_ENOMEM, "out of memory");
             goto done;
         }
+        for (size_t g = 0; g < sc->n_gens; g++)
+            gen_rb[g] = SIZE_MAX;
     }
     for (size_t i = 0; i < c->nb; i++) {
         bucket *b = &c->b[i];
@@ -494,31 +599,38 @@ static lr_status publish(lr_offline *s, lr__wal *w, chunk *c, const schemas *sc,
         announced = true;
         lr__offline_crash_point("announced");
     }
+    /*
+     * Write every file of the chunk, then make them durable and visible in
+     * one commit per root: a flush of hundreds of partitions costs a few
+     * flushes of the disk, not a few per file. Nothing is registered yet,
+     * so a crash anywhere here leaves only announced, invisible files.
+     */
     for (size_t i = 0; i < c->nb; i++) {
         bucket *b = &c->b[i];
         const lr_fg_def *def = sc->gens[b->gen].latest;
-        if (def->resolved_offline_uri == NULL) {
-            st = lr_error_set(err, LR_EINVAL, "feature group %s has no offline store", def->name);
+        st = batch_for(sc, b->gen, rb, &n_rb, gen_rb, err);
+        if (st != LR_OK)
             goto done;
-        }
-        if (os_root == NULL || strcmp(os_root, def->resolved_offline_uri) != 0) {
-            lr_objstore_close(os);
-            os = NULL;
-            os_root = def->resolved_offline_uri;
-            st = lr__offline_objstore_open(os_root, def->name, &os, err);
-            if (st != LR_OK)
-                goto done;
-        }
         lr_buf_free(&data);
         st = write_bucket(s, def, b, log_id, c, &data, err);
         if (st == LR_OK)
-            st = lr_objstore_put(os, b->key, data.data, data.len, err);
+            st = lr_objstore_batch_put(rb[gen_rb[b->gen]].batch, b->key, data.data, data.len,
+                                       err);
         if (st != LR_OK)
             goto done;
         files[i].rows = b->rows_written;
         files[i].bytes = b->bytes;
         rows += b->rows_written;
         lr__offline_crash_point("written");
+    }
+    for (size_t i = 0; i < n_rb; i++) {
+        st = lr_objstore_batch_commit(rb[i].batch, err);
+        if (st != LR_OK) {
+            if (err != NULL)
+                lr_error_prefix(err, "publishing files under %s", rb[i].root);
+            goto done;
+        }
+        lr__offline_crash_point("published");
     }
     st = lr_catalog_offline_commit(s->cat, log_id, (int64_t)expected, (int64_t)c->last_seq, files,
                                    c->nb, err);
@@ -541,10 +653,16 @@ static lr_status publish(lr_offline *s, lr__wal *w, chunk *c, const schemas *sc,
     s->m.last_flush_us = lr_now_us();
     pthread_mutex_unlock(&s->mu);
 done:
+    /* Uncommitted batches remove their temporary files; discard_files the rest. */
+    for (size_t i = 0; i < n_rb; i++) {
+        lr_objstore_batch_free(rb[i].batch);
+        lr_objstore_close(rb[i].os);
+    }
     if (announced)
         discard_files(s, files, c->nb);
-    lr_objstore_close(os);
     lr_buf_free(&data);
+    free(gen_rb);
+    free(rb);
     free(files);
     return st;
 }
@@ -572,7 +690,8 @@ lr_status lr__offline_flush_log(lr_offline *s, lr__wal *w, uint64_t upto, uint64
     if (st != LR_OK)
         goto out;
     c.arena = lr_arena_new(1 << 20, 0);
-    if (c.arena == NULL) {
+    c.scratch = lr_arena_new(0, 0);
+    if (c.arena == NULL || c.scratch == NULL) {
         st = lr_error_set(err, LR_ENOMEM, "out of memory");
         goto out;
     }

@@ -43,6 +43,10 @@ lr_status lr_objstore_new(const lr_objstore_ops *ops, void *ctx, const char *roo
     *out = NULL;
     if (ops == NULL || root_uri == NULL)
         return lr_error_set(err, LR_EINVAL, "object store: no backend");
+    if (ops->batch_begin != NULL &&
+        (ops->batch_put == NULL || ops->batch_commit == NULL || ops->batch_free == NULL))
+        return lr_error_set(err, LR_EINVAL, "object store: the %s backend's batch operations "
+                                            "are incomplete", ops->scheme ? ops->scheme : "?");
     os = calloc(1, sizeof *os);
     if (os == NULL || (os->root = strdup(root_uri)) == NULL) {
         free(os);
@@ -148,6 +152,76 @@ lr_status lr_objstore_put(lr_objstore *os, const char *key, const void *data, si
     if (!lr_objstore_key_valid(key))
         return bad_key(err, key);
     return os->ops->put(os->ctx, key, data, len, err);
+}
+
+/*
+ * A batch: the backend's own when it has batch operations, else a plain
+ * sequence of puts (each durable when it returns, so the commit has
+ * nothing left to do).
+ */
+struct lr_objstore_batch {
+    lr_objstore *os;
+    void *ctx;   /* the backend's batch; NULL without batch operations */
+    bool closed; /* committed, or a put or the commit failed */
+};
+
+lr_status lr_objstore_batch_begin(lr_objstore *os, lr_objstore_batch **out, lr_error *err)
+{
+    lr_objstore_batch *b = calloc(1, sizeof *b);
+    lr_status st;
+
+    *out = NULL;
+    if (b == NULL)
+        return lr_error_set(err, LR_ENOMEM, "object store: out of memory");
+    b->os = os;
+    if (os->ops->batch_begin != NULL) {
+        st = os->ops->batch_begin(os->ctx, &b->ctx, err);
+        if (st != LR_OK) {
+            free(b);
+            return st;
+        }
+    }
+    *out = b;
+    return LR_OK;
+}
+
+lr_status lr_objstore_batch_put(lr_objstore_batch *b, const char *key, const void *data,
+                                size_t len, lr_error *err)
+{
+    lr_status st;
+
+    if (b->closed)
+        return lr_error_set(err, LR_EINVAL, "object store: put into a finished batch");
+    if (!lr_objstore_key_valid(key))
+        return bad_key(err, key);
+    if (b->ctx != NULL)
+        st = b->os->ops->batch_put(b->ctx, key, data, len, err);
+    else
+        st = b->os->ops->put(b->os->ctx, key, data, len, err);
+    if (st != LR_OK)
+        b->closed = true;
+    return st;
+}
+
+lr_status lr_objstore_batch_commit(lr_objstore_batch *b, lr_error *err)
+{
+    lr_status st = LR_OK;
+
+    if (b->closed)
+        return lr_error_set(err, LR_EINVAL, "object store: commit of a finished batch");
+    b->closed = true;
+    if (b->ctx != NULL)
+        st = b->os->ops->batch_commit(b->ctx, err);
+    return st;
+}
+
+void lr_objstore_batch_free(lr_objstore_batch *b)
+{
+    if (b == NULL)
+        return;
+    if (b->ctx != NULL)
+        b->os->ops->batch_free(b->ctx);
+    free(b);
 }
 
 lr_status lr_objstore_get(lr_objstore *os, const char *key, size_t max, lr_buf *out,

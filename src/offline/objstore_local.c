@@ -3,11 +3,22 @@
  *
  * An object is a regular file at <root>/<key>. A put writes a temporary file
  * ".lrtmp.<random>" in the object's directory, fsyncs it, renames it over the
- * final name and fsyncs the directory (and every directory it had to
- * create), so a reader never sees a partial object and a returned put
- * survives a power loss. Directories are an implementation detail: they are
- * created on put and removed when a delete leaves them empty; a put that
- * races with such a removal simply creates the directory again.
+ * final name and fsyncs the directory (and the parent of every directory it
+ * had to create), so a reader never sees a partial object and a returned
+ * put survives a power loss. Directories are an implementation detail: they
+ * are created on put, from the deepest missing level up and only when
+ * creating the temporary file finds the folder missing, and removed when a
+ * delete leaves them empty; a put that races with such a removal simply
+ * creates the directory again.
+ *
+ * A batch writes every object to its temporary file first and publishes
+ * them together at the commit, so that durability costs a fixed number of
+ * flushes per batch instead of two or more per object: on filesystems where
+ * syncfs(2) is as strong as fsync (syncfs_usable), one syncfs before the
+ * renames and one after; elsewhere each file is fsynced as it is written
+ * and each distinct directory once after the renames. A single put is a
+ * batch of one that always fsyncs: syncing a whole filesystem for one small
+ * file could cost far more than two fsyncs.
  *
  * Listing walks the tree depth first, sorting each directory's entries with
  * a directory's name compared as "name/", which yields keys in ascending
@@ -25,7 +36,14 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/magic.h>
+#include <pthread.h>
+#include <sys/utsname.h>
+#include <sys/vfs.h>
+#endif
 
+#include "larder/arena.h"
 #include "offline/objstore_internal.h"
 
 #define TMP_PREFIX ".lrtmp."
@@ -84,54 +102,13 @@ static int fsync_path(const char *dir)
     if (fd < 0)
         return -1;
     rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/*
- * Creates `dir` and its missing parents. Each directory created is made
- * durable by fsyncing its parent, so an object put below it survives a
- * power loss together with its path.
- */
-static lr_status mkdir_p(const char *dir, lr_error *err)
-{
-    char tmp[PATH_MAX];
-    char *p;
-    size_t n = strlen(dir);
-    struct stat sb;
-
-    if (stat(dir, &sb) == 0) {
-        if (S_ISDIR(sb.st_mode))
-            return LR_OK;
-        return io_error(err, "cannot create directory", dir, ENOTDIR);
+    if (rc != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return rc;
     }
-    memcpy(tmp, dir, n + 1);
-    for (p = tmp + 1; ; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(tmp, 0755) == 0) {
-            char *slash = strrchr(tmp, '/');
-            if (slash != NULL) {
-                if (slash == tmp) {
-                    (void)fsync_path("/");
-                } else {
-                    *slash = '\0';
-                    (void)fsync_path(tmp);
-                    *slash = '/';
-                }
-            }
-        } else if (errno != EEXIST) {
-            int e = errno;
-            *p = c;
-            return io_error(err, "cannot create directory", tmp, e);
-        }
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    return LR_OK;
+    return close(fd);
 }
 
 static void random_suffix(char *out, size_t n)
@@ -175,44 +152,307 @@ static lr_status write_all(int fd, const void *data, size_t len, const char *pat
     return LR_OK;
 }
 
-static lr_status local_put(void *ctx, const char *key, const void *data, size_t len,
-                           lr_error *err)
+/* ---- puts and batches ---- */
+
+bool lr__objstore_local_fsync_only = false;
+void (*lr__objstore_crash_hook)(const char *point) = NULL;
+
+static void crash_point(const char *point)
 {
-    local_ctx *c = ctx;
+    if (lr__objstore_crash_hook != NULL)
+        lr__objstore_crash_hook(point);
+}
+
+/*
+ * Whether one syncfs(2) can stand in for an fsync of every file and
+ * directory written on the filesystem of `fd`. It can where it is as
+ * strong as fsync: Linux 5.8 or later, whose syncfs reports write-back
+ * errors that happened since `fd` was opened (earlier kernels drop them, so
+ * a failed write could pass unnoticed), on a local filesystem whose
+ * sync_fs commits its journal and flushes the disk's cache. Network and
+ * FUSE filesystems differ in what syncfs promises, so they get fsyncs.
+ */
+#ifdef __linux__
+static int kernel_ok = -1;
+static pthread_once_t kernel_once = PTHREAD_ONCE_INIT;
+
+static void kernel_check(void)
+{
+    struct utsname u;
+    int major = 0, minor = 0;
+    kernel_ok = uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+                (major > 5 || (major == 5 && minor >= 8));
+}
+
+static bool syncfs_usable(int fd)
+{
+    struct statfs sf;
+
+    if (lr__objstore_local_fsync_only)
+        return false;
+    pthread_once(&kernel_once, kernel_check);
+    if (kernel_ok != 1 || fstatfs(fd, &sf) != 0)
+        return false;
+    switch ((unsigned long)sf.f_type) {
+    case EXT4_SUPER_MAGIC: /* also ext2 and ext3 */
+    case XFS_SUPER_MAGIC:
+    case BTRFS_SUPER_MAGIC:
+    case F2FS_SUPER_MAGIC:
+    case TMPFS_MAGIC:
+        return true;
+    default:
+        return false;
+    }
+}
+#else
+static bool syncfs_usable(int fd)
+{
+    (void)fd;
+    return false;
+}
+#endif
+
+/* An object of a batch, written to its temporary file. */
+typedef struct local_obj {
+    const char *tmp;  /* the temporary file, in the object's directory */
+    const char *path; /* the object's name */
+    bool renamed;
+} local_obj;
+
+/* A filesystem (device) that a batch wrote to. */
+typedef struct local_dev {
+    dev_t dev;
+    int fd;      /* a directory on it, opened before the batch wrote there */
+    bool syncfs; /* false: each file was fsynced when written; fsync directories */
+} local_dev;
+
+/* A directory whose entries changed: fsynced at the commit unless its device uses syncfs. */
+typedef struct local_dir {
+    const char *path;
+    size_t dev; /* index into devs; SIZE_MAX until the put knows it */
+} local_dir;
+
+typedef struct local_batch {
+    const local_ctx *c;
+    bool fsync_only; /* single puts: never syncfs */
+    lr_arena *arena; /* the paths below */
+    local_obj *objs;
+    size_t n_objs, cap_objs;
+    local_dev *devs;
+    size_t n_devs, cap_devs;
+    local_dir *dirs;
+    size_t n_dirs, cap_dirs;
+} local_batch;
+
+/* Grows *v (of *cap elements of `size` bytes) to hold one more than n. */
+static lr_status grow(void **v, size_t *cap, size_t n, size_t size, lr_error *err)
+{
+    if (n < *cap)
+        return LR_OK;
+    size_t nc = *cap ? *cap * 2 : 16;
+    void *nv = realloc(*v, nc * size);
+    if (nv == NULL)
+        return lr_error_set(err, LR_ENOMEM, "object store: out of memory");
+    *v = nv;
+    *cap = nc;
+    return LR_OK;
+}
+
+static lr_status add_dir(local_batch *b, const char *path, size_t len, size_t dev, lr_error *err)
+{
+    lr_status st = grow((void **)&b->dirs, &b->cap_dirs, b->n_dirs, sizeof *b->dirs, err);
+    if (st != LR_OK)
+        return st;
+    char *p = lr_arena_strndup(b->arena, path, len);
+    if (p == NULL)
+        return lr_error_set(err, LR_ENOMEM, "object store: out of memory");
+    b->dirs[b->n_dirs].path = p;
+    b->dirs[b->n_dirs].dev = dev;
+    b->n_dirs++;
+    return LR_OK;
+}
+
+/* Records that directory `dir` was created: its parent's entries changed. */
+static lr_status note_created(local_batch *b, const char *dir, lr_error *err)
+{
+    const char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        return add_dir(b, ".", 1, SIZE_MAX, err);
+    return add_dir(b, slash == dir ? "/" : dir, slash == dir ? 1 : (size_t)(slash - dir),
+                   SIZE_MAX, err);
+}
+
+/*
+ * Creates directory `dir` and whichever of its ancestors are missing,
+ * climbing from `dir` only as far as the first level that exists, then
+ * creating downwards. The caller calls it only after creating a file in
+ * `dir` failed, so writing into existing folders costs no mkdir at all.
+ * Each directory created is recorded (note_created): its entry becomes
+ * durable with the batch. EEXIST on the way down is a concurrent writer
+ * creating the same folder, which is fine.
+ */
+static lr_status make_dirs(local_batch *b, const char *dir, lr_error *err)
+{
+    char tmp[PATH_MAX];
+    size_t n = strlen(dir), len = n;
+    lr_status st;
+
+    memcpy(tmp, dir, n + 1);
+    for (;;) {
+        if (mkdir(tmp, 0755) == 0) {
+            if ((st = note_created(b, tmp, err)) != LR_OK)
+                return st;
+            break;
+        }
+        if (errno == EEXIST)
+            break;
+        if (errno != ENOENT)
+            return io_error(err, "cannot create directory", tmp, errno);
+        char *slash = strrchr(tmp, '/');
+        if (slash == NULL || slash == tmp)
+            return io_error(err, "cannot create directory", tmp, ENOENT);
+        *slash = '\0';
+        len = (size_t)(slash - tmp);
+    }
+    while (len < n) {
+        tmp[len] = '/';
+        len = strlen(tmp);
+        if (mkdir(tmp, 0755) == 0) {
+            if ((st = note_created(b, tmp, err)) != LR_OK)
+                return st;
+        } else if (errno != EEXIST) {
+            return io_error(err, "cannot create directory", tmp, errno);
+        }
+    }
+    return LR_OK;
+}
+
+/* The device entry of a file just created in `dir`, opening a descriptor on a new device. */
+static lr_status dev_for(local_batch *b, int fd, const char *dir, size_t *out, lr_error *err)
+{
+    struct stat sb;
+    lr_status st;
+
+    if (fstat(fd, &sb) != 0)
+        return io_error(err, "cannot stat a file in", dir, errno);
+    for (size_t i = 0; i < b->n_devs; i++) {
+        if (b->devs[i].dev == sb.st_dev) {
+            *out = i;
+            return LR_OK;
+        }
+    }
+    st = grow((void **)&b->devs, &b->cap_devs, b->n_devs, sizeof *b->devs, err);
+    if (st != LR_OK)
+        return st;
+    /* Opened before this file's data is written: syncfs reports errors from here on. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return io_error(err, "cannot open directory", dir, errno);
+    local_dev *d = &b->devs[b->n_devs];
+    d->dev = sb.st_dev;
+    d->fd = dfd;
+    d->syncfs = !b->fsync_only && syncfs_usable(dfd);
+    *out = b->n_devs++;
+    return LR_OK;
+}
+
+static lr_status batch_new(local_ctx *c, bool fsync_only, local_batch **out, lr_error *err)
+{
+    local_batch *b = calloc(1, sizeof *b);
+
+    *out = NULL;
+    if (b == NULL || (b->arena = lr_arena_new(16 * 1024, 0)) == NULL) {
+        free(b);
+        return lr_error_set(err, LR_ENOMEM, "object store: out of memory");
+    }
+    b->c = c;
+    b->fsync_only = fsync_only;
+    *out = b;
+    return LR_OK;
+}
+
+static lr_status local_batch_begin(void *ctx, void **batch, lr_error *err)
+{
+    local_batch *b = NULL;
+    lr_status st = batch_new(ctx, false, &b, err);
+    *batch = b;
+    return st;
+}
+
+static void local_batch_free(void *batch)
+{
+    local_batch *b = batch;
+
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < b->n_objs; i++) {
+        if (!b->objs[i].renamed)
+            (void)unlink(b->objs[i].tmp);
+    }
+    for (size_t i = 0; i < b->n_devs; i++)
+        close(b->devs[i].fd);
+    free(b->objs);
+    free(b->devs);
+    free(b->dirs);
+    lr_arena_free(b->arena);
+    free(b);
+}
+
+/*
+ * Writes one object of a batch to a temporary file in its directory
+ * (creating the directory if needed). On a device without syncfs the file
+ * is fsynced before it is closed: an fsync on a descriptor opened later
+ * could miss a write-back error that happened in between.
+ */
+static lr_status local_batch_put(void *batch, const char *key, const void *data, size_t len,
+                                 lr_error *err)
+{
+    local_batch *b = batch;
     char path[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX], suffix[17];
     char *slash;
+    size_t dl, dev = 0, first_dir = b->n_dirs;
     int fd = -1;
-    lr_status st = LR_OK;
+    lr_status st;
     bool tmp_made = false;
 
-    join(c, key, path);
+    join(b->c, key, path);
     memcpy(dir, path, sizeof dir);
     slash = strrchr(dir, '/');
     if (slash == dir)
         slash[1] = '\0';
     else
         *slash = '\0';
+    dl = strlen(dir);
+    st = grow((void **)&b->objs, &b->cap_objs, b->n_objs, sizeof *b->objs, err);
+    if (st != LR_OK)
+        return st;
     for (int attempt = 0;; attempt++) {
-        st = mkdir_p(dir, err);
-        if (st != LR_OK)
-            goto done;
         random_suffix(suffix, 16);
         snprintf(tmp, sizeof tmp, "%s/%s%s", strcmp(dir, "/") == 0 ? "" : dir, TMP_PREFIX,
                  suffix);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd >= 0)
             break;
-        /* A concurrent delete removed the directory just created: retry. */
+        /* The folder is missing (new, or a concurrent delete removed it): create it. */
         if ((errno != ENOENT && errno != EEXIST) || attempt >= PUT_RETRIES) {
             st = io_error(err, "cannot create", tmp, errno);
             goto done;
         }
+        if (errno == ENOENT && (st = make_dirs(b, dir, err)) != LR_OK)
+            goto done;
     }
     tmp_made = true;
+    st = dev_for(b, fd, dir, &dev, err);
+    if (st != LR_OK)
+        goto done;
+    for (size_t i = first_dir; i < b->n_dirs; i++)
+        b->dirs[i].dev = dev;
+    if (!b->devs[dev].syncfs && (st = add_dir(b, dir, dl, dev, err)) != LR_OK)
+        goto done;
     st = write_all(fd, data, len, tmp, err);
     if (st != LR_OK)
         goto done;
-    if (fsync(fd) != 0) {
+    if (!b->devs[dev].syncfs && fsync(fd) != 0) {
         st = io_error(err, "cannot fsync", tmp, errno);
         goto done;
     }
@@ -222,18 +462,100 @@ static lr_status local_put(void *ctx, const char *key, const void *data, size_t 
         goto done;
     }
     fd = -1;
-    if (rename(tmp, path) != 0) {
-        st = io_error(err, "cannot rename into", path, errno);
+    local_obj *o = &b->objs[b->n_objs];
+    o->tmp = lr_arena_strdup(b->arena, tmp);
+    o->path = lr_arena_strdup(b->arena, path);
+    o->renamed = false;
+    if (o->tmp == NULL || o->path == NULL) {
+        st = lr_error_set(err, LR_ENOMEM, "object store: out of memory");
         goto done;
     }
-    tmp_made = false;
-    if (fsync_path(dir) != 0)
-        st = io_error(err, "cannot fsync directory", dir, errno);
+    b->n_objs++;
+    tmp_made = false; /* the batch owns it now */
 done:
     if (fd >= 0)
         close(fd);
     if (tmp_made)
         unlink(tmp);
+    return st;
+}
+
+static int dir_cmp(const void *pa, const void *pb)
+{
+    const local_dir *a = pa, *b = pb;
+    return strcmp(a->path, b->path);
+}
+
+/* Makes the data, or after the renames the names, of every syncfs device durable. */
+static lr_status sync_devices(local_batch *b, lr_error *err)
+{
+#ifdef __linux__
+    for (size_t i = 0; i < b->n_devs; i++) {
+        if (b->devs[i].syncfs && syncfs(b->devs[i].fd) != 0)
+            return lr_error_set(err, LR_EIO, "object store: cannot sync the filesystem of %s: %s",
+                                b->c->root, strerror(errno));
+    }
+#else
+    (void)b;
+    (void)err;
+#endif
+    return LR_OK;
+}
+
+/*
+ * Publishes a batch: the files' data is made durable (syncfs, or the fsync
+ * each had when written), then every file is renamed into place, then the
+ * renames and created folders are made durable (syncfs again, or one fsync
+ * per distinct directory). Durable data before the rename is what makes an
+ * object whole after a power loss; durable names before returning are what
+ * makes it present.
+ */
+static lr_status local_batch_commit(void *batch, lr_error *err)
+{
+    local_batch *b = batch;
+    lr_status st;
+
+    if (b->n_objs == 0)
+        return LR_OK;
+    st = sync_devices(b, err);
+    if (st != LR_OK)
+        return st;
+    crash_point("batch synced");
+    for (size_t i = 0; i < b->n_objs; i++) {
+        if (rename(b->objs[i].tmp, b->objs[i].path) != 0)
+            return io_error(err, "cannot rename into", b->objs[i].path, errno);
+        b->objs[i].renamed = true;
+        crash_point("batch renamed");
+    }
+    st = sync_devices(b, err);
+    if (st != LR_OK)
+        return st;
+    if (b->n_dirs > 1)
+        qsort(b->dirs, b->n_dirs, sizeof *b->dirs, dir_cmp);
+    for (size_t i = 0; i < b->n_dirs; i++) {
+        const local_dir *d = &b->dirs[i];
+        if (i > 0 && strcmp(d->path, b->dirs[i - 1].path) == 0)
+            continue;
+        if (d->dev < b->n_devs && b->devs[d->dev].syncfs)
+            continue;
+        if (fsync_path(d->path) != 0)
+            return io_error(err, "cannot fsync directory", d->path, errno);
+    }
+    return LR_OK;
+}
+
+/* A single put is a batch of one that fsyncs, never syncing a whole filesystem for one file. */
+static lr_status local_put(void *ctx, const char *key, const void *data, size_t len,
+                           lr_error *err)
+{
+    local_batch *b = NULL;
+    lr_status st = batch_new(ctx, true, &b, err);
+
+    if (st == LR_OK)
+        st = local_batch_put(b, key, data, len, err);
+    if (st == LR_OK)
+        st = local_batch_commit(b, err);
+    local_batch_free(b);
     return st;
 }
 
@@ -596,4 +918,8 @@ const lr_objstore_ops lr__objstore_local_ops = {
     .list = local_list,
     .del = local_del,
     .abort_incomplete = local_abort_incomplete,
+    .batch_begin = local_batch_begin,
+    .batch_put = local_batch_put,
+    .batch_commit = local_batch_commit,
+    .batch_free = local_batch_free,
 };

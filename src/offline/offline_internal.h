@@ -20,7 +20,8 @@
 /*
  * Crash injection for the kill tests: when set, called at each named point
  * of the flush protocol (after announcing, after each object written, after
- * the commit, after truncating the log). A test's hook kills the process
+ * each object-store batch is published, after the commit, after truncating
+ * the log). A test's hook kills the process
  * there. NULL (the default) costs one load per point.
  */
 extern void (*lr__offline_crash_hook)(const char *point);

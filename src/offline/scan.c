@@ -190,8 +190,8 @@ static lr_status put_slot(builder *b, const lr_pq_column_batch *src, conv cv, ui
     case LR_OFFLINE_STRING:
         if (present) {
             uint32_t a = src->offsets[i], e = src->offsets[i + 1];
-            st = lr_buf_append(&b->bytes, src->bytes + a, e - a);
-            if (st != LR_OK)
+            /* An all-empty column may have no byte block at all (bytes NULL). */
+            if (e > a && (st = lr_buf_append(&b->bytes, src->bytes + a, e - a)) != LR_OK)
                 return st;
         }
         if (b->bytes.len > UINT32_MAX)

@@ -1149,7 +1149,12 @@ uint64_t lr__pq_delta_dec_total(const lr__pq_delta_dec *d)
  */
 static lr_status delta_next_miniblock(lr__pq_delta_dec *d, uint64_t left, lr_error *err)
 {
-    const unsigned maxw = d->is64 ? 64 : 32;
+    /*
+     * INT32 streams may use up to 64 bits too: DuckDB computes INT32 deltas
+     * without wrapping and writes 33-bit miniblocks. Decoding modulo 2^32
+     * still restores the values, so accept what arithmetic can use.
+     */
+    const unsigned maxw = 64;
     size_t body;
 
     if (d->widths == NULL || d->mb_index + 1 >= d->miniblocks) {

@@ -293,7 +293,8 @@ uint64_t lr__pq_delta_dec_total(const lr__pq_delta_dec *d);
 /*
  * Decodes the next `count` values. LR_ECORRUPT when fewer remain (of the
  * declared total) or the data is truncated or malformed (a miniblock bit
- * width above 32 or 64).
+ * width above 64). INT32 streams with miniblocks wider than 32 bits, which
+ * the spec forbids but DuckDB writes, decode modulo 2^32.
  */
 lr_status lr__pq_delta_dec_get_i32(lr__pq_delta_dec *d, int32_t *out, size_t count,
                                    lr_error *err);

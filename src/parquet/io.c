@@ -156,6 +156,8 @@ const char *lr_pq_logical_name(lr_pq_logical l)
         return "ENUM";
     case LR_PQ_LOGICAL_UUID:
         return "UUID";
+    case LR_PQ_LOGICAL_FLOAT16:
+        return "FLOAT16";
     }
     return "UNKNOWN";
 }

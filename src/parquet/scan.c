@@ -98,6 +98,7 @@ typedef struct colr {
 
     uint32_t scratch_idx[LVL_CHUNK];
     int32_t scratch_len[LVL_CHUNK];
+    int64_t scratch_i64[LVL_CHUNK];
 } colr;
 
 struct lr_pq_scan {
@@ -425,8 +426,12 @@ static lr_status values_setup(colr *c, lr_error *err)
     case LR__PQ_ENC_DELTA_BINARY_PACKED:
         if (phys != LR__PQ_T_INT32 && phys != LR__PQ_T_INT64)
             goto unsupported;
-        if ((st = lr__pq_delta_dec_init(&c->delta_dec, c->vp, len, phys == LR__PQ_T_INT64, err)) !=
-            LR_OK)
+        /*
+         * INT32 decodes through the 64-bit decoder and is narrowed: some
+         * writers (DuckDB) compute INT32 deltas in 64 bits and need 33-bit
+         * miniblocks, and wrap-around arithmetic gives the same low 32 bits.
+         */
+        if ((st = lr__pq_delta_dec_init(&c->delta_dec, c->vp, len, true, err)) != LR_OK)
             return st;
         break;
     case LR__PQ_ENC_DELTA_LENGTH_BYTE_ARRAY: {
@@ -788,10 +793,19 @@ static lr_status decode_dense(colr *c, outcol *o, uint32_t at, uint32_t n, lr_er
         }
         return LR_OK;
     case LR__PQ_ENC_DELTA_BINARY_PACKED:
-        if (c->leaf->physical == LR__PQ_T_INT32)
-            return lr__pq_delta_dec_get_i32(&c->delta_dec,
-                                            (int32_t *)(void *)(o->values + (size_t)at * 4), n,
-                                            err);
+        if (c->leaf->physical == LR__PQ_T_INT32) {
+            int32_t *out = (int32_t *)(void *)(o->values + (size_t)at * 4);
+            for (uint32_t done = 0; done < n;) {
+                uint32_t k = n - done < LVL_CHUNK ? n - done : LVL_CHUNK;
+                if ((st = lr__pq_delta_dec_get_i64(&c->delta_dec, c->scratch_i64, k, err)) !=
+                    LR_OK)
+                    return st;
+                for (uint32_t i = 0; i < k; i++)
+                    out[done + i] = (int32_t)(uint32_t)(uint64_t)c->scratch_i64[i];
+                done += k;
+            }
+            return LR_OK;
+        }
         return lr__pq_delta_dec_get_i64(&c->delta_dec,
                                         (int64_t *)(void *)(o->values + (size_t)at * 8), n, err);
     case LR__PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:

@@ -55,6 +55,9 @@ static void map_logical(const lr__pq_schema_element *e, lr_pq_column_def *d, boo
         case LR__PQ_LT_UUID:
             d->logical = LR_PQ_LOGICAL_UUID;
             break;
+        case LR__PQ_LT_FLOAT16:
+            d->logical = LR_PQ_LOGICAL_FLOAT16;
+            break;
         case LR__PQ_LT_DATE:
             d->logical = LR_PQ_LOGICAL_DATE;
             break;
@@ -146,6 +149,8 @@ static bool logical_fits(const lr_pq_column_def *d)
         return d->type == LR_PQ_BYTE_ARRAY;
     case LR_PQ_LOGICAL_UUID:
         return d->type == LR_PQ_FIXED_LEN_BYTE_ARRAY && d->type_length == 16;
+    case LR_PQ_LOGICAL_FLOAT16:
+        return d->type == LR_PQ_FIXED_LEN_BYTE_ARRAY && d->type_length == 2;
     case LR_PQ_LOGICAL_DATE:
         return d->type == LR_PQ_INT32;
     case LR_PQ_LOGICAL_TIME:
@@ -364,10 +369,15 @@ lr_status lr__pq_schema_map(lr_pq_reader *r, lr_error *err)
                             "corrupt Parquet schema: %u elements outside the tree",
                             (unsigned)(m->n_schema - w.next));
     r->n_leaves = w.n_leaves;
-    /* A top-level field with one leaf gives the column its own name. */
+    /*
+     * A top-level field with one leaf gives the column its own name when the
+     * leaf is the field itself or the element of a list; a leaf in a struct
+     * keeps its dotted path.
+     */
     for (uint32_t l = 0; l < r->n_leaves; l++) {
-        if (leaves_under[top_of[l]] == 1)
-            r->leaves[l].def.name = m->schema[top_of[l]].name;
+        const lr__pq_schema_element *top = &m->schema[top_of[l]];
+        if (leaves_under[top_of[l]] == 1 && (top->num_children < 0 || r->leaves[l].max_rep > 0))
+            r->leaves[l].def.name = top->name;
     }
     return LR_OK;
 }

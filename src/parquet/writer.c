@@ -42,6 +42,7 @@
 #define SUB_ROWS 512u          /* rows between page-size checks */
 #define SUB_BYTES (64u << 10)  /* byte-array data between page-size checks */
 #define ROWBUF_ROWS 4096u      /* rows the row API buffers before writing */
+#define DICT_SAMPLE 8192u      /* values after which a chunk's dictionary is first judged */
 #define ROWBUF_BYTES (4u << 20)
 #define PAGE_MAX ((size_t)INT32_MAX - 4096) /* a page's body must fit an i32 */
 #define BUF_MAX ((size_t)1 << 40) /* caps the growable buffers (the row group bounds them) */
@@ -155,6 +156,7 @@ typedef struct colw {
     bool dict_pages;  /* a data page of this chunk uses the dictionary */
     bool plain_pages; /* a data page of this chunk is PLAIN */
     bool first_page;  /* no data page flushed yet in this chunk */
+    bool dict_checked; /* the early dictionary check ran in this chunk */
     dict d;
 
     /* finished pages of the chunk */
@@ -600,10 +602,36 @@ static lr_status compress_body(lr_pq_writer *w, const lr_buf *body, const lr_buf
     return LR_OK;
 }
 
+/*
+ * Whether the dictionary pays its way on the chunk's first page: when the
+ * dictionary plus the indices are no smaller than the PLAIN values, the
+ * page's indices become PLAIN values and the chunk continues without a
+ * dictionary (as parquet-mr decides).
+ */
+static lr_status dict_check(colw *c, lr_error *err)
+{
+    size_t raw = c->is_bytes ? 0 : (size_t)c->n_idx * c->width;
+    lr_status st;
+    if (c->is_bytes) {
+        for (uint32_t i = 0; i < c->n_idx; i++) {
+            uint32_t len;
+            memcpy(&len, c->d.data.data + c->d.offs[c->idx[i]] - 4, 4);
+            raw += 4 + (size_t)len;
+        }
+    }
+    if (dict_bytes(c) + page_estimate(c) < raw)
+        return LR_OK;
+    if ((st = indices_to_plain(c, err)) != LR_OK)
+        return st;
+    c->dict_on = false;
+    dict_clear(&c->d);
+    return LR_OK;
+}
+
 static lr_status flush_page(lr_pq_writer *w, colw *c, lr_error *err)
 {
     lr__pq_page_header h;
-    const lr_buf *payload;
+    const lr_buf *payload, *body = &w->body;
     lr_status st;
     bool use_dict = c->dict_on;
     size_t hdr_len;
@@ -612,21 +640,9 @@ static lr_status flush_page(lr_pq_writer *w, colw *c, lr_error *err)
         return LR_OK;
     /* The chunk's first dictionary page is checked for paying its way. */
     if (use_dict && c->first_page) {
-        size_t raw = c->is_bytes ? 0 : (size_t)c->n_idx * c->width;
-        if (c->is_bytes) {
-            for (uint32_t i = 0; i < c->n_idx; i++) {
-                uint32_t len;
-                memcpy(&len, c->d.data.data + c->d.offs[c->idx[i]] - 4, 4);
-                raw += 4 + (size_t)len;
-            }
-        }
-        if (dict_bytes(c) + page_estimate(c) >= raw) {
-            if ((st = indices_to_plain(c, err)) != LR_OK)
-                return st;
-            use_dict = false;
-            c->dict_on = false;
-            dict_clear(&c->d);
-        }
+        if ((st = dict_check(c, err)) != LR_OK)
+            return st;
+        use_dict = c->dict_on;
     }
     lr_buf_clear(&w->body);
     if (c->max_rep > 0 &&
@@ -649,17 +665,20 @@ static lr_status flush_page(lr_pq_writer *w, colw *c, lr_error *err)
         if ((st = lr__pq_plain_encode_bool((const uint8_t *)c->plain.data, c->plain.len, &w->body,
                                            err)) != LR_OK)
             return st;
+    } else if (w->body.len == 0) {
+        /* No levels: the PLAIN values are the whole body, no copy needed. */
+        body = &c->plain;
     } else if ((st = lr_buf_append(&w->body, c->plain.data, c->plain.len)) != LR_OK) {
         return buf_err(st, err);
     }
-    if (w->body.len > PAGE_MAX)
+    if (body->len > PAGE_MAX)
         return lr_error_set(err, LR_ELIMIT, "column '%s': a Parquet page is over 2 GiB",
                             c->def.name);
-    if ((st = compress_body(w, &w->body, &payload, err)) != LR_OK)
+    if ((st = compress_body(w, body, &payload, err)) != LR_OK)
         return st;
     memset(&h, 0, sizeof h);
     h.type = LR__PQ_PAGE_DATA;
-    h.uncompressed_page_size = (int32_t)w->body.len;
+    h.uncompressed_page_size = (int32_t)body->len;
     h.compressed_page_size = (int32_t)payload->len;
     h.has_data_page_header = true;
     h.data_page_header.num_values = (int32_t)c->n_lv;
@@ -673,7 +692,7 @@ static lr_status flush_page(lr_pq_writer *w, colw *c, lr_error *err)
     if ((st = lr_buf_append(&c->chunk, payload->data, payload->len)) != LR_OK)
         return buf_err(st, err);
     c->chunk_values += c->n_lv;
-    c->chunk_uncompressed += (int64_t)(hdr_len + w->body.len);
+    c->chunk_uncompressed += (int64_t)(hdr_len + body->len);
     if (use_dict)
         c->dict_pages = true;
     else
@@ -823,6 +842,7 @@ static void chunk_reset(lr_pq_writer *w, colw *c)
     c->dict_on = w->opt.dictionary && c->phys != LR__PQ_T_BOOLEAN;
     c->dict_pages = c->plain_pages = false;
     c->first_page = true;
+    c->dict_checked = false;
     dict_clear(&c->d);
     lr_buf_clear(&c->chunk);
     c->chunk_values = 0;
@@ -1078,6 +1098,12 @@ static lr_status append_rows(lr_pq_writer *w, colw *c, const lr_pq_column_batch 
         st = c->def.list ? append_list(c, b, r0, k, err) : append_flat(c, b, r0, k, err);
         if (st != LR_OK)
             return st;
+        /* Unique values show early: judge the dictionary after a sample. */
+        if (c->dict_on && c->first_page && !c->dict_checked && c->n_idx >= DICT_SAMPLE) {
+            c->dict_checked = true;
+            if ((st = dict_check(c, err)) != LR_OK)
+                return st;
+        }
         if (c->dict_on && dict_bytes(c) > w->opt.dictionary_bytes) {
             /* Pages so far keep the dictionary; the rest of the chunk is PLAIN. */
             if ((st = flush_page(w, c, err)) != LR_OK)

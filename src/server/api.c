@@ -23,7 +23,8 @@ typedef struct route {
 } route;
 
 static const route routes[] = {
-#define LR_X_ROUTE(id, name, method, prefix, named, suffix) {id, name, method, prefix, named, suffix},
+#define LR_X_ROUTE(id, name, method, prefix, named, suffix)                                        \
+    {id, name, method, prefix, named, suffix},
     LR_SRV_ROUTES(LR_X_ROUTE)
 #undef LR_X_ROUTE
 };
@@ -117,10 +118,14 @@ char *lr__pct_decode(lr_arena *a, const char *s, size_t n, size_t *out_len, bool
             int h = -1, l = -1;
             if (i + 2 < n) {
                 char x = s[i + 1], y = s[i + 2];
-                h = (x >= '0' && x <= '9') ? x - '0' : (x >= 'a' && x <= 'f') ? x - 'a' + 10
-                    : (x >= 'A' && x <= 'F') ? x - 'A' + 10 : -1;
-                l = (y >= '0' && y <= '9') ? y - '0' : (y >= 'a' && y <= 'f') ? y - 'a' + 10
-                    : (y >= 'A' && y <= 'F') ? y - 'A' + 10 : -1;
+                h = (x >= '0' && x <= '9')   ? x - '0'
+                    : (x >= 'a' && x <= 'f') ? x - 'a' + 10
+                    : (x >= 'A' && x <= 'F') ? x - 'A' + 10
+                                             : -1;
+                l = (y >= '0' && y <= '9')   ? y - '0'
+                    : (y >= 'a' && y <= 'f') ? y - 'a' + 10
+                    : (y >= 'A' && y <= 'F') ? y - 'A' + 10
+                                             : -1;
             }
             if (h < 0 || l < 0) {
                 *bad = true;
@@ -259,8 +264,8 @@ void lr__api_handle(lr__worker *w, lr__conn *c, lr__req *req)
         if (lr__metrics_render(w, &w->scratch, &err) != LR_OK)
             lr__respond_error(c, ERR_INTERNAL, false, "%s", lr_error_message(&err));
         else
-            lr__respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL,
-                        w->scratch.data, w->scratch.len);
+            lr__respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, w->scratch.data,
+                        w->scratch.len);
         break;
     }
     case OP_UNKNOWN:
@@ -288,6 +293,6 @@ void lr__api_handle(lr__worker *w, lr__conn *c, lr__req *req)
         break;
     }
     if (c->state != CONN_DEFERRED)
-        lr__metrics_observe(&w->metrics, req->op == OP_NONE ? OP_UNKNOWN : req->op,
-                            c->last_status, lr__mono_ns() - c->req_begin_ns);
+        lr__metrics_observe(&w->metrics, req->op == OP_NONE ? OP_UNKNOWN : req->op, c->last_status,
+                            lr__mono_ns() - c->req_begin_ns);
 }

@@ -18,9 +18,9 @@
 #include "larder/value.h"
 #include "server/server_internal.h"
 
-#define SEARCH_SCAN_MAX 100000 /* groups a Search looks at, at most */
-#define SEARCH_DEPTH_MAX 5     /* nesting of SubExpressions */
-#define SEARCH_FILTERS_MAX 20  /* filters (and subexpressions) per expression */
+#define SEARCH_SCAN_MAX    100000 /* groups a Search looks at, at most */
+#define SEARCH_DEPTH_MAX   5      /* nesting of SubExpressions */
+#define SEARCH_FILTERS_MAX 20     /* filters (and subexpressions) per expression */
 
 static const char ctype[] = "application/x-amz-json-1.1";
 
@@ -43,8 +43,7 @@ static void cvalidation(lr__conn *c, const char *fmt, ...)
 static void respond_buf(lr__conn *c, lr_status st, const lr_buf *b)
 {
     if (st != LR_OK)
-        lr__respond_error(c, ERR_INTERNAL, true, "cannot build the response: %s",
-                          lr_strerror(st));
+        lr__respond_error(c, ERR_INTERNAL, true, "cannot build the response: %s", lr_strerror(st));
     else
         lr__respond(c, 200, ctype, NULL, b->data, b->len);
 }
@@ -52,8 +51,8 @@ static void respond_buf(lr__conn *c, lr_status st, const lr_buf *b)
 static json_t *cparse(lr__conn *c, const lr__req *req)
 {
     json_error_t je;
-    json_t *j = json_loadb(req->body_len ? req->body : "{}", req->body_len ? req->body_len : 2, 0,
-                           &je);
+    json_t *j =
+        json_loadb(req->body_len ? req->body : "{}", req->body_len ? req->body_len : 2, 0, &je);
     if (j == NULL) {
         cvalidation(c, "Malformed JSON in the request body: %s (line %d, column %d)", je.text,
                     je.line, je.column);
@@ -108,14 +107,20 @@ static void create_fg(lr__worker *w, lr__conn *c, lr__req *req)
     lr_fg_def *def = NULL, *stored = NULL;
     lr_error err;
     lr_status st;
-    if (req->body_len == 0)
-        return cvalidation(c, "The request body is empty: a JSON object is required");
-    if (lr_fg_def_parse(req->body, req->body_len, &def, &err) != LR_OK)
-        return cfail(c, &err);
+    if (req->body_len == 0) {
+        cvalidation(c, "The request body is empty: a JSON object is required");
+        return;
+    }
+    if (lr_fg_def_parse(req->body, req->body_len, &def, &err) != LR_OK) {
+        cfail(c, &err);
+        return;
+    }
     st = lr_catalog_fg_create(w->cat, def, &stored, &err);
     lr_fg_def_free(def);
-    if (st != LR_OK)
-        return cfail(c, &err);
+    if (st != LR_OK) {
+        cfail(c, &err);
+        return;
+    }
     lr__fg_invalidate(w->srv);
     lr_buf_clear(&w->scratch);
     respond_buf(c, arn_response(&w->scratch, stored->arn), &w->scratch);
@@ -146,8 +151,10 @@ static void describe_fg(lr__worker *w, lr__conn *c, json_t *j)
     lr_fg_def *def = NULL;
     lr_error err;
     if (group_name(j, "featureGroupName", name, &err) != LR_OK ||
-        lr_catalog_fg_get(w->cat, name, &def, &err) != LR_OK)
-        return cfail(c, &err);
+        lr_catalog_fg_get(w->cat, name, &def, &err) != LR_OK) {
+        cfail(c, &err);
+        return;
+    }
     lr_buf_clear(&w->scratch);
     respond_buf(c, describe_json(w, def, &w->scratch), &w->scratch);
     lr_fg_def_free(def);
@@ -158,7 +165,8 @@ static void describe_fg(lr__worker *w, lr__conn *c, json_t *j)
 static void update_fg(lr__worker *w, lr__conn *c, json_t *j)
 {
     char name[LR_FG_NAME_MAX + 1];
-    json_t *adds = json_object_get(j, "FeatureAdditions"), *osc = json_object_get(j, "OnlineStoreConfig");
+    json_t *adds = json_object_get(j, "FeatureAdditions"),
+           *osc = json_object_get(j, "OnlineStoreConfig");
     json_t *tpc = json_object_get(j, "ThroughputConfig");
     lr_ttl ttl = {LR_TTL_NONE, 0};
     bool set_ttl = false;
@@ -166,36 +174,49 @@ static void update_fg(lr__worker *w, lr__conn *c, json_t *j)
     lr_error err;
     lr_status st = LR_OK;
 
-    if (group_name(j, "featureGroupName", name, &err) != LR_OK)
-        return cfail(c, &err);
-    if (adds == NULL && osc == NULL && tpc == NULL)
-        return cvalidation(c, "UpdateFeatureGroup needs one of FeatureAdditions, "
-                              "OnlineStoreConfig or ThroughputConfig");
+    if (group_name(j, "featureGroupName", name, &err) != LR_OK) {
+        cfail(c, &err);
+        return;
+    }
+    if (adds == NULL && osc == NULL && tpc == NULL) {
+        cvalidation(c, "UpdateFeatureGroup needs one of FeatureAdditions, "
+                       "OnlineStoreConfig or ThroughputConfig");
+        return;
+    }
     if (osc != NULL) {
         json_t *t = json_object_get(osc, "TtlDuration");
-        if (!json_is_object(osc))
-            return cvalidation(c, "OnlineStoreConfig must be an object");
+        if (!json_is_object(osc)) {
+            cvalidation(c, "OnlineStoreConfig must be an object");
+            return;
+        }
         if (t != NULL) {
             json_t *u = json_object_get(t, "Unit"), *v = json_object_get(t, "Value");
             if (!json_is_object(t) || !json_is_string(u) || !json_is_integer(v) ||
                 (ttl.unit = lr_ttl_unit_parse(json_string_value(u))) == LR_TTL_NONE ||
-                (ttl.value = json_integer_value(v)) < 1 || ttl.value > 1000000000)
-                return cvalidation(c, "OnlineStoreConfig.TtlDuration must be {\"Unit\": "
-                                      "Seconds|Minutes|Hours|Days|Weeks, \"Value\": 1..1000000000}");
+                (ttl.value = json_integer_value(v)) < 1 || ttl.value > 1000000000) {
+                cvalidation(c, "OnlineStoreConfig.TtlDuration must be {\"Unit\": "
+                               "Seconds|Minutes|Hours|Days|Weeks, \"Value\": 1..1000000000}");
+                return;
+            }
         }
         set_ttl = true; /* an OnlineStoreConfig without TtlDuration clears it */
     }
     if (tpc != NULL) {
         json_t *m = json_object_get(tpc, "ThroughputMode");
         if (!json_is_object(tpc) ||
-            (m != NULL && (!json_is_string(m) || (strcmp(json_string_value(m), "OnDemand") != 0 &&
-                                                  strcmp(json_string_value(m), "Provisioned") != 0))))
-            return cvalidation(c, "ThroughputConfig.ThroughputMode must be OnDemand or "
-                                  "Provisioned");
+            (m != NULL &&
+             (!json_is_string(m) || (strcmp(json_string_value(m), "OnDemand") != 0 &&
+                                     strcmp(json_string_value(m), "Provisioned") != 0)))) {
+            cvalidation(c, "ThroughputConfig.ThroughputMode must be OnDemand or "
+                           "Provisioned");
+            return;
+        }
         /* Larder has no throughput modes: accepted and ignored (docs/server.md). */
     }
-    if (adds != NULL && (adds_json = json_dumps(adds, JSON_COMPACT)) == NULL)
-        return cvalidation(c, "FeatureAdditions must be a list of FeatureDefinition");
+    if (adds != NULL && (adds_json = json_dumps(adds, JSON_COMPACT)) == NULL) {
+        cvalidation(c, "FeatureAdditions must be a list of FeatureDefinition");
+        return;
+    }
     for (int attempt = 0; attempt < 5; attempt++) {
         lr_fg_def *cur = NULL, *next = NULL, *tmp = NULL;
         st = lr_catalog_fg_get(w->cat, name, &cur, &err);
@@ -206,7 +227,8 @@ static void update_fg(lr__worker *w, lr__conn *c, json_t *j)
             if (!cur->has_online_config || !cur->online_enabled) {
                 st = lr_error_set(&err, LR_EINVAL,
                                   "FeatureGroup '%s' has no OnlineStore: its TtlDuration cannot "
-                                  "be set", name);
+                                  "be set",
+                                  name);
             } else {
                 st = lr_fg_def_set_ttl(next != NULL ? next : cur, ttl, &tmp, &err);
                 if (st == LR_OK) {
@@ -224,7 +246,10 @@ static void update_fg(lr__worker *w, lr__conn *c, json_t *j)
             lr_fg_def_free(cur);
             lr_fg_def_free(next);
             free(adds_json);
-            return respond_buf(c, st, &w->scratch);
+            {
+                respond_buf(c, st, &w->scratch);
+                return;
+            }
         }
         lr_fg_def_free(cur);
         lr_fg_def_free(next);
@@ -242,8 +267,10 @@ static void delete_fg(lr__worker *w, lr__conn *c, json_t *j)
     char name[LR_FG_NAME_MAX + 1];
     lr_error err;
     if (group_name(j, "featureGroupName", name, &err) != LR_OK ||
-        lr_catalog_fg_delete(w->cat, name, &err) != LR_OK)
-        return cfail(c, &err);
+        lr_catalog_fg_delete(w->cat, name, &err) != LR_OK) {
+        cfail(c, &err);
+        return;
+    }
     lr__fg_invalidate(w->srv);
     if (lr_online_drop_group(w->srv->online, name, &err) != LR_OK)
         lr_log_error("server", "DeleteFeatureGroup %s: dropping online records: %s", name,
@@ -287,7 +314,7 @@ static void list_fgs(lr__worker *w, lr__conn *c, json_t *j)
     static const char *const sort_names[] = {"CreationTime", "Name", "FeatureGroupStatus",
                                              "OfflineStoreStatus"};
     static const char *const order_names[] = {"Ascending", "Descending"};
-    static const char *const fg_status[] = {"", "Creating", "Created", "CreateFailed",
+    static const char *const fg_status[] = {"",         "Creating",    "Created", "CreateFailed",
                                             "Deleting", "DeleteFailed"};
     static const char *const off_status[] = {"", "Active", "Blocked", "Disabled"};
     lr_fg_list_query q;
@@ -300,56 +327,75 @@ static void list_fgs(lr__worker *w, lr__conn *c, json_t *j)
     lr_fg_list_query_init(&q);
     lr_error_clear(&err);
     if ((v = json_object_get(j, "NameContains")) != NULL) {
-        if (!json_is_string(v) || json_string_length(v) < 1 || json_string_length(v) > 64)
-            return cvalidation(c, "NameContains must be a string of 1..64 characters");
+        if (!json_is_string(v) || json_string_length(v) < 1 || json_string_length(v) > 64) {
+            cvalidation(c, "NameContains must be a string of 1..64 characters");
+            return;
+        }
         q.name_contains = json_string_value(v);
     }
     if ((v = json_object_get(j, "FeatureGroupStatusEquals")) != NULL) {
-        if ((e = parse_enum(v, fg_status + 1, 5)) < 0)
-            return cvalidation(c, "FeatureGroupStatusEquals must be one of Creating, Created, "
-                                  "CreateFailed, Deleting, DeleteFailed");
+        if ((e = parse_enum(v, fg_status + 1, 5)) < 0) {
+            cvalidation(c, "FeatureGroupStatusEquals must be one of Creating, Created, "
+                           "CreateFailed, Deleting, DeleteFailed");
+            return;
+        }
         q.status_equals = e + 1;
     }
     if ((v = json_object_get(j, "OfflineStoreStatusEquals")) != NULL) {
-        if ((e = parse_enum(v, off_status + 1, 3)) < 0)
-            return cvalidation(c, "OfflineStoreStatusEquals must be one of Active, Blocked, "
-                                  "Disabled");
+        if ((e = parse_enum(v, off_status + 1, 3)) < 0) {
+            cvalidation(c, "OfflineStoreStatusEquals must be one of Active, Blocked, "
+                           "Disabled");
+            return;
+        }
         q.offline_status_equals = e + 1;
     }
     if (time_member(j, "CreationTimeAfter", &q.created_after_us, &err) != LR_OK ||
-        time_member(j, "CreationTimeBefore", &q.created_before_us, &err) != LR_OK)
-        return cfail(c, &err);
+        time_member(j, "CreationTimeBefore", &q.created_before_us, &err) != LR_OK) {
+        cfail(c, &err);
+        return;
+    }
     if ((v = json_object_get(j, "SortBy")) != NULL) {
-        if ((e = parse_enum(v, sort_names, 4)) < 0)
-            return cvalidation(c, "SortBy must be one of Name, FeatureGroupStatus, "
-                                  "OfflineStoreStatus, CreationTime");
+        if ((e = parse_enum(v, sort_names, 4)) < 0) {
+            cvalidation(c, "SortBy must be one of Name, FeatureGroupStatus, "
+                           "OfflineStoreStatus, CreationTime");
+            return;
+        }
         q.sort_by = (lr_fg_sort_by)e;
     }
     if ((v = json_object_get(j, "SortOrder")) != NULL) {
-        if ((e = parse_enum(v, order_names, 2)) < 0)
-            return cvalidation(c, "SortOrder must be Ascending or Descending");
+        if ((e = parse_enum(v, order_names, 2)) < 0) {
+            cvalidation(c, "SortOrder must be Ascending or Descending");
+            return;
+        }
         q.ascending = e == 0;
     }
     if ((v = json_object_get(j, "MaxResults")) != NULL) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100)
-            return cvalidation(c, "1 validation error detected: Value at 'maxResults' failed to "
-                                  "satisfy constraint: Member must have value between 1 and 100");
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100) {
+            cvalidation(c, "1 validation error detected: Value at 'maxResults' failed to "
+                           "satisfy constraint: Member must have value between 1 and 100");
+            return;
+        }
         q.max_results = (uint32_t)json_integer_value(v);
     }
     if ((v = json_object_get(j, "NextToken")) != NULL) {
-        if (!json_is_string(v) || json_string_length(v) > 8192)
-            return cvalidation(c, "NextToken must be a string of at most 8192 characters");
+        if (!json_is_string(v) || json_string_length(v) > 8192) {
+            cvalidation(c, "NextToken must be a string of at most 8192 characters");
+            return;
+        }
         if (json_string_length(v) > 0)
             q.next_token = json_string_value(v);
     }
     st = lr_catalog_fg_list(w->cat, &q, &page, &err);
-    if (st != LR_OK)
-        return cfail(c, &err);
+    if (st != LR_OK) {
+        cfail(c, &err);
+        return;
+    }
     lr_buf_clear(&w->scratch);
     st = lr_buf_append_str(&w->scratch, "{\"FeatureGroupSummaries\":[");
     for (uint32_t i = 0; i < page.n && st == LR_OK; i++) {
         const lr_fg_summary *s = &page.items[i];
-        st = lr_buf_append_str(&w->scratch, i ? ",{\"FeatureGroupName\":" : "{\"FeatureGroupName\":");
+        st = lr_buf_append_str(&w->scratch,
+                               i ? ",{\"FeatureGroupName\":" : "{\"FeatureGroupName\":");
         if (st == LR_OK)
             st = lr_buf_append_json_str(&w->scratch, s->name, strlen(s->name));
         if (st == LR_OK)
@@ -382,9 +428,10 @@ static lr_status feature_name(json_t *j, char out[LR_FEATURE_NAME_MAX + 1], lr_e
 {
     json_t *v = json_object_get(j, "FeatureName");
     if (!json_is_string(v))
-        return lr_error_set(err, LR_EINVAL, "1 validation error detected: Value null at "
-                                            "'featureName' failed to satisfy constraint: Member "
-                                            "must not be null");
+        return lr_error_set(err, LR_EINVAL,
+                            "1 validation error detected: Value null at "
+                            "'featureName' failed to satisfy constraint: Member "
+                            "must not be null");
     if (!lr_feature_name_valid(json_string_value(v), json_string_length(v)))
         return lr_error_set(err, LR_EINVAL,
                             "1 validation error detected: Value '%.64s' at 'featureName' failed "
@@ -402,9 +449,12 @@ static void describe_metadata(lr__worker *w, lr__conn *c, json_t *j)
     lr_buf *b = &w->scratch;
     lr_error err;
     lr_status st;
-    if (group_name(j, "featureGroupName", fg, &err) != LR_OK || feature_name(j, fn, &err) != LR_OK ||
-        lr_catalog_feature_metadata_get(w->cat, fg, fn, &m, &err) != LR_OK)
-        return cfail(c, &err);
+    if (group_name(j, "featureGroupName", fg, &err) != LR_OK ||
+        feature_name(j, fn, &err) != LR_OK ||
+        lr_catalog_feature_metadata_get(w->cat, fg, fn, &m, &err) != LR_OK) {
+        cfail(c, &err);
+        return;
+    }
     lr_buf_clear(b);
     st = lr_buf_append_str(b, "{\"FeatureGroupArn\":");
     if (st == LR_OK)
@@ -418,9 +468,10 @@ static void describe_metadata(lr__worker *w, lr__conn *c, json_t *j)
     if (st == LR_OK)
         st = lr_buf_append_json_str(b, m.feature_name, strlen(m.feature_name));
     if (st == LR_OK)
-        st = lr_buf_printf(b, ",\"FeatureType\":\"%s\",\"CreationTime\":%.6f,\"LastModifiedTime\":%.6f",
-                           lr_feature_type_name(m.type), (double)m.creation_time_us / 1e6,
-                           (double)m.last_modified_time_us / 1e6);
+        st = lr_buf_printf(
+            b, ",\"FeatureType\":\"%s\",\"CreationTime\":%.6f,\"LastModifiedTime\":%.6f",
+            lr_feature_type_name(m.type), (double)m.creation_time_us / 1e6,
+            (double)m.last_modified_time_us / 1e6);
     if (st == LR_OK && m.description != NULL) {
         st = lr_buf_append_str(b, ",\"Description\":");
         if (st == LR_OK)
@@ -455,43 +506,59 @@ static void update_metadata(lr__worker *w, lr__conn *c, json_t *j)
     size_t na = 0, nr = 0;
     lr_error err;
 
-    if (group_name(j, "featureGroupName", fg, &err) != LR_OK || feature_name(j, fn, &err) != LR_OK)
-        return cfail(c, &err);
-    if (d != NULL && !json_is_string(d))
-        return cvalidation(c, "Description must be a string");
+    if (group_name(j, "featureGroupName", fg, &err) != LR_OK ||
+        feature_name(j, fn, &err) != LR_OK) {
+        cfail(c, &err);
+        return;
+    }
+    if (d != NULL && !json_is_string(d)) {
+        cvalidation(c, "Description must be a string");
+        return;
+    }
     if (adds != NULL) {
-        if (!json_is_array(adds) || json_array_size(adds) > LR_FEATURE_PARAMS_MAX)
-            return cvalidation(c, "1 validation error detected: Value at 'parameterAdditions' "
-                                  "failed to satisfy constraint: Member must have length less "
-                                  "than or equal to %d",
-                               LR_FEATURE_PARAMS_MAX);
+        if (!json_is_array(adds) || json_array_size(adds) > LR_FEATURE_PARAMS_MAX) {
+            cvalidation(c,
+                        "1 validation error detected: Value at 'parameterAdditions' "
+                        "failed to satisfy constraint: Member must have length less "
+                        "than or equal to %d",
+                        LR_FEATURE_PARAMS_MAX);
+            return;
+        }
         for (na = 0; na < json_array_size(adds); na++) {
             json_t *p = json_array_get(adds, na), *k = json_object_get(p, "Key"),
                    *v = json_object_get(p, "Value");
-            if (!json_is_string(k) || !json_is_string(v))
-                return cvalidation(c, "ParameterAdditions.%zu must have string Key and Value",
-                                   na + 1);
+            if (!json_is_string(k) || !json_is_string(v)) {
+                cvalidation(c, "ParameterAdditions.%zu must have string Key and Value", na + 1);
+                return;
+            }
             params[na].key = (char *)json_string_value(k);
             params[na].value = (char *)json_string_value(v);
         }
     }
     if (rems != NULL) {
-        if (!json_is_array(rems) || json_array_size(rems) > LR_FEATURE_PARAMS_MAX)
-            return cvalidation(c, "1 validation error detected: Value at 'parameterRemovals' "
-                                  "failed to satisfy constraint: Member must have length less "
-                                  "than or equal to %d",
-                               LR_FEATURE_PARAMS_MAX);
+        if (!json_is_array(rems) || json_array_size(rems) > LR_FEATURE_PARAMS_MAX) {
+            cvalidation(c,
+                        "1 validation error detected: Value at 'parameterRemovals' "
+                        "failed to satisfy constraint: Member must have length less "
+                        "than or equal to %d",
+                        LR_FEATURE_PARAMS_MAX);
+            return;
+        }
         for (nr = 0; nr < json_array_size(rems); nr++) {
             json_t *k = json_array_get(rems, nr);
-            if (!json_is_string(k))
-                return cvalidation(c, "ParameterRemovals must hold strings");
+            if (!json_is_string(k)) {
+                cvalidation(c, "ParameterRemovals must hold strings");
+                return;
+            }
             removals[nr] = json_string_value(k);
         }
     }
     if (lr_catalog_feature_metadata_update(w->cat, fg, fn, d != NULL ? json_string_value(d) : NULL,
                                            params, (uint32_t)na, removals, (uint32_t)nr,
-                                           &err) != LR_OK)
-        return cfail(c, &err);
+                                           &err) != LR_OK) {
+        cfail(c, &err);
+        return;
+    }
     lr__respond(c, 200, ctype, NULL, "{}", 2);
 }
 
@@ -553,9 +620,11 @@ static int cmp_value(json_t *v, const char *value, bool *ok)
 
 static lr_status check_filter(json_t *f, lr_error *err)
 {
-    static const char *const ops[] = {"Equals", "NotEquals", "GreaterThan", "GreaterThanOrEqualTo",
-                                      "LessThan", "LessThanOrEqualTo", "Contains", "Exists",
-                                      "NotExists", "In"};
+    static const char *const ops[] = {"Equals",      "NotEquals",
+                                      "GreaterThan", "GreaterThanOrEqualTo",
+                                      "LessThan",    "LessThanOrEqualTo",
+                                      "Contains",    "Exists",
+                                      "NotExists",   "In"};
     json_t *n = json_object_get(f, "Name"), *op = json_object_get(f, "Operator"),
            *v = json_object_get(f, "Value");
     int k = op == NULL ? 0 : parse_enum(op, ops, 10);
@@ -568,16 +637,18 @@ static lr_status check_filter(json_t *f, lr_error *err)
     if (k != 7 && k != 8 && !json_is_string(v))
         return lr_error_set(err, LR_EINVAL, "Filter '%s' needs a Value", json_string_value(n));
     if (v != NULL && (!json_is_string(v) || json_string_length(v) > 1024))
-        return lr_error_set(err, LR_EINVAL, "Filter Value must be a string of at most 1024 "
-                                            "characters");
+        return lr_error_set(err, LR_EINVAL,
+                            "Filter Value must be a string of at most 1024 "
+                            "characters");
     return LR_OK;
 }
 
 static bool eval_filter(json_t *f, json_t *obj)
 {
     const char *name = json_string_value(json_object_get(f, "Name"));
-    const char *op = json_object_get(f, "Operator") ? json_string_value(json_object_get(f, "Operator"))
-                                                    : "Equals";
+    const char *op = json_object_get(f, "Operator")
+                         ? json_string_value(json_object_get(f, "Operator"))
+                         : "Equals";
     const char *value = json_string_value(json_object_get(f, "Value"));
     json_t *v = property(obj, name);
     bool ok;
@@ -631,12 +702,14 @@ static lr_status check_expr(json_t *e, int depth, lr_error *err)
         return lr_error_set(err, LR_EINVAL, "SearchExpression nests deeper than %d levels",
                             SEARCH_DEPTH_MAX);
     if (json_object_get(e, "NestedFilters") != NULL)
-        return lr_error_set(err, LR_EINVAL, "NestedFilters are not supported for FeatureGroup "
-                                            "searches");
+        return lr_error_set(err, LR_EINVAL,
+                            "NestedFilters are not supported for FeatureGroup "
+                            "searches");
     if (op != NULL && (!json_is_string(op) || (strcmp(json_string_value(op), "And") != 0 &&
                                                strcmp(json_string_value(op), "Or") != 0)))
         return lr_error_set(err, LR_EINVAL, "SearchExpression Operator must be And or Or");
-    if ((filters != NULL && (!json_is_array(filters) || json_array_size(filters) > SEARCH_FILTERS_MAX)) ||
+    if ((filters != NULL &&
+         (!json_is_array(filters) || json_array_size(filters) > SEARCH_FILTERS_MAX)) ||
         (subs != NULL && (!json_is_array(subs) || json_array_size(subs) > SEARCH_FILTERS_MAX)))
         return lr_error_set(err, LR_EINVAL, "Filters and SubExpressions are lists of at most %d",
                             SEARCH_FILTERS_MAX);
@@ -695,7 +768,9 @@ static int hit_cmp(const void *a, const void *b, void *ctx)
     if (u == NULL || v == NULL)
         c = (u == NULL) - (v == NULL);
     else if (json_is_number(u) && json_is_number(v))
-        c = json_number_value(u) < json_number_value(v) ? -1 : json_number_value(u) > json_number_value(v);
+        c = json_number_value(u) < json_number_value(v)
+                ? -1
+                : json_number_value(u) > json_number_value(v);
     else if (json_is_string(u) && json_is_string(v))
         c = strcmp(json_string_value(u), json_string_value(v));
     if (c == 0)
@@ -728,42 +803,58 @@ static void search(lr__worker *w, lr__conn *c, json_t *j)
 
     lr_buf_init(&body, 0);
     lr_error_clear(&err);
-    if (!json_is_string(res))
-        return cvalidation(c, "1 validation error detected: Value null at 'resource' failed to "
-                              "satisfy constraint: Member must not be null");
-    if (strcmp(json_string_value(res), "FeatureGroup") != 0)
-        return cvalidation(c, "Larder searches Resource FeatureGroup only, not '%.64s'",
-                           json_string_value(res));
-    if (expr != NULL && check_expr(expr, 1, &err) != LR_OK)
-        return cfail(c, &err);
+    if (!json_is_string(res)) {
+        cvalidation(c, "1 validation error detected: Value null at 'resource' failed to "
+                       "satisfy constraint: Member must not be null");
+        return;
+    }
+    if (strcmp(json_string_value(res), "FeatureGroup") != 0) {
+        cvalidation(c, "Larder searches Resource FeatureGroup only, not '%.64s'",
+                    json_string_value(res));
+        return;
+    }
+    if (expr != NULL && check_expr(expr, 1, &err) != LR_OK) {
+        cfail(c, &err);
+        return;
+    }
     if (sb != NULL) {
-        if (!json_is_string(sb) || json_string_length(sb) < 1 || json_string_length(sb) > 255)
-            return cvalidation(c, "SortBy must be a property name of 1..255 characters");
+        if (!json_is_string(sb) || json_string_length(sb) < 1 || json_string_length(sb) > 255) {
+            cvalidation(c, "SortBy must be a property name of 1..255 characters");
+            return;
+        }
         sort_by = json_string_value(sb);
     }
     if (so != NULL) {
         if (!json_is_string(so) || (strcmp(json_string_value(so), "Ascending") != 0 &&
-                                    strcmp(json_string_value(so), "Descending") != 0))
-            return cvalidation(c, "SortOrder must be Ascending or Descending");
+                                    strcmp(json_string_value(so), "Descending") != 0)) {
+            cvalidation(c, "SortOrder must be Ascending or Descending");
+            return;
+        }
         desc = strcmp(json_string_value(so), "Descending") == 0;
     }
     if (mr != NULL) {
-        if (!json_is_integer(mr) || json_integer_value(mr) < 1 || json_integer_value(mr) > 100)
-            return cvalidation(c, "1 validation error detected: Value at 'maxResults' failed to "
-                                  "satisfy constraint: Member must have value between 1 and 100");
+        if (!json_is_integer(mr) || json_integer_value(mr) < 1 || json_integer_value(mr) > 100) {
+            cvalidation(c, "1 validation error detected: Value at 'maxResults' failed to "
+                           "satisfy constraint: Member must have value between 1 and 100");
+            return;
+        }
         max = (size_t)json_integer_value(mr);
     }
     /* the token names the offset and the query it belongs to */
     {
         json_t *copy = json_deep_copy(j);
-        if (copy == NULL)
-            return lr__respond_error(c, ERR_INTERNAL, true, "out of memory");
+        if (copy == NULL) {
+            lr__respond_error(c, ERR_INTERNAL, true, "out of memory");
+            return;
+        }
         json_object_del(copy, "NextToken");
         json_object_del(copy, "MaxResults");
         qtext = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(copy);
-        if (qtext == NULL)
-            return lr__respond_error(c, ERR_INTERNAL, true, "out of memory");
+        if (qtext == NULL) {
+            lr__respond_error(c, ERR_INTERNAL, true, "out of memory");
+            return;
+        }
         qh = query_hash(qtext);
         free(qtext);
     }
@@ -773,8 +864,10 @@ static void search(lr__worker *w, lr__conn *c, json_t *j)
         char tail;
         if (!json_is_string(nt) ||
             sscanf(json_string_value(nt), "s1.%llu.%x%c", &off, &h, &tail) != 2 || h != qh ||
-            off > SEARCH_SCAN_MAX)
-            return cvalidation(c, "Invalid pagination token");
+            off > SEARCH_SCAN_MAX) {
+            cvalidation(c, "Invalid pagination token");
+            return;
+        }
         offset = (size_t)off;
     }
     /* every group, as DescribeFeatureGroup shows it */
@@ -804,8 +897,8 @@ static void search(lr__worker *w, lr__conn *c, json_t *j)
                 break;
             obj = json_loadb(body.data, body.len, 0, &je);
             if (obj == NULL) {
-                st = lr_error_set(&err, LR_EINTERNAL, "describe output does not parse: %s",
-                                  je.text);
+                st =
+                    lr_error_set(&err, LR_EINTERNAL, "describe output does not parse: %s", je.text);
                 break;
             }
             json_object_del(obj, "NextToken");
@@ -871,19 +964,37 @@ static void search(lr__worker *w, lr__conn *c, json_t *j)
 void lr__api_control(lr__worker *w, lr__conn *c, lr__req *req, lr__op op)
 {
     json_t *j;
-    if (op == OP_CREATE_FEATURE_GROUP)
-        return create_fg(w, c, req);
+    if (op == OP_CREATE_FEATURE_GROUP) {
+        create_fg(w, c, req);
+        return;
+    }
     if ((j = cparse(c, req)) == NULL)
         return;
     switch (op) {
-    case OP_DESCRIBE_FEATURE_GROUP: describe_fg(w, c, j); break;
-    case OP_UPDATE_FEATURE_GROUP: update_fg(w, c, j); break;
-    case OP_DELETE_FEATURE_GROUP: delete_fg(w, c, j); break;
-    case OP_LIST_FEATURE_GROUPS: list_fgs(w, c, j); break;
-    case OP_DESCRIBE_FEATURE_METADATA: describe_metadata(w, c, j); break;
-    case OP_UPDATE_FEATURE_METADATA: update_metadata(w, c, j); break;
-    case OP_SEARCH: search(w, c, j); break;
-    default: lr__respond_error(c, ERR_UNKNOWN_OPERATION, true, "Unknown operation"); break;
+    case OP_DESCRIBE_FEATURE_GROUP:
+        describe_fg(w, c, j);
+        break;
+    case OP_UPDATE_FEATURE_GROUP:
+        update_fg(w, c, j);
+        break;
+    case OP_DELETE_FEATURE_GROUP:
+        delete_fg(w, c, j);
+        break;
+    case OP_LIST_FEATURE_GROUPS:
+        list_fgs(w, c, j);
+        break;
+    case OP_DESCRIBE_FEATURE_METADATA:
+        describe_metadata(w, c, j);
+        break;
+    case OP_UPDATE_FEATURE_METADATA:
+        update_metadata(w, c, j);
+        break;
+    case OP_SEARCH:
+        search(w, c, j);
+        break;
+    default:
+        lr__respond_error(c, ERR_UNKNOWN_OPERATION, true, "Unknown operation");
+        break;
     }
     json_decref(j);
 }

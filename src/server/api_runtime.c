@@ -15,7 +15,6 @@
  * answered. A connection waits (reads nothing more) while its write is
  * queued, so pipelined requests keep their order.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,20 +22,20 @@
 #include "larder/log.h"
 #include "larder/offline.h"
 #include "larder/value.h"
+#include "server/json.h"
 #include "server/server_internal.h"
 
-#define MAX_BATCH_GET_RECORDS 100
-#define MAX_BATCH_GET_GROUPS 100
+#define MAX_BATCH_GET_RECORDS   100
+#define MAX_BATCH_GET_GROUPS    100
 #define MAX_BATCH_WRITE_ENTRIES 25
-#define MAX_UPDATE_FEATURES 100
-#define MAX_LIST_RESULTS 100
+#define MAX_UPDATE_FEATURES     100
+#define MAX_LIST_RESULTS        100
 
 /* ---- small helpers ---- */
 
 static void fail(lr__conn *c, const lr_error *err)
 {
-    lr__respond_error(c, lr__err_from_status(err->code, false), false, "%s",
-                      lr_error_message(err));
+    lr__respond_error(c, lr__err_from_status(err->code, false), false, "%s", lr_error_message(err));
 }
 
 static void validation(lr__conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -93,48 +92,106 @@ static const lr_fg_def *route_group(lr__worker *w, lr__conn *c, lr__req *req)
     return def;
 }
 
-static json_t *parse_body(lr__conn *c, const lr__req *req)
+/* Accessors of the arena JSON tree (server/json.h); NULL-safe. */
+static bool j_is_object(const lr__jval *v)
 {
-    json_error_t je;
-    json_t *j;
+    return v != NULL && v->type == LR__J_OBJECT;
+}
+
+static bool j_is_array(const lr__jval *v)
+{
+    return v != NULL && v->type == LR__J_ARRAY;
+}
+
+static bool j_is_string(const lr__jval *v)
+{
+    return v != NULL && v->type == LR__J_STRING;
+}
+
+static bool j_is_boolean(const lr__jval *v)
+{
+    return v != NULL && (v->type == LR__J_TRUE || v->type == LR__J_FALSE);
+}
+
+static bool j_is_true(const lr__jval *v)
+{
+    return v != NULL && v->type == LR__J_TRUE;
+}
+
+static bool j_is_integer(const lr__jval *v)
+{
+    int64_t x;
+    return lr__json_int(v, &x);
+}
+
+static int64_t j_int(const lr__jval *v)
+{
+    int64_t x = 0;
+    lr__json_int(v, &x);
+    return x;
+}
+
+static size_t j_size(const lr__jval *v)
+{
+    return j_is_array(v) ? v->n : 0;
+}
+
+static const lr__jval *j_at(const lr__jval *v, size_t i)
+{
+    return j_is_array(v) && i < v->n ? &v->items[i] : NULL;
+}
+
+static const char *j_str(const lr__jval *v)
+{
+    return j_is_string(v) ? v->s : NULL;
+}
+
+static size_t j_len(const lr__jval *v)
+{
+    return j_is_string(v) ? v->len : 0;
+}
+
+/* The request body as a JSON object in the worker's arena; answers the error itself. */
+static const lr__jval *parse_body(lr__worker *w, lr__conn *c, const lr__req *req)
+{
+    lr__jval *j;
+    lr_error err;
     if (req->body_len == 0) {
         validation(c, "The request body is empty: a JSON object is required");
         return NULL;
     }
-    j = json_loadb(req->body, req->body_len, JSON_ALLOW_NUL, &je);
-    if (j == NULL) {
-        validation(c, "Malformed JSON in the request body: %s (line %d, column %d)", je.text,
-                   je.line, je.column);
+    if (lr__json_parse(w->arena, req->body, req->body_len, &j, &err) != LR_OK) {
+        if (err.code == LR_EINVAL)
+            validation(c, "Malformed JSON in the request body: %s", err.msg);
+        else /* the worker arena's cap: a body of very many tiny values */
+            validation(c, "The request body has too many JSON values to read");
         return NULL;
     }
-    if (!json_is_object(j)) {
-        json_decref(j);
+    if (!j_is_object(j)) {
         validation(c, "The request body must be a JSON object");
         return NULL;
     }
     return j;
 }
 
-static lr_status copy_str(lr__worker *w, json_t *s, lr_str *out, lr_error *err)
+static lr_status copy_str(lr__worker *w, const lr__jval *v, lr_str *out, lr_error *err)
 {
-    size_t n = json_string_length(s);
-    char *p = lr_arena_strndup(w->arena, json_string_value(s), n);
-    if (p == NULL)
-        return lr_error_set(err, LR_ENOMEM, "out of memory (request too large)");
-    out->ptr = p;
-    out->len = n;
+    (void)w;
+    (void)err;
+    out->ptr = v->s; /* already in the arena, unescaped */
+    out->len = v->len;
     return LR_OK;
 }
 
 /* [{FeatureName, ValueAsString | ValueAsStringList}] -> rec's values (strings in the arena). */
-static lr_status parse_values(lr__worker *w, const lr_fg_def *def, json_t *arr, const char *field,
-                              lr_record *rec, lr_error *err)
+static lr_status parse_values(lr__worker *w, const lr_fg_def *def, const lr__jval *arr,
+                              const char *field, lr_record *rec, lr_error *err)
 {
     size_t n;
     memset(rec, 0, sizeof *rec);
-    if (!json_is_array(arr))
+    if (!j_is_array(arr))
         return lr_error_set(err, LR_EINVAL, "%s must be a list of FeatureValue", field);
-    n = json_array_size(arr);
+    n = j_size(arr);
     if (n < 1 || n > LR_FG_FEATURES_MAX)
         return lr_error_set(err, LR_EINVAL,
                             "1 validation error detected: Value at '%s' failed to satisfy "
@@ -144,27 +201,27 @@ static lr_status parse_values(lr__worker *w, const lr_fg_def *def, json_t *arr, 
     if (rec->values == NULL)
         return lr_error_set(err, LR_ENOMEM, "out of memory (request too large)");
     for (size_t i = 0; i < n; i++) {
-        json_t *fv = json_array_get(arr, i), *fn, *vs, *vl;
+        const lr__jval *fv = j_at(arr, i), *fn, *vs, *vl;
         lr_feature_value *v = &rec->values[i];
         int32_t idx;
-        if (!json_is_object(fv) || !json_is_string(fn = json_object_get(fv, "FeatureName")))
+        if (!j_is_object(fv) || !j_is_string(fn = lr__json_get(fv, "FeatureName")))
             return lr_error_set(err, LR_EINVAL, "%s.%zu.FeatureName must be a string", field,
                                 i + 1);
-        idx = lr_fg_def_find_feature(def, json_string_value(fn), json_string_length(fn));
+        idx = lr_fg_def_find_feature(def, j_str(fn), j_len(fn));
         if (idx < 0)
             return lr_error_set(err, LR_EINVAL,
-                                "Feature '%.64s' is not defined in FeatureGroup '%s'",
-                                json_string_value(fn), def->name);
+                                "Feature '%.64s' is not defined in FeatureGroup '%s'", j_str(fn),
+                                def->name);
         v->feature = (uint32_t)idx;
-        vs = json_object_get(fv, "ValueAsString");
-        vl = json_object_get(fv, "ValueAsStringList");
+        vs = lr__json_get(fv, "ValueAsString");
+        vl = lr__json_get(fv, "ValueAsStringList");
         if ((vs != NULL) == (vl != NULL))
             return lr_error_set(err, LR_EINVAL,
                                 "Feature '%s': exactly one of ValueAsString and "
                                 "ValueAsStringList must be given",
                                 def->features[idx].name);
         if (vs != NULL) {
-            if (!json_is_string(vs))
+            if (!j_is_string(vs))
                 return lr_error_set(err, LR_EINVAL, "Feature '%s': ValueAsString must be a string",
                                     def->features[idx].name);
             if (copy_str(w, vs, &v->value, err) != LR_OK)
@@ -172,17 +229,17 @@ static lr_status parse_values(lr__worker *w, const lr_fg_def *def, json_t *arr, 
         } else {
             size_t m;
             lr_str *items;
-            if (!json_is_array(vl))
+            if (!j_is_array(vl))
                 return lr_error_set(err, LR_EINVAL,
                                     "Feature '%s': ValueAsStringList must be a list of strings",
                                     def->features[idx].name);
-            m = json_array_size(vl);
+            m = j_size(vl);
             items = lr_arena_calloc(w->arena, m ? m : 1, sizeof *items);
             if (items == NULL)
                 return lr_error_set(err, LR_ENOMEM, "out of memory (request too large)");
             for (size_t k = 0; k < m; k++) {
-                json_t *it = json_array_get(vl, k);
-                if (!json_is_string(it))
+                const lr__jval *it = j_at(vl, k);
+                if (!j_is_string(it))
                     return lr_error_set(err, LR_EINVAL,
                                         "Feature '%s': ValueAsStringList must hold strings only",
                                         def->features[idx].name);
@@ -199,29 +256,29 @@ static lr_status parse_values(lr__worker *w, const lr_fg_def *def, json_t *arr, 
 }
 
 /* A whole record, as PutRecord takes it, validated against the group. */
-static lr_status parse_record(lr__worker *w, const lr_fg_def *def, json_t *arr, const char *field,
-                              lr_record *rec, lr_error *err)
+static lr_status parse_record(lr__worker *w, const lr_fg_def *def, const lr__jval *arr,
+                              const char *field, lr_record *rec, lr_error *err)
 {
     lr_status st = parse_values(w, def, arr, field, rec, err);
     return st != LR_OK ? st : lr_record_validate(def, rec, err);
 }
 
 /* TtlDuration {Unit, Value}. */
-static lr_status parse_ttl(json_t *o, lr_ttl *out, lr_error *err)
+static lr_status parse_ttl(const lr__jval *o, lr_ttl *out, lr_error *err)
 {
-    json_t *u = json_object_get(o, "Unit"), *v = json_object_get(o, "Value");
-    if (!json_is_object(o) || !json_is_string(u) || !json_is_integer(v))
+    const lr__jval *u = lr__json_get(o, "Unit"), *v = lr__json_get(o, "Value");
+    if (!j_is_object(o) || !j_is_string(u) || !j_is_integer(v))
         return lr_error_set(err, LR_EINVAL,
                             "TtlDuration must be {\"Unit\": Seconds|Minutes|Hours|Days|Weeks, "
                             "\"Value\": integer >= 1}");
-    out->unit = lr_ttl_unit_parse(json_string_value(u));
-    out->value = json_integer_value(v);
+    out->unit = lr_ttl_unit_parse(j_str(u));
+    out->value = j_int(v);
     if (out->unit == LR_TTL_NONE)
         return lr_error_set(err, LR_EINVAL,
                             "1 validation error detected: Value '%.32s' at 'ttlDuration.unit' "
                             "failed to satisfy constraint: Member must satisfy enum value set: "
                             "[Seconds, Minutes, Hours, Days, Weeks]",
-                            json_string_value(u));
+                            j_str(u));
     if (out->value < 1 || out->value > 1000000000)
         return lr_error_set(err, LR_EINVAL,
                             "1 validation error detected: Value '%lld' at 'ttlDuration.value' "
@@ -232,7 +289,7 @@ static lr_status parse_ttl(json_t *o, lr_ttl *out, lr_error *err)
 }
 
 /* TargetStores: 1..2 of OnlineStore, OfflineStore (no repeats) checked against the group. */
-static lr_status parse_target_stores(const lr_fg_def *def, json_t *arr, bool *on, bool *off,
+static lr_status parse_target_stores(const lr_fg_def *def, const lr__jval *arr, bool *on, bool *off,
                                      lr_error *err)
 {
     if (arr == NULL) {
@@ -241,14 +298,16 @@ static lr_status parse_target_stores(const lr_fg_def *def, json_t *arr, bool *on
         return LR_OK;
     }
     *on = *off = false;
-    if (!json_is_array(arr) || json_array_size(arr) < 1 || json_array_size(arr) > 2)
-        return lr_error_set(err, LR_EINVAL, "TargetStores must list 1 or 2 of OnlineStore, "
-                                            "OfflineStore");
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        const char *s = json_string_value(json_array_get(arr, i));
-        bool *flag = s == NULL ? NULL
-                     : strcmp(s, "OnlineStore") == 0 ? on
-                     : strcmp(s, "OfflineStore") == 0 ? off : NULL;
+    if (!j_is_array(arr) || j_size(arr) < 1 || j_size(arr) > 2)
+        return lr_error_set(err, LR_EINVAL,
+                            "TargetStores must list 1 or 2 of OnlineStore, "
+                            "OfflineStore");
+    for (size_t i = 0; i < j_size(arr); i++) {
+        const char *s = j_str(j_at(arr, i));
+        bool *flag = s == NULL                        ? NULL
+                     : strcmp(s, "OnlineStore") == 0  ? on
+                     : strcmp(s, "OfflineStore") == 0 ? off
+                                                      : NULL;
         if (flag == NULL)
             return lr_error_set(err, LR_EINVAL,
                                 "1 validation error detected: Value at 'targetStores' failed to "
@@ -369,8 +428,7 @@ static lr_status append_expires(lr_buf *o, const lr_online_row *row)
 static void respond_json(lr__conn *c, lr_status st, lr_buf *body)
 {
     if (st != LR_OK) {
-        lr__respond_error(c, ERR_INTERNAL, false, "cannot build the response: %s",
-                          lr_strerror(st));
+        lr__respond_error(c, ERR_INTERNAL, false, "cannot build the response: %s", lr_strerror(st));
         return;
     }
     lr__respond(c, 200, "application/json", NULL, body->data, body->len);
@@ -421,8 +479,10 @@ static void get_record(lr__worker *w, lr__conn *c, lr__req *req)
         return;
     while (query_next(&q, qend, &p)) {
         if (key_is(&p, "RecordIdentifierValueAsString")) {
-            if ((id = decode(w, &p, &id_len, &err)) == NULL)
-                return fail(c, &err);
+            if ((id = decode(w, &p, &id_len, &err)) == NULL) {
+                fail(c, &err);
+                return;
+            }
         } else if (key_is(&p, "FeatureName")) {
             const char *v;
             size_t vl;
@@ -431,45 +491,64 @@ static void get_record(lr__worker *w, lr__conn *c, lr__req *req)
                 lr_str *nn;
                 if (nc > LR_FG_FEATURES_MAX)
                     nc = LR_FG_FEATURES_MAX;
-                if (n_names == nc)
-                    return validation(c, "At most %d FeatureName values may be given",
-                                      LR_FG_FEATURES_MAX);
+                if (n_names == nc) {
+                    validation(c, "At most %d FeatureName values may be given", LR_FG_FEATURES_MAX);
+                    return;
+                }
                 nn = lr_arena_alloc(w->arena, nc * sizeof *nn);
-                if (nn == NULL)
-                    return validation(c, "out of memory");
+                if (nn == NULL) {
+                    validation(c, "out of memory");
+                    return;
+                }
                 if (n_names)
                     memcpy(nn, names, n_names * sizeof *nn);
                 names = nn;
                 cap_names = nc;
             }
-            if ((v = decode(w, &p, &vl, &err)) == NULL)
-                return fail(c, &err);
+            if ((v = decode(w, &p, &vl, &err)) == NULL) {
+                fail(c, &err);
+                return;
+            }
             names[n_names].ptr = v;
             names[n_names].len = vl;
             n_names++;
         } else if (key_is(&p, "ExpirationTimeResponse")) {
-            if (parse_expiration(p.val, p.vlen, &expires, &err) != LR_OK)
-                return fail(c, &err);
+            if (parse_expiration(p.val, p.vlen, &expires, &err) != LR_OK) {
+                fail(c, &err);
+                return;
+            }
         }
     }
-    if (id == NULL)
-        return validation(c, "1 validation error detected: Value null at "
-                             "'recordIdentifierValueAsString' failed to satisfy constraint: "
-                             "Member must not be null");
-    if (check_record_id(id_len, &err) != LR_OK)
-        return fail(c, &err);
-    if (!online_enabled(def))
-        return validation(c, "FeatureGroup '%s' does not have an OnlineStore", def->name);
+    if (id == NULL) {
+        validation(c, "1 validation error detected: Value null at "
+                      "'recordIdentifierValueAsString' failed to satisfy constraint: "
+                      "Member must not be null");
+        return;
+    }
+    if (check_record_id(id_len, &err) != LR_OK) {
+        fail(c, &err);
+        return;
+    }
+    if (!online_enabled(def)) {
+        validation(c, "FeatureGroup '%s' does not have an OnlineStore", def->name);
+        return;
+    }
     if (n_names > 0) {
         proj = lr_arena_alloc(w->arena, n_names * sizeof *proj);
-        if (proj == NULL)
-            return validation(c, "out of memory");
-        if (lr_online_projection(def, names, n_names, proj, &n_proj, &err) != LR_OK)
-            return fail(c, &err);
+        if (proj == NULL) {
+            validation(c, "out of memory");
+            return;
+        }
+        if (lr_online_projection(def, names, n_names, proj, &n_proj, &err) != LR_OK) {
+            fail(c, &err);
+            return;
+        }
     }
     st = lr_online_get(w->reader, def, id, id_len, proj, n_proj, &row, &err);
-    if (st != LR_OK)
-        return fail(c, &err);
+    if (st != LR_OK) {
+        fail(c, &err);
+        return;
+    }
     lr_buf_clear(&w->scratch);
     if (!row.found) {
         st = lr_buf_append_str(&w->scratch, "{}");
@@ -584,32 +663,31 @@ static void put_record(lr__worker *w, lr__conn *c, lr__req *req)
 {
     const lr_fg_def *def = route_group(w, c, req);
     lr__pending local, *p;
-    json_t *j, *ttl;
+    const lr__jval *j, *ttl;
     lr_error err;
 
     if (def == NULL)
         return;
-    if ((j = parse_body(c, req)) == NULL)
+    if ((j = parse_body(w, c, req)) == NULL)
         return;
     p = pending_slot(w, c, &local);
     p->op = OP_PUT_RECORD;
     p->def = def;
-    if (json_object_get(j, "Record") == NULL) {
-        json_decref(j);
-        return validation(c, "1 validation error detected: Value null at 'record' failed to "
-                             "satisfy constraint: Member must not be null");
+    if (lr__json_get(j, "Record") == NULL) {
+        validation(c, "1 validation error detected: Value null at 'record' failed to "
+                      "satisfy constraint: Member must not be null");
+        return;
     }
-    if (parse_record(w, def, json_object_get(j, "Record"), "Record", &p->record, &err) != LR_OK ||
-        parse_target_stores(def, json_object_get(j, "TargetStores"), &p->to_online,
-                            &p->to_offline, &err) != LR_OK) {
-        json_decref(j);
-        return fail(c, &err);
+    if (parse_record(w, def, lr__json_get(j, "Record"), "Record", &p->record, &err) != LR_OK ||
+        parse_target_stores(def, lr__json_get(j, "TargetStores"), &p->to_online, &p->to_offline,
+                            &err) != LR_OK) {
+        fail(c, &err);
+        return;
     }
-    if ((ttl = json_object_get(j, "TtlDuration")) != NULL && parse_ttl(ttl, &p->ttl, &err) != LR_OK) {
-        json_decref(j);
-        return fail(c, &err);
+    if ((ttl = lr__json_get(j, "TtlDuration")) != NULL && parse_ttl(ttl, &p->ttl, &err) != LR_OK) {
+        fail(c, &err);
+        return;
     }
-    json_decref(j);
     p->write.kind = LR_ONLINE_PUT;
     p->write.def = def;
     p->write.record = &p->record;
@@ -635,53 +713,72 @@ static void delete_record(lr__worker *w, lr__conn *c, lr__req *req)
         return;
     while (query_next(&q, qend, &qp)) {
         if (key_is(&qp, "RecordIdentifierValueAsString")) {
-            if ((id = decode(w, &qp, &id_len, &err)) == NULL)
-                return fail(c, &err);
+            if ((id = decode(w, &qp, &id_len, &err)) == NULL) {
+                fail(c, &err);
+                return;
+            }
         } else if (key_is(&qp, "EventTime")) {
-            if ((et = decode(w, &qp, &et_len, &err)) == NULL)
-                return fail(c, &err);
+            if ((et = decode(w, &qp, &et_len, &err)) == NULL) {
+                fail(c, &err);
+                return;
+            }
         } else if (key_is(&qp, "DeletionMode")) {
             if (qp.vlen == 10 && memcmp(qp.val, "HardDelete", 10) == 0)
                 hard = true;
             else if (qp.vlen == 10 && memcmp(qp.val, "SoftDelete", 10) == 0)
                 hard = false;
-            else
-                return validation(c, "1 validation error detected: Value '%.*s' at "
-                                     "'deletionMode' failed to satisfy constraint: Member must "
-                                     "satisfy enum value set: [SoftDelete, HardDelete]",
-                                  (int)(qp.vlen > 32 ? 32 : qp.vlen), qp.val);
+            else {
+                validation(c,
+                           "1 validation error detected: Value '%.*s' at "
+                           "'deletionMode' failed to satisfy constraint: Member must "
+                           "satisfy enum value set: [SoftDelete, HardDelete]",
+                           (int)(qp.vlen > 32 ? 32 : qp.vlen), qp.val);
+                return;
+            }
         } else if (key_is(&qp, "TargetStores")) {
-            bool *flag = (qp.vlen == 11 && memcmp(qp.val, "OnlineStore", 11) == 0)   ? &on
+            bool *flag = (qp.vlen == 11 && memcmp(qp.val, "OnlineStore", 11) == 0)    ? &on
                          : (qp.vlen == 12 && memcmp(qp.val, "OfflineStore", 12) == 0) ? &off
-                                                                                     : NULL;
-            if (flag == NULL)
-                return validation(c, "1 validation error detected: Value at 'targetStores' "
-                                     "failed to satisfy constraint: Member must satisfy enum "
-                                     "value set: [OnlineStore, OfflineStore]");
+                                                                                      : NULL;
+            if (flag == NULL) {
+                validation(c, "1 validation error detected: Value at 'targetStores' "
+                              "failed to satisfy constraint: Member must satisfy enum "
+                              "value set: [OnlineStore, OfflineStore]");
+                return;
+            }
             *flag = true;
             any_target = true;
         }
     }
-    if (id == NULL)
-        return validation(c, "1 validation error detected: Value null at "
-                             "'recordIdentifierValueAsString' failed to satisfy constraint: "
-                             "Member must not be null");
-    if (et == NULL)
-        return validation(c, "1 validation error detected: Value null at 'eventTime' failed to "
-                             "satisfy constraint: Member must not be null");
-    if (check_record_id(id_len, &err) != LR_OK)
-        return fail(c, &err);
-    if (lr_event_time_parse(et, et_len, def->features[def->event_time_index].type, &et_us,
-                            &err) != LR_OK) {
+    if (id == NULL) {
+        validation(c, "1 validation error detected: Value null at "
+                      "'recordIdentifierValueAsString' failed to satisfy constraint: "
+                      "Member must not be null");
+        return;
+    }
+    if (et == NULL) {
+        validation(c, "1 validation error detected: Value null at 'eventTime' failed to "
+                      "satisfy constraint: Member must not be null");
+        return;
+    }
+    if (check_record_id(id_len, &err) != LR_OK) {
+        fail(c, &err);
+        return;
+    }
+    if (lr_event_time_parse(et, et_len, def->features[def->event_time_index].type, &et_us, &err) !=
+        LR_OK) {
         lr_error_prefix(&err, "EventTime");
-        return fail(c, &err);
+        {
+            fail(c, &err);
+            return;
+        }
     }
     if (!any_target) {
         on = online_enabled(def);
         off = offline_enabled(def);
     } else if ((on && !online_enabled(def)) || (off && !offline_enabled(def))) {
-        return validation(c, "FeatureGroup '%s' does not have an %s", def->name,
-                          on && !online_enabled(def) ? "OnlineStore" : "OfflineStore");
+        validation(c, "FeatureGroup '%s' does not have an %s", def->name,
+                   on && !online_enabled(def) ? "OnlineStore" : "OfflineStore");
+        return;
     }
     p = pending_slot(w, c, &local);
     p->op = OP_DELETE_RECORD;
@@ -689,8 +786,10 @@ static void delete_record(lr__worker *w, lr__conn *c, lr__req *req)
     p->to_online = on;
     p->to_offline = off;
     vals = lr_arena_calloc(w->arena, 2, sizeof *vals);
-    if (vals == NULL)
-        return validation(c, "out of memory");
+    if (vals == NULL) {
+        validation(c, "out of memory");
+        return;
+    }
     vals[0].feature = def->record_id_index;
     vals[0].value.ptr = id;
     vals[0].value.len = id_len;
@@ -699,8 +798,10 @@ static void delete_record(lr__worker *w, lr__conn *c, lr__req *req)
     vals[1].value.len = et_len;
     p->record.values = vals;
     p->record.n_values = 2;
-    if (lr_record_validate(def, &p->record, &err) != LR_OK)
-        return fail(c, &err);
+    if (lr_record_validate(def, &p->record, &err) != LR_OK) {
+        fail(c, &err);
+        return;
+    }
     p->write.kind = hard ? LR_ONLINE_HARD_DELETE : LR_ONLINE_SOFT_DELETE;
     p->write.def = def;
     p->write.record_id.ptr = id;
@@ -716,7 +817,8 @@ static void delete_record(lr__worker *w, lr__conn *c, lr__req *req)
 static lr_status append_batch_error(lr_buf *o, bool *first, const char *fg, size_t fgl,
                                     const char *id, size_t idl, const char *code, const char *msg)
 {
-    lr_status st = lr_buf_append_str(o, *first ? "{\"FeatureGroupName\":" : ",{\"FeatureGroupName\":");
+    lr_status st =
+        lr_buf_append_str(o, *first ? "{\"FeatureGroupName\":" : ",{\"FeatureGroupName\":");
     *first = false;
     if (st == LR_OK)
         st = lr_buf_append_json_str(o, fg, fgl);
@@ -735,7 +837,7 @@ static lr_status append_batch_error(lr_buf *o, bool *first, const char *fg, size
 
 static void batch_get_record(lr__worker *w, lr__conn *c, lr__req *req)
 {
-    json_t *j = parse_body(c, req), *ids, *exp;
+    const lr__jval *j = parse_body(w, c, req), *ids, *exp;
     lr_online_key keys[MAX_BATCH_GET_RECORDS];
     lr_online_row rows[MAX_BATCH_GET_RECORDS];
     const char *key_fg[MAX_BATCH_GET_RECORDS];
@@ -749,48 +851,48 @@ static void batch_get_record(lr__worker *w, lr__conn *c, lr__req *req)
     if (j == NULL)
         return;
     lr_buf_init(&errs, 0);
-    ids = json_object_get(j, "Identifiers");
-    if (!json_is_array(ids) || json_array_size(ids) < 1 ||
-        json_array_size(ids) > MAX_BATCH_GET_GROUPS) {
-        validation(c, "1 validation error detected: Value at 'identifiers' failed to satisfy "
-                      "constraint: Member must have length between 1 and %d",
+    ids = lr__json_get(j, "Identifiers");
+    if (!j_is_array(ids) || j_size(ids) < 1 || j_size(ids) > MAX_BATCH_GET_GROUPS) {
+        validation(c,
+                   "1 validation error detected: Value at 'identifiers' failed to satisfy "
+                   "constraint: Member must have length between 1 and %d",
                    MAX_BATCH_GET_GROUPS);
         goto done;
     }
-    if ((exp = json_object_get(j, "ExpirationTimeResponse")) != NULL) {
-        if (!json_is_string(exp) ||
-            parse_expiration(json_string_value(exp), json_string_length(exp), &expires, &err) !=
-                LR_OK) {
+    if ((exp = lr__json_get(j, "ExpirationTimeResponse")) != NULL) {
+        if (!j_is_string(exp) ||
+            parse_expiration(j_str(exp), j_len(exp), &expires, &err) != LR_OK) {
             validation(c, "ExpirationTimeResponse must be Enabled or Disabled");
             goto done;
         }
     }
     /* count and check the shape first: the limit is on records in total */
-    for (size_t g = 0; g < json_array_size(ids); g++) {
-        json_t *ident = json_array_get(ids, g), *rids = json_object_get(ident, "RecordIdentifiersValueAsString");
-        if (!json_is_object(ident) || !json_is_string(json_object_get(ident, "FeatureGroupName")) ||
-            !json_is_array(rids) || json_array_size(rids) < 1 ||
-            json_array_size(rids) > MAX_BATCH_GET_RECORDS) {
-            validation(c, "Identifiers.%zu must have a FeatureGroupName and 1..%d "
-                          "RecordIdentifiersValueAsString",
+    for (size_t g = 0; g < j_size(ids); g++) {
+        const lr__jval *ident = j_at(ids, g),
+                       *rids = lr__json_get(ident, "RecordIdentifiersValueAsString");
+        if (!j_is_object(ident) || !j_is_string(lr__json_get(ident, "FeatureGroupName")) ||
+            !j_is_array(rids) || j_size(rids) < 1 || j_size(rids) > MAX_BATCH_GET_RECORDS) {
+            validation(c,
+                       "Identifiers.%zu must have a FeatureGroupName and 1..%d "
+                       "RecordIdentifiersValueAsString",
                        g + 1, MAX_BATCH_GET_RECORDS);
             goto done;
         }
-        total += json_array_size(rids);
+        total += j_size(rids);
     }
     if (total > MAX_BATCH_GET_RECORDS) {
         validation(c, "BatchGetRecord accepts at most %d records in total; the request has %zu",
                    MAX_BATCH_GET_RECORDS, total);
         goto done;
     }
-    for (size_t g = 0; g < json_array_size(ids); g++) {
-        json_t *ident = json_array_get(ids, g), *fgn = json_object_get(ident, "FeatureGroupName");
-        json_t *rids = json_object_get(ident, "RecordIdentifiersValueAsString");
-        json_t *fnames = json_object_get(ident, "FeatureNames");
+    for (size_t g = 0; g < j_size(ids); g++) {
+        const lr__jval *ident = j_at(ids, g), *fgn = lr__json_get(ident, "FeatureGroupName");
+        const lr__jval *rids = lr__json_get(ident, "RecordIdentifiersValueAsString");
+        const lr__jval *fnames = lr__json_get(ident, "FeatureNames");
         const lr_fg_def *def = NULL;
         uint32_t *proj = NULL, n_proj = 0;
-        const char *gname = json_string_value(fgn);
-        size_t gl = json_string_length(fgn);
+        const char *gname = j_str(fgn);
+        size_t gl = j_len(fgn);
         const char *problem = NULL, *code = "ValidationError";
         char msg[600];
 
@@ -802,21 +904,21 @@ static void batch_get_record(lr__worker *w, lr__conn *c, lr__req *req)
             snprintf(msg, sizeof msg, "FeatureGroup '%s' does not have an OnlineStore", def->name);
             problem = msg;
         } else if (fnames != NULL) {
-            size_t nf = json_is_array(fnames) ? json_array_size(fnames) : 0;
+            size_t nf = j_is_array(fnames) ? j_size(fnames) : 0;
             lr_str *names = lr_arena_calloc(w->arena, nf ? nf : 1, sizeof *names);
             proj = lr_arena_calloc(w->arena, nf ? nf : 1, sizeof *proj);
-            if (!json_is_array(fnames) || nf < 1 || nf > LR_FG_FEATURES_MAX) {
+            if (!j_is_array(fnames) || nf < 1 || nf > LR_FG_FEATURES_MAX) {
                 problem = "FeatureNames must be a list of 1..2500 feature names";
             } else if (names == NULL || proj == NULL) {
                 problem = "out of memory";
             } else {
                 for (size_t k = 0; k < nf && problem == NULL; k++) {
-                    json_t *fn = json_array_get(fnames, k);
-                    if (!json_is_string(fn))
+                    const lr__jval *fn = j_at(fnames, k);
+                    if (!j_is_string(fn))
                         problem = "FeatureNames must hold strings";
                     else {
-                        names[k].ptr = json_string_value(fn);
-                        names[k].len = json_string_length(fn);
+                        names[k].ptr = j_str(fn);
+                        names[k].len = j_len(fn);
                     }
                 }
                 if (problem == NULL &&
@@ -824,12 +926,12 @@ static void batch_get_record(lr__worker *w, lr__conn *c, lr__req *req)
                     problem = lr_error_message(&err);
             }
         }
-        for (size_t k = 0; k < json_array_size(rids); k++) {
-            json_t *rid = json_array_get(rids, k);
-            const char *idv = json_is_string(rid) ? json_string_value(rid) : "";
-            size_t idl = json_is_string(rid) ? json_string_length(rid) : 0;
+        for (size_t k = 0; k < j_size(rids); k++) {
+            const lr__jval *rid = j_at(rids, k);
+            const char *idv = j_is_string(rid) ? j_str(rid) : "";
+            size_t idl = j_is_string(rid) ? j_len(rid) : 0;
             const char *p2 = problem;
-            if (p2 == NULL && (!json_is_string(rid) || idl == 0 || idl > LR_RECORD_ID_MAX_BYTES))
+            if (p2 == NULL && (!j_is_string(rid) || idl == 0 || idl > LR_RECORD_ID_MAX_BYTES))
                 p2 = "RecordIdentifierValueAsString must be a string of 1..2048 bytes";
             if (p2 != NULL) {
                 if ((st = append_batch_error(&errs, &first_err, gname, gl, idv, idl, code, p2)) !=
@@ -858,8 +960,8 @@ static void batch_get_record(lr__worker *w, lr__conn *c, lr__req *req)
         for (size_t i = 0; i < nk && st == LR_OK; i++) {
             if (!rows[i].found)
                 continue;
-            st = lr_buf_append_str(&w->scratch, first ? "{\"FeatureGroupName\":"
-                                                      : ",{\"FeatureGroupName\":");
+            st = lr_buf_append_str(&w->scratch,
+                                   first ? "{\"FeatureGroupName\":" : ",{\"FeatureGroupName\":");
             first = false;
             if (st == LR_OK)
                 st = lr_buf_append_json_str(&w->scratch, key_fg[i], key_fgl[i]);
@@ -888,14 +990,13 @@ out_err:
     respond_json(c, st, &w->scratch);
 done:
     lr_buf_free(&errs);
-    json_decref(j);
 }
 
 /* ---- BatchWriteRecord ---- */
 
 static void batch_write_record(lr__worker *w, lr__conn *c, lr__req *req)
 {
-    json_t *j = parse_body(c, req), *entries, *dttl;
+    const lr__jval *j = parse_body(w, c, req), *entries, *dttl;
     lr__pending *ps = NULL;
     lr_ttl default_ttl = {LR_TTL_NONE, 0};
     size_t n;
@@ -910,15 +1011,17 @@ static void batch_write_record(lr__worker *w, lr__conn *c, lr__req *req)
     if (j == NULL)
         return;
     lr_buf_init(&errs, 0);
-    entries = json_object_get(j, "Entries");
-    n = json_array_size(entries);
-    if (!json_is_array(entries) || n < 1 || n > MAX_BATCH_WRITE_ENTRIES) {
-        validation(c, "1 validation error detected: Value at 'entries' failed to satisfy "
-                      "constraint: Member must have length between 1 and %d",
+    entries = lr__json_get(j, "Entries");
+    n = j_size(entries);
+    if (!j_is_array(entries) || n < 1 || n > MAX_BATCH_WRITE_ENTRIES) {
+        validation(c,
+                   "1 validation error detected: Value at 'entries' failed to satisfy "
+                   "constraint: Member must have length between 1 and %d",
                    MAX_BATCH_WRITE_ENTRIES);
         goto done;
     }
-    if ((dttl = json_object_get(j, "TtlDuration")) != NULL && parse_ttl(dttl, &default_ttl, &err) != LR_OK) {
+    if ((dttl = lr__json_get(j, "TtlDuration")) != NULL &&
+        parse_ttl(dttl, &default_ttl, &err) != LR_OK) {
         fail(c, &err);
         goto done;
     }
@@ -929,23 +1032,28 @@ static void batch_write_record(lr__worker *w, lr__conn *c, lr__req *req)
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get(entries, i), *fgn, *ttl;
+        const lr__jval *e = j_at(entries, i), *fgn, *ttl;
         lr__pending *p = &ps[np];
         const lr_fg_def *def = NULL;
         memset(p, 0, sizeof *p);
         p->op = OP_PUT_RECORD;
         p->invoked_us = lr_now_us();
         lr_error_clear(&err);
-        entry_json[i] = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!json_is_object(e) || !json_is_string(fgn = json_object_get(e, "FeatureGroupName")))
+        if (e != NULL) { /* the entry as sent, echoed in Errors */
+            lr_buf one;
+            lr_buf_init(&one, 0);
+            if (lr__json_write(e, &one) == LR_OK)
+                entry_json[i] = lr_arena_strndup(w->arena, one.data, one.len);
+            lr_buf_free(&one);
+        }
+        if (!j_is_object(e) || !j_is_string(fgn = lr__json_get(e, "FeatureGroupName")))
             lr_error_set(&err, LR_EINVAL, "Entries.%zu.FeatureGroupName must be a string", i + 1);
-        else if (resolve_group(w, json_string_value(fgn), json_string_length(fgn), false, &def,
-                               &err) == LR_OK &&
-                 parse_record(w, def, json_object_get(e, "Record"), "Record", &p->record, &err) ==
+        else if (resolve_group(w, j_str(fgn), j_len(fgn), false, &def, &err) == LR_OK &&
+                 parse_record(w, def, lr__json_get(e, "Record"), "Record", &p->record, &err) ==
                      LR_OK &&
-                 parse_target_stores(def, json_object_get(e, "TargetStores"), &p->to_online,
+                 parse_target_stores(def, lr__json_get(e, "TargetStores"), &p->to_online,
                                      &p->to_offline, &err) == LR_OK) {
-            if ((ttl = json_object_get(e, "TtlDuration")) != NULL)
+            if ((ttl = lr__json_get(e, "TtlDuration")) != NULL)
                 parse_ttl(ttl, &p->ttl, &err);
             else
                 p->ttl = default_ttl;
@@ -1005,14 +1113,9 @@ static void batch_write_record(lr__worker *w, lr__conn *c, lr__req *req)
         st = lr_buf_append_str(&w->scratch, "],\"UnprocessedEntries\":[]}");
     respond_json(c, st, &w->scratch);
 done:
-    if (entry_json != NULL) {
-        for (size_t i = 0; i < n; i++)
-            free(entry_json[i]);
-    }
     free(entry_json);
     free(ps);
     lr_buf_free(&errs);
-    json_decref(j);
 }
 
 /* ---- ListRecords ---- */
@@ -1020,7 +1123,7 @@ done:
 static void list_records(lr__worker *w, lr__conn *c, lr__req *req)
 {
     const lr_fg_def *def = route_group(w, c, req);
-    json_t *j, *v;
+    const lr__jval *j, *v;
     lr_online_list_query q = {false, MAX_LIST_RESULTS, NULL};
     lr_online_id_page page = {0};
     lr_error err;
@@ -1029,44 +1132,48 @@ static void list_records(lr__worker *w, lr__conn *c, lr__req *req)
     if (def == NULL)
         return;
     if (req->body_len == 0) {
-        j = json_object();
-    } else if ((j = parse_body(c, req)) == NULL) {
+        static const lr__jval empty = {LR__J_OBJECT, NULL, 0, NULL, NULL, NULL, 0};
+        j = &empty;
+    } else if ((j = parse_body(w, c, req)) == NULL) {
         return;
     }
-    if (j == NULL)
-        return lr__respond_error(c, ERR_INTERNAL, false, "out of memory");
-    if ((v = json_object_get(j, "IncludeSoftDeletedRecords")) != NULL) {
-        if (!json_is_boolean(v)) {
-            json_decref(j);
-            return validation(c, "IncludeSoftDeletedRecords must be a boolean");
-        }
-        q.include_deleted = json_is_true(v);
+    if (j == NULL) {
+        lr__respond_error(c, ERR_INTERNAL, false, "out of memory");
+        return;
     }
-    if ((v = json_object_get(j, "MaxResults")) != NULL) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-            json_integer_value(v) > MAX_LIST_RESULTS) {
-            json_decref(j);
-            return validation(c, "1 validation error detected: Value at 'maxResults' failed to "
-                                 "satisfy constraint: Member must have value between 1 and %d",
-                              MAX_LIST_RESULTS);
+    if ((v = lr__json_get(j, "IncludeSoftDeletedRecords")) != NULL) {
+        if (!j_is_boolean(v)) {
+            validation(c, "IncludeSoftDeletedRecords must be a boolean");
+            return;
         }
-        q.max_results = (uint32_t)json_integer_value(v);
+        q.include_deleted = j_is_true(v);
     }
-    if ((v = json_object_get(j, "NextToken")) != NULL) {
-        if (!json_is_string(v) || json_string_length(v) > 8192) {
-            json_decref(j);
-            return validation(c, "NextToken must be a string of at most 8192 characters");
+    if ((v = lr__json_get(j, "MaxResults")) != NULL) {
+        if (!j_is_integer(v) || j_int(v) < 1 || j_int(v) > MAX_LIST_RESULTS) {
+            validation(c,
+                       "1 validation error detected: Value at 'maxResults' failed to "
+                       "satisfy constraint: Member must have value between 1 and %d",
+                       MAX_LIST_RESULTS);
+            return;
         }
-        q.next_token = json_string_value(v);
+        q.max_results = (uint32_t)j_int(v);
+    }
+    if ((v = lr__json_get(j, "NextToken")) != NULL) {
+        if (!j_is_string(v) || j_len(v) > 8192) {
+            validation(c, "NextToken must be a string of at most 8192 characters");
+            return;
+        }
+        q.next_token = j_str(v);
     }
     if (!online_enabled(def)) {
-        json_decref(j);
-        return validation(c, "FeatureGroup '%s' does not have an OnlineStore", def->name);
+        validation(c, "FeatureGroup '%s' does not have an OnlineStore", def->name);
+        return;
     }
     st = lr_online_list(w->srv->online, def, &q, &page, &err);
-    json_decref(j);
-    if (st != LR_OK)
-        return fail(c, &err);
+    if (st != LR_OK) {
+        fail(c, &err);
+        return;
+    }
     lr_buf_clear(&w->scratch);
     st = lr_buf_append_str(&w->scratch, "{\"RecordIdentifiers\":[");
     for (uint32_t i = 0; i < page.n && st == LR_OK; i++) {
@@ -1138,7 +1245,7 @@ static lr_status read_back(lr__worker *w, const lr_fg_def *def, const lr_str *id
 static void update_record(lr__worker *w, lr__conn *c, lr__req *req)
 {
     const lr_fg_def *def = route_group(w, c, req);
-    json_t *j, *rid, *feats, *ttl_j;
+    const lr__jval *j, *rid, *feats, *ttl_j;
     lr_str id = {NULL, 0};
     lr_record vals;
     lr_ttl ttl = {LR_TTL_NONE, 0};
@@ -1148,64 +1255,80 @@ static void update_record(lr__worker *w, lr__conn *c, lr__req *req)
     lr_error err;
     lr_status st;
 
-    if (def == NULL || (j = parse_body(c, req)) == NULL)
+    if (def == NULL || (j = parse_body(w, c, req)) == NULL)
         return;
     memset(&vals, 0, sizeof vals);
     lr_error_clear(&err);
-    rid = json_object_get(j, "RecordIdentifierValueAsString");
-    feats = json_object_get(j, "Features");
-    n = json_array_size(feats);
-    if (!json_is_string(rid))
-        lr_error_set(&err, LR_EINVAL, "1 validation error detected: Value null at "
-                                      "'recordIdentifierValueAsString' failed to satisfy "
-                                      "constraint: Member must not be null");
-    else if (!json_is_array(feats) || n < 1 || n > MAX_UPDATE_FEATURES)
-        lr_error_set(&err, LR_EINVAL, "1 validation error detected: Value at 'features' failed "
-                                      "to satisfy constraint: Member must have length between 1 "
-                                      "and %d",
+    rid = lr__json_get(j, "RecordIdentifierValueAsString");
+    feats = lr__json_get(j, "Features");
+    n = j_size(feats);
+    if (!j_is_string(rid))
+        lr_error_set(&err, LR_EINVAL,
+                     "1 validation error detected: Value null at "
+                     "'recordIdentifierValueAsString' failed to satisfy "
+                     "constraint: Member must not be null");
+    else if (!j_is_array(feats) || n < 1 || n > MAX_UPDATE_FEATURES)
+        lr_error_set(&err, LR_EINVAL,
+                     "1 validation error detected: Value at 'features' failed "
+                     "to satisfy constraint: Member must have length between 1 "
+                     "and %d",
                      MAX_UPDATE_FEATURES);
     else if (copy_str(w, rid, &id, &err) == LR_OK && check_record_id(id.len, &err) == LR_OK &&
-             parse_target_stores(def, json_object_get(j, "TargetStores"), &on, &off, &err) ==
-                 LR_OK &&
-             ((ttl_j = json_object_get(j, "TtlDuration")) == NULL ||
+             parse_target_stores(def, lr__json_get(j, "TargetStores"), &on, &off, &err) == LR_OK &&
+             ((ttl_j = lr__json_get(j, "TtlDuration")) == NULL ||
               parse_ttl(ttl_j, &ttl, &err) == LR_OK))
         parse_values(w, def, feats, "Features", &vals, &err);
-    json_decref(j);
-    if (err.code != LR_OK)
-        return fail(c, &err);
-    if (!on)
-        return validation(c, "UpdateRecord needs the OnlineStore of FeatureGroup '%s' in "
-                             "TargetStores",
-                          def->name);
+    if (err.code != LR_OK) {
+        fail(c, &err);
+        return;
+    }
+    if (!on) {
+        validation(c,
+                   "UpdateRecord needs the OnlineStore of FeatureGroup '%s' in "
+                   "TargetStores",
+                   def->name);
+        return;
+    }
     for (uint32_t i = 0; i < vals.n_values; i++) {
         const lr_feature_value *v = &vals.values[i];
         for (uint32_t k = 0; k < i; k++) {
-            if (vals.values[k].feature == v->feature)
-                return validation(c, "Feature '%s' appears more than once in Features",
-                                  def->features[v->feature].name);
+            if (vals.values[k].feature == v->feature) {
+                validation(c, "Feature '%s' appears more than once in Features",
+                           def->features[v->feature].name);
+                return;
+            }
         }
-        if (lr_feature_value_validate(&def->features[v->feature], v, &err) != LR_OK)
-            return fail(c, &err);
+        if (lr_feature_value_validate(&def->features[v->feature], v, &err) != LR_OK) {
+            fail(c, &err);
+            return;
+        }
         if (v->feature == def->event_time_index)
             has_event_time = true;
     }
-    if (ttl.unit != LR_TTL_NONE && !has_event_time)
-        return validation(c, "TtlDuration can only be set together with the EventTime feature "
-                             "'%s'",
-                          def->event_time_name);
+    if (ttl.unit != LR_TTL_NONE && !has_event_time) {
+        validation(c,
+                   "TtlDuration can only be set together with the EventTime feature "
+                   "'%s'",
+                   def->event_time_name);
+        return;
+    }
     st = lr_online_update(w->srv->online, def, id.ptr, id.len, vals.values, vals.n_values,
                           ttl.unit != LR_TTL_NONE ? &ttl : NULL, &err);
-    if (st != LR_OK)
-        return fail(c, &err);
+    if (st != LR_OK) {
+        fail(c, &err);
+        return;
+    }
     if (off) {
         /* The offline store keeps whole rows: write the merged record. */
         lr_record merged;
         if (read_back(w, def, &id, &merged, &found, &err) != LR_OK ||
             (found && lr_offline_put(w->srv->offline, def, &merged, invoked, &err) != LR_OK)) {
-            lr_log_error("server", "UpdateRecord offline write failed: %s",
-                         lr_error_message(&err));
-            return lr__respond_error(c, ERR_INTERNAL, false, "Offline store write failed: %s",
-                                     lr_error_message(&err));
+            lr_log_error("server", "UpdateRecord offline write failed: %s", lr_error_message(&err));
+            {
+                lr__respond_error(c, ERR_INTERNAL, false, "Offline store write failed: %s",
+                                  lr_error_message(&err));
+                return;
+            }
         }
     }
     lr__respond(c, 200, "application/json", NULL, "", 0);
@@ -1214,13 +1337,27 @@ static void update_record(lr__worker *w, lr__conn *c, lr__req *req)
 void lr__api_runtime(lr__worker *w, lr__conn *c, lr__req *req)
 {
     switch (req->op) {
-    case OP_GET_RECORD: get_record(w, c, req); break;
-    case OP_PUT_RECORD: put_record(w, c, req); break;
-    case OP_DELETE_RECORD: delete_record(w, c, req); break;
-    case OP_BATCH_GET_RECORD: batch_get_record(w, c, req); break;
-    case OP_BATCH_WRITE_RECORD: batch_write_record(w, c, req); break;
-    case OP_LIST_RECORDS: list_records(w, c, req); break;
-    case OP_UPDATE_RECORD: update_record(w, c, req); break;
+    case OP_GET_RECORD:
+        get_record(w, c, req);
+        break;
+    case OP_PUT_RECORD:
+        put_record(w, c, req);
+        break;
+    case OP_DELETE_RECORD:
+        delete_record(w, c, req);
+        break;
+    case OP_BATCH_GET_RECORD:
+        batch_get_record(w, c, req);
+        break;
+    case OP_BATCH_WRITE_RECORD:
+        batch_write_record(w, c, req);
+        break;
+    case OP_LIST_RECORDS:
+        list_records(w, c, req);
+        break;
+    case OP_UPDATE_RECORD:
+        update_record(w, c, req);
+        break;
     default:
         lr__respond_error(c, ERR_NOT_FOUND_ROUTE, false, "No such operation");
         break;

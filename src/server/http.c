@@ -34,12 +34,12 @@
 #include "larder/log.h"
 #include "server/server_internal.h"
 
-#define IN_CHUNK 16384          /* bytes read per read() */
-#define IN_KEEP 65536           /* input buffers larger than this are freed when idle */
-#define OUT_KEEP 262144         /* connection output buffers larger than this are freed */
-#define LINGER_MS 2000          /* draining input after a closing response */
-#define LINGER_MAX (1u << 20)   /* most bytes drained before giving up */
-#define SCAN_MS 250             /* how often deadlines are checked */
+#define IN_CHUNK   16384      /* bytes read per read() */
+#define IN_KEEP    65536      /* input buffers larger than this are freed when idle */
+#define OUT_KEEP   262144     /* connection output buffers larger than this are freed */
+#define LINGER_MS  2000       /* draining input after a closing response */
+#define LINGER_MAX (1u << 20) /* most bytes drained before giving up */
+#define SCAN_MS    250        /* how often deadlines are checked */
 #define MAX_EVENTS 256
 
 static http_parser_settings parser_settings;
@@ -69,7 +69,8 @@ static uint32_t off_of(lr__conn *c, const char *at)
     return (uint32_t)(at - c->in.data);
 }
 
-static int reject(lr__conn *c, lr__err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int reject(lr__conn *c, lr__err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int reject(lr__conn *c, lr__err e, const char *fmt, ...)
 {
     va_list ap;
@@ -272,19 +273,32 @@ void lr__conn_release(lr__conn *c)
 static const char *reason(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
@@ -384,9 +398,9 @@ void lr__respond_error(lr__conn *c, lr__err e, bool control, const char *fmt, ..
         lr_buf_clear(body);
         lr_buf_printf(body, "{\"__type\":\"%s\"}", lr__err_code(e));
     }
-    lr__respond(c, lr__err_status(e, control), control ? "application/x-amz-json-1.1"
-                                                       : "application/json",
-                extra, body->data, body->len);
+    lr__respond(c, lr__err_status(e, control),
+                control ? "application/x-amz-json-1.1" : "application/json", extra, body->data,
+                body->len);
 }
 
 /* ---- connection I/O ---- */
@@ -595,10 +609,9 @@ static bool conn_process(lr__conn *c)
             else
                 lr__respond_error(c, ERR_BAD_REQUEST, false, "Malformed HTTP request: %s",
                                   http_errno_description(e));
-            lr__metrics_observe(&c->w->metrics, OP_UNKNOWN,
-                                c->reject != 0 ? lr__err_status((lr__err)(c->reject - 1), false)
-                                               : 400,
-                                0);
+            lr__metrics_observe(
+                &c->w->metrics, OP_UNKNOWN,
+                c->reject != 0 ? lr__err_status((lr__err)(c->reject - 1), false) : 400, 0);
             c->in_parsed = c->in.len;
             return conn_flush(c);
         }
@@ -637,9 +650,9 @@ static bool conn_read(lr__conn *c)
             lr_status st = lr_buf_reserve(&c->in, c->in.cap == 0 ? 4096 : IN_CHUNK);
             if (st != LR_OK) {
                 c->close_after = true;
-                lr__respond_error(c, st == LR_ELIMIT ? ERR_TOO_LARGE : ERR_INTERNAL, false,
-                                  "%s", st == LR_ELIMIT ? "The request is too large"
-                                                        : "Out of memory reading the request");
+                lr__respond_error(c, st == LR_ELIMIT ? ERR_TOO_LARGE : ERR_INTERNAL, false, "%s",
+                                  st == LR_ELIMIT ? "The request is too large"
+                                                  : "Out of memory reading the request");
                 return conn_flush(c);
             }
         }

@@ -16,11 +16,11 @@
 #include "server/server_internal.h"
 
 static const int status_slots[LR__STATUS_SLOTS - 1] = {200, 400, 403, 404, 405, 408,
-                                                        409, 413, 431, 500, 503};
+                                                       409, 413, 431, 500, 503};
 
-static const double bucket_le[LR__LAT_BUCKETS - 1] = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-    0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5, 5.0};
+static const double bucket_le[LR__LAT_BUCKETS - 1] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                      0.005,  0.01,    0.025,  0.05,  0.1,
+                                                      0.25,   0.5,     1.0,    2.5,   5.0};
 
 int lr__metrics_status_slot(int http_status)
 {
@@ -52,8 +52,7 @@ void lr__metrics_observe(lr__metrics *m, lr__op op, int http_status, int64_t ns)
     while (b < LR__LAT_BUCKETS - 1 && s > bucket_le[b])
         b++;
     atomic_fetch_add_explicit(&m->lat_bucket[op][b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->lat_sum_ns[op], ns > 0 ? (uint64_t)ns : 0,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->lat_sum_ns[op], ns > 0 ? (uint64_t)ns : 0, memory_order_relaxed);
     atomic_fetch_add_explicit(&m->lat_count[op], 1, memory_order_relaxed);
 }
 
@@ -97,15 +96,13 @@ static lr_status render_requests(lr_server *s, lr_buf *o)
             if (v == 0)
                 continue;
             if (code != 0)
-                st = lr_buf_printf(o,
-                                   "larder_requests_total{operation=\"%s\",status=\"%d\"} %" PRIu64
-                                   "\n",
-                                   lr__op_name((lr__op)op), code, v);
+                st = lr_buf_printf(
+                    o, "larder_requests_total{operation=\"%s\",status=\"%d\"} %" PRIu64 "\n",
+                    lr__op_name((lr__op)op), code, v);
             else
-                st = lr_buf_printf(o,
-                                   "larder_requests_total{operation=\"%s\",status=\"other\"} %" PRIu64
-                                   "\n",
-                                   lr__op_name((lr__op)op), v);
+                st = lr_buf_printf(
+                    o, "larder_requests_total{operation=\"%s\",status=\"other\"} %" PRIu64 "\n",
+                    lr__op_name((lr__op)op), v);
         }
     }
     if (st == LR_OK)
@@ -176,13 +173,11 @@ static lr_status render_online(lr__worker *w, lr_buf *o, lr_error *err)
             groups++;
             if (lr_online_group_stats(w->srv->online, page.items[i].name, &os, &e2) != LR_OK)
                 continue;
-            if ((st = lr_buf_append_str(&rec, "larder_online_records{feature_group=\"")) ==
-                    LR_OK &&
+            if ((st = lr_buf_append_str(&rec, "larder_online_records{feature_group=\"")) == LR_OK &&
                 (st = label(&rec, page.items[i].name)) == LR_OK)
                 st = lr_buf_printf(&rec, "\"} %" PRIu64 "\n", os.records);
             if (st == LR_OK &&
-                (st = lr_buf_append_str(&bytes, "larder_online_bytes{feature_group=\"")) ==
-                    LR_OK &&
+                (st = lr_buf_append_str(&bytes, "larder_online_bytes{feature_group=\"")) == LR_OK &&
                 (st = label(&bytes, page.items[i].name)) == LR_OK)
                 st = lr_buf_printf(&bytes, "\"} %" PRIu64 "\n", os.bytes);
         }
@@ -194,10 +189,11 @@ static lr_status render_online(lr__worker *w, lr_buf *o, lr_error *err)
     }
     free(token);
     if (st == LR_OK)
-        st = lr_buf_printf(o, "# HELP larder_feature_groups Feature groups in the catalog.\n"
-                              "# TYPE larder_feature_groups gauge\nlarder_feature_groups %" PRIu64
-                              "\n",
-                           groups);
+        st =
+            lr_buf_printf(o,
+                          "# HELP larder_feature_groups Feature groups in the catalog.\n"
+                          "# TYPE larder_feature_groups gauge\nlarder_feature_groups %" PRIu64 "\n",
+                          groups);
     if (st == LR_OK)
         st = lr_buf_append(o, rec.data, rec.len);
     if (st == LR_OK)
@@ -216,8 +212,7 @@ lr_status lr__metrics_render(lr__worker *w, lr_buf *o, lr_error *err)
     lr_status st;
 
     for (uint32_t i = 0; i < s->n_workers; i++)
-        open += atomic_load_explicit(&s->workers[i].metrics.open_connections,
-                                     memory_order_relaxed);
+        open += atomic_load_explicit(&s->workers[i].metrics.open_connections, memory_order_relaxed);
     st = render_requests(s, o);
     if (st == LR_OK)
         st = lr_buf_printf(
@@ -248,11 +243,13 @@ lr_status lr__metrics_render(lr__worker *w, lr_buf *o, lr_error *err)
             "# HELP larder_offline_lag_seconds Age of the oldest write not yet in Parquet.\n"
             "# TYPE larder_offline_lag_seconds gauge\nlarder_offline_lag_seconds %.6f\n"
             "# HELP larder_offline_pending_entries Writes logged and not yet in Parquet.\n"
-            "# TYPE larder_offline_pending_entries gauge\nlarder_offline_pending_entries %" PRIu64 "\n"
+            "# TYPE larder_offline_pending_entries gauge\nlarder_offline_pending_entries %" PRIu64
+            "\n"
             "# HELP larder_offline_log_bytes Bytes of write-ahead log segments.\n"
             "# TYPE larder_offline_log_bytes gauge\nlarder_offline_log_bytes %" PRIu64 "\n"
             "# HELP larder_offline_flushes_total Flushes that registered Parquet files.\n"
-            "# TYPE larder_offline_flushes_total counter\nlarder_offline_flushes_total %" PRIu64 "\n"
+            "# TYPE larder_offline_flushes_total counter\nlarder_offline_flushes_total %" PRIu64
+            "\n"
             "# HELP larder_offline_flush_errors_total Flushes that failed.\n"
             "# TYPE larder_offline_flush_errors_total counter\n"
             "larder_offline_flush_errors_total %" PRIu64 "\n"
@@ -262,8 +259,8 @@ lr_status lr__metrics_render(lr__worker *w, lr_buf *o, lr_error *err)
             "# HELP larder_offline_rows_written_total Rows written to Parquet.\n"
             "# TYPE larder_offline_rows_written_total counter\n"
             "larder_offline_rows_written_total %" PRIu64 "\n",
-            (double)om.lag_us / 1e6, om.pending_entries, om.log_bytes, om.flushes,
-            om.flush_errors, om.files_written, om.rows_written);
+            (double)om.lag_us / 1e6, om.pending_entries, om.log_bytes, om.flushes, om.flush_errors,
+            om.files_written, om.rows_written);
     }
     if (st == LR_OK)
         st = render_online(w, o, err);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 #define THREADS_MAX 256
 #define ARENA_BLOCK (256u * 1024)
 #define SCRATCH_MAX (256u * 1024 * 1024) /* the largest response body */
-#define CANON_MAX (64u * 1024 * 1024)
+#define CANON_MAX   (64u * 1024 * 1024)
 
 void lr_server_config_init(lr_server_config *cfg)
 {
@@ -48,8 +49,7 @@ void lr_server_config_init(lr_server_config *cfg)
 }
 
 /* Splits "host:port" / "[v6]:port". */
-static lr_status split_listen(const char *s, char *host, size_t hcap, uint16_t *port,
-                              lr_error *err)
+static lr_status split_listen(const char *s, char *host, size_t hcap, uint16_t *port, lr_error *err)
 {
     const char *colon;
     char *end;
@@ -156,7 +156,8 @@ static lr_status check_config(const lr_server_config *c, lr_error *err)
         return lr_error_set(err, LR_EINVAL, "timeouts must be at least 1 ms");
     if (c->online_durability != LR_ONLINE_SYNC && c->online_durability != LR_ONLINE_NOMETASYNC &&
         c->online_durability != LR_ONLINE_NOSYNC)
-        return lr_error_set(err, LR_EINVAL, "--online-durability must be sync, nometasync or nosync");
+        return lr_error_set(err, LR_EINVAL,
+                            "--online-durability must be sync, nometasync or nosync");
     if (c->clock_skew_s < 1 || c->clock_skew_s > 7 * 86400)
         return lr_error_set(err, LR_EINVAL, "--clock-skew must be 1..604800 seconds");
     return LR_OK;
@@ -260,6 +261,11 @@ static lr_status open_stores(lr_server *s, bool background, lr_error *err)
     lr_online_options oo;
     lr_offline_config oc;
     lr_status st;
+    /* OpenSSL's one-time initialisation here, on the starting thread: run
+     * lazily on a store's thread instead, it leaves that thread's error
+     * state allocated after the thread ends. */
+    if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+        return lr_error_set(err, LR_EINTERNAL, "cannot initialise OpenSSL");
     lr_online_options_init(&oo);
     oo.sweep_interval_ms = background ? 1000 : 0;
     oo.durability = (lr_online_durability)s->cfg.online_durability;
@@ -386,14 +392,15 @@ lr_status lr_server_start(const lr_server_config *cfg, lr_server **out, lr_error
                 st = lr_error_set(err, LR_EIO, "getsockname: %s", strerror(errno));
                 goto fail;
             }
-            s->port = ntohs(bound.ss_family == AF_INET
-                                ? ((struct sockaddr_in *)&bound)->sin_port
-                                : ((struct sockaddr_in6 *)&bound)->sin6_port);
+            s->port =
+                ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+                                                 : ((struct sockaddr_in6 *)&bound)->sin6_port);
             set_port(&addr, s->port);
         }
     }
     for (uint32_t i = 0; i < s->n_workers; i++) {
-        if ((rc = pthread_create(&s->workers[i].thread, NULL, lr__worker_main, &s->workers[i])) != 0) {
+        if ((rc = pthread_create(&s->workers[i].thread, NULL, lr__worker_main, &s->workers[i])) !=
+            0) {
             st = lr_error_set(err, LR_ENOMEM, "cannot start a worker thread: %s", strerror(rc));
             goto fail;
         }

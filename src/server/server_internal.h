@@ -38,9 +38,9 @@ typedef enum lr__op {
     LR_SRV_ROUTES(LR_X_OP)
 #undef LR_X_OP
 #define LR_X_COP(id, name) id,
-    LR_SRV_CONTROL_OPS(LR_X_COP)
+        LR_SRV_CONTROL_OPS(LR_X_COP)
 #undef LR_X_COP
-    OP_UNKNOWN, /* no route: counted under this name */
+            OP_UNKNOWN, /* no route: counted under this name */
     OP_COUNT
 } lr__op;
 
@@ -48,7 +48,7 @@ typedef enum lr__err {
 #define LR_X_ERR(id, code, rt, cp) id,
     LR_SRV_ERRORS(LR_X_ERR)
 #undef LR_X_ERR
-    ERR_COUNT
+        ERR_COUNT
 } lr__err;
 
 /* The operation's name ("GetRecord"); "Unknown" for OP_UNKNOWN. */
@@ -113,30 +113,30 @@ typedef struct lr__conn {
     lr__worker *w;
     lr__conn_state state;
     http_parser parser;
-    lr_buf in;          /* raw input; holds the current request whole */
-    size_t in_parsed;   /* bytes of `in` the parser has consumed */
-    size_t req_start;   /* offset of the current request's first byte */
-    bool in_request;    /* a request has started and not completed */
+    lr_buf in;        /* raw input; holds the current request whole */
+    size_t in_parsed; /* bytes of `in` the parser has consumed */
+    size_t req_start; /* offset of the current request's first byte */
+    bool in_request;  /* a request has started and not completed */
     /* parse state of the current request */
     lr__span url;
     lr__hdr hdrs[LR__MAX_HEADERS];
     uint32_t n_hdrs;
     bool last_was_value;
-    uint32_t body_start;  /* offset where the de-chunked body is compacted */
+    uint32_t body_start; /* offset where the de-chunked body is compacted */
     uint32_t body_len;
     size_t head_bytes;
-    int reject;          /* lr__err + 1 when the request is refused while parsing */
+    int reject; /* lr__err + 1 when the request is refused while parsing */
     char reject_msg[160];
-    bool request_done;   /* on_message_complete fired */
+    bool request_done; /* on_message_complete fired */
     bool expect_continue;
-    bool close_after;    /* close once the output is written */
-    lr_buf out;          /* output not yet written (allocated only on a short write) */
+    bool close_after; /* close once the output is written */
+    lr_buf out;       /* output not yet written (allocated only on a short write) */
     size_t out_off;
     int64_t deadline_ms; /* idle, request, write or linger deadline */
     int64_t req_begin_ns;
-    int last_status;     /* status of the last response appended */
-    bool listed;         /* on the worker's list (accepted sockets only) */
-    lr__req req;         /* the request being handled */
+    int last_status;              /* status of the last response appended */
+    bool listed;                  /* on the worker's list (accepted sockets only) */
+    lr__req req;                  /* the request being handled */
     struct lr__conn *prev, *next; /* the worker's list of connections */
 } lr__conn;
 
@@ -152,7 +152,7 @@ typedef struct lr__pending {
     lr_ttl ttl;
     lr_record record;
     int64_t invoked_us;
-    lr_status st;   /* the entry's outcome after the batch ran */
+    lr_status st; /* the entry's outcome after the batch ran */
     lr_error err;
 } lr__pending;
 
@@ -171,15 +171,15 @@ typedef struct lr__fg_entry {
 typedef struct lr__fg_cache {
     lr__fg_entry slots[LR__FG_CACHE_SLOTS];
     uint32_t n;
-    uint64_t gen;        /* the server generation the entries belong to */
-    lr_fg_def **grave;   /* replaced definitions, freed at the end of the loop turn */
+    uint64_t gen;      /* the server generation the entries belong to */
+    lr_fg_def **grave; /* replaced definitions, freed at the end of the loop turn */
     uint32_t n_grave, cap_grave;
 } lr__fg_cache;
 
 /* ---- metrics (per worker; written by its thread, read by /metrics) ---- */
 
 #define LR__STATUS_SLOTS 12
-#define LR__LAT_BUCKETS 16
+#define LR__LAT_BUCKETS  16
 
 typedef struct lr__metrics {
     _Atomic uint64_t requests[OP_COUNT][LR__STATUS_SLOTS];
@@ -211,16 +211,16 @@ struct lr__worker {
     bool started;
     int epfd;
     int listen_fd;
-    int wake_fd;          /* eventfd: stop requests */
+    int wake_fd; /* eventfd: stop requests */
     lr_catalog *cat;
     lr_online_reader *reader;
-    lr_arena *arena;      /* request memory, reset at the end of each loop turn */
-    lr_buf scratch;       /* response bodies */
-    lr_buf wout;          /* responses of the connection being served */
+    lr_arena *arena; /* request memory, reset at the end of each loop turn */
+    lr_buf scratch;  /* response bodies */
+    lr_buf wout;     /* responses of the connection being served */
     lr__fg_cache cache;
-    lr__pending *batch;   /* writes gathered this turn (LR__BATCH_MAX) */
-    lr__pending *running; /* the batch being applied */
-    lr_online_write *wbuf; /* the batch's online writes, contiguous (LR__BATCH_MAX) */
+    lr__pending *batch;            /* writes gathered this turn (LR__BATCH_MAX) */
+    lr__pending *running;          /* the batch being applied */
+    lr_online_write *wbuf;         /* the batch's online writes, contiguous (LR__BATCH_MAX) */
     struct lr_offline_write *obuf; /* its offline rows (LR__BATCH_MAX) */
     uint32_t n_batch;
     lr__conn *closed;     /* closed this turn, recycled at its end */
@@ -228,7 +228,7 @@ struct lr__worker {
     lr__conn *conns;      /* every open connection */
     lr__conn *free_conns; /* pooled connection structs */
     uint32_t n_conns;
-    int64_t now_ms;       /* CLOCK_MONOTONIC, refreshed every loop turn */
+    int64_t now_ms; /* CLOCK_MONOTONIC, refreshed every loop turn */
     bool stopping;
     lr__metrics metrics;
     lr_status failure;

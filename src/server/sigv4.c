@@ -24,8 +24,7 @@ lr_status lr__keyring_add(lr__keyring *k, const char *id, const char *secret, lr
     if (il == 0 || sl == 0)
         return lr_error_set(err, LR_EINVAL, "an access key id and its secret must not be empty");
     if (il > LR__KEY_ID_MAX || sl > LR__KEY_SECRET_MAX)
-        return lr_error_set(err, LR_EINVAL,
-                            "access key id or secret longer than %d characters",
+        return lr_error_set(err, LR_EINVAL, "access key id or secret longer than %d characters",
                             LR__KEY_ID_MAX);
     for (size_t i = 0; i < k->n; i++) {
         if (strcmp(k->keys[i].id, id) == 0) {
@@ -62,8 +61,7 @@ static lr_status flush_section(lr__keyring *k, const char *path, const char *sec
     if (id[0] != '\0' && secret[0] != '\0')
         st = lr__keyring_add(k, id, secret, err);
     else if (id[0] != '\0' || secret[0] != '\0')
-        st = lr_error_set(err, LR_EINVAL,
-                          "%s: section [%s] has %s but no %s", path, section,
+        st = lr_error_set(err, LR_EINVAL, "%s: section [%s] has %s but no %s", path, section,
                           id[0] ? "aws_access_key_id" : "aws_secret_access_key",
                           id[0] ? "aws_secret_access_key" : "aws_access_key_id");
     id[0] = secret[0] = '\0';
@@ -96,8 +94,8 @@ lr_status lr__keyring_load_file(lr__keyring *k, const char *path, lr_error *err)
         if (*s == '[') {
             char *close = strchr(s, ']');
             if (close == NULL) {
-                st = lr_error_set(err, LR_EINVAL, "%s:%d: section header without ']'", path,
-                                  lineno);
+                st =
+                    lr_error_set(err, LR_EINVAL, "%s:%d: section header without ']'", path, lineno);
                 goto done;
             }
             if ((st = flush_section(k, path, section, id, secret, err)) != LR_OK)
@@ -114,7 +112,8 @@ lr_status lr__keyring_load_file(lr__keyring *k, const char *path, lr_error *err)
         *eq = '\0';
         key = trim(s);
         val = trim(eq + 1);
-        if (strcasecmp(key, "aws_access_key_id") == 0 || strcasecmp(key, "aws_secret_access_key") == 0) {
+        if (strcasecmp(key, "aws_access_key_id") == 0 ||
+            strcasecmp(key, "aws_secret_access_key") == 0) {
             bool is_id = strcasecmp(key, "aws_access_key_id") == 0;
             size_t max = is_id ? LR__KEY_ID_MAX : LR__KEY_SECRET_MAX;
             if (strlen(val) > max || val[0] == '\0') {
@@ -205,8 +204,8 @@ void lr__sha256_hex(const void *data, size_t len, char out[65])
 }
 
 /* HMAC-SHA256 (RFC 2104) over up to three message parts. */
-static void hmac3(const unsigned char *key, size_t klen, const void *m1, size_t l1,
-                  const void *m2, size_t l2, const void *m3, size_t l3, unsigned char out[32])
+static void hmac3(const unsigned char *key, size_t klen, const void *m1, size_t l1, const void *m2,
+                  size_t l2, const void *m3, size_t l3, unsigned char out[32])
 {
     unsigned char k[64], pad[64], inner[32];
     SHA256_CTX c;
@@ -261,9 +260,8 @@ void lr__sigv4_signing_key(const char *secret, const char *date, size_t date_len
     explicit_bzero(k, sizeof k);
 }
 
-void lr__sigv4_signature(const unsigned char kSigning[32], const char *amz_date,
-                         const char *scope, size_t scope_len, const char *canon,
-                         size_t canon_len, char out[65])
+void lr__sigv4_signature(const unsigned char kSigning[32], const char *amz_date, const char *scope,
+                         size_t scope_len, const char *canon, size_t canon_len, char out[65])
 {
     char head[128], chash[65];
     unsigned char sig[32];
@@ -286,8 +284,8 @@ void lr__sigv4_signature(const unsigned char kSigning[32], const char *amz_date,
 
 static bool unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 static lr_status append_encoded(lr_buf *b, const char *s, size_t n, bool keep_slash)
@@ -593,9 +591,9 @@ static void fmt_amz(int64_t t, char out[17])
 }
 
 lr__sigv4_result lr__sigv4_verify(const lr__keyring *keys, lr__sigv4_cache *cache,
-                                  const lr__sigv4_req *r, const char *region,
-                                  const char *service, int64_t now_s, uint32_t skew_s,
-                                  lr_buf *canon, char *msg, size_t msg_cap)
+                                  const lr__sigv4_req *r, const char *region, const char *service,
+                                  int64_t now_s, uint32_t skew_s, lr_buf *canon, char *msg,
+                                  size_t msg_cap)
 {
     static const char algo[] = "AWS4-HMAC-SHA256 ";
     size_t alen, dlen, cl, shl, sgl, cslen;
@@ -608,8 +606,9 @@ lr__sigv4_result lr__sigv4_verify(const lr__keyring *keys, lr__sigv4_cache *cach
     size_t ns = 0;
 
     if (auth == NULL) {
-        snprintf(msg, msg_cap, "Missing Authentication Token: the request is not signed "
-                               "(an AWS Signature Version 4 Authorization header is required)");
+        snprintf(msg, msg_cap,
+                 "Missing Authentication Token: the request is not signed "
+                 "(an AWS Signature Version 4 Authorization header is required)");
         return SIGV4_MISSING;
     }
     if (alen < sizeof algo - 1 || memcmp(auth, algo, sizeof algo - 1) != 0) {
@@ -622,8 +621,9 @@ lr__sigv4_result lr__sigv4_verify(const lr__keyring *keys, lr__sigv4_cache *cach
     sh = auth_param(auth, alen, "SignedHeaders", &shl);
     sig = auth_param(auth, alen, "Signature", &sgl);
     if (cred == NULL || sh == NULL || sig == NULL || sgl != 64 || shl == 0) {
-        snprintf(msg, msg_cap, "Authorization header requires 'Credential', 'SignedHeaders' "
-                               "and 'Signature' parameters");
+        snprintf(msg, msg_cap,
+                 "Authorization header requires 'Credential', 'SignedHeaders' "
+                 "and 'Signature' parameters");
         return SIGV4_MALFORMED;
     }
     /* Credential=AKID/yyyymmdd/region/service/aws4_request */
@@ -632,29 +632,34 @@ lr__sigv4_result lr__sigv4_verify(const lr__keyring *keys, lr__sigv4_cache *cach
             slash[ns++] = p;
     }
     if (ns != 4 || memchr(slash[3] + 1, '/', (size_t)(cred + cl - slash[3] - 1)) != NULL) {
-        snprintf(msg, msg_cap, "Credential should be AccessKeyId/yyyymmdd/region/service/"
-                               "aws4_request");
+        snprintf(msg, msg_cap,
+                 "Credential should be AccessKeyId/yyyymmdd/region/service/"
+                 "aws4_request");
         return SIGV4_MALFORMED;
     }
     scope = slash[0] + 1;
     cslen = (size_t)(slash[3] - scope);
     amz = find_header(r, "x-amz-date", &dlen);
     if (amz == NULL || !parse_amz_date(amz, dlen, &t)) {
-        snprintf(msg, msg_cap, "Authorization header requires an X-Amz-Date header of the form "
-                               "yyyyMMddTHHmmssZ");
+        snprintf(msg, msg_cap,
+                 "Authorization header requires an X-Amz-Date header of the form "
+                 "yyyyMMddTHHmmssZ");
         return SIGV4_MALFORMED;
     }
     memcpy(amz_date, amz, 16);
     amz_date[16] = '\0';
     if ((size_t)(slash[1] - slash[0] - 1) != 8 || memcmp(slash[0] + 1, amz, 8) != 0) {
-        snprintf(msg, msg_cap, "Date in Credential scope does not match YYYYMMDD from "
-                               "X-Amz-Date: %.8s", amz);
+        snprintf(msg, msg_cap,
+                 "Date in Credential scope does not match YYYYMMDD from "
+                 "X-Amz-Date: %.8s",
+                 amz);
         return SIGV4_MALFORMED;
     }
     if ((size_t)(slash[2] - slash[1] - 1) != strlen(region) ||
         memcmp(slash[1] + 1, region, strlen(region)) != 0) {
-        snprintf(msg, msg_cap, "Credential should be scoped to a valid region, not '%.*s'. "
-                               "Larder's region is '%s'",
+        snprintf(msg, msg_cap,
+                 "Credential should be scoped to a valid region, not '%.*s'. "
+                 "Larder's region is '%s'",
                  (int)(slash[2] - slash[1] - 1 > 64 ? 64 : slash[2] - slash[1] - 1), slash[1] + 1,
                  region);
         return SIGV4_MALFORMED;
@@ -665,8 +670,9 @@ lr__sigv4_result lr__sigv4_verify(const lr__keyring *keys, lr__sigv4_cache *cach
         return SIGV4_MALFORMED;
     }
     if ((size_t)(cred + cl - slash[3] - 1) != 12 || memcmp(slash[3] + 1, "aws4_request", 12) != 0) {
-        snprintf(msg, msg_cap, "Credential should be scoped with a valid terminator: "
-                               "'aws4_request'");
+        snprintf(msg, msg_cap,
+                 "Credential should be scoped with a valid terminator: "
+                 "'aws4_request'");
         return SIGV4_MALFORMED;
     }
     key = lr__keyring_find(keys, cred, (size_t)(slash[0] - cred));
@@ -676,8 +682,9 @@ lr__sigv4_result lr__sigv4_verify(const lr__keyring *keys, lr__sigv4_cache *cach
     }
     if (t > now_s + (int64_t)skew_s || t < now_s - (int64_t)skew_s) {
         fmt_amz(now_s, now_str);
-        snprintf(msg, msg_cap, "Signature %s: %s is %s than %u seconds from the server's "
-                               "time %s",
+        snprintf(msg, msg_cap,
+                 "Signature %s: %s is %s than %u seconds from the server's "
+                 "time %s",
                  t < now_s ? "expired" : "not yet current", amz_date,
                  t < now_s ? "earlier" : "later", skew_s, now_str);
         return SIGV4_SKEWED;
@@ -689,8 +696,9 @@ lr__sigv4_result lr__sigv4_verify(const lr__keyring *keys, lr__sigv4_cache *cach
         for (size_t i = 0; eq && i < 64; i++)
             eq = tolower((unsigned char)hdr_hash[i]) == payload_hash[i];
         if (!eq) {
-            snprintf(msg, msg_cap, "The provided 'x-amz-content-sha256' header does not match "
-                                   "what was computed.");
+            snprintf(msg, msg_cap,
+                     "The provided 'x-amz-content-sha256' header does not match "
+                     "what was computed.");
             return SIGV4_BAD_PAYLOAD;
         }
     }
@@ -698,9 +706,10 @@ lr__sigv4_result lr__sigv4_verify(const lr__keyring *keys, lr__sigv4_cache *cach
     {
         lr_status st = lr__sigv4_canonical_request(r, sh, shl, payload_hash, canon);
         if (st == LR_EINVAL) {
-            snprintf(msg, msg_cap, "The request signature we calculated does not match the "
-                                   "signature you provided: a signed header is missing or the "
-                                   "query string has a malformed escape.");
+            snprintf(msg, msg_cap,
+                     "The request signature we calculated does not match the "
+                     "signature you provided: a signed header is missing or the "
+                     "query string has a malformed escape.");
             return SIGV4_MISMATCH;
         }
         if (st != LR_OK) {

@@ -27,7 +27,7 @@
 #include "larder/buf.h"
 #include "larder/status.h"
 
-#define LR__KEY_ID_MAX 128
+#define LR__KEY_ID_MAX     128
 #define LR__KEY_SECRET_MAX 128
 
 typedef struct lr__key {
@@ -101,9 +101,9 @@ typedef struct lr__sigv4_cache {
  * (of `msg_cap` bytes) says why, in AWS's words.
  */
 lr__sigv4_result lr__sigv4_verify(const lr__keyring *keys, lr__sigv4_cache *cache,
-                                  const lr__sigv4_req *r, const char *region,
-                                  const char *service, int64_t now_s, uint32_t skew_s,
-                                  lr_buf *canon, char *msg, size_t msg_cap);
+                                  const lr__sigv4_req *r, const char *region, const char *service,
+                                  int64_t now_s, uint32_t skew_s, lr_buf *canon, char *msg,
+                                  size_t msg_cap);
 
 /* ---- building blocks, exposed for the unit tests ---- */
 
@@ -126,8 +126,7 @@ void lr__sigv4_signing_key(const char *secret, const char *date, size_t date_len
                            size_t service_len, unsigned char out[32]);
 
 /* Hex HMAC-SHA256(key, string to sign) of amz_date/scope/canonical request. */
-void lr__sigv4_signature(const unsigned char kSigning[32], const char *amz_date,
-                         const char *scope, size_t scope_len, const char *canon,
-                         size_t canon_len, char out[65]);
+void lr__sigv4_signature(const unsigned char kSigning[32], const char *amz_date, const char *scope,
+                         size_t scope_len, const char *canon, size_t canon_len, char out[65]);
 
 #endif

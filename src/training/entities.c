@@ -285,8 +285,10 @@ static lr_status out_def(const lr__tr_ent *e, const lr_pq_column_def *src, lr_pq
         return unsupported(e, src, "a TIME", err);
     case LR_PQ_LOGICAL_UUID:
         return unsupported(e, src, "a UUID", err);
+    default:
+        break;
     }
-    return unsupported(e, src, "of an unknown type", err);
+    return unsupported(e, src, lr_pq_logical_name(src->logical), err);
 }
 
 static lr_status pq_open(lr__tr_ent *e, const char *id_col, const char *ts_col, lr_error *err)

@@ -231,22 +231,59 @@ static inline int frow_cmp(const frow *a, const frow *b)
     return a->plen == b->plen ? 0 : a->plen > b->plen ? -1 : 1;
 }
 
-static int frow_qcmp(const void *a, const void *b)
-{
-    return frow_cmp(a, b);
-}
-
 /* a beats b for "latest record": a later event time, or a's winning the tie. */
 static inline bool latest_better(const frow *a, const frow *b)
 {
     return a->et > b->et || (a->et == b->et && frow_cmp(a, b) < 0);
 }
 
+/* Sorts v[0..n) by frow_cmp: quicksort on the median of three, insertion sort
+ * for short runs; rows move by value (no comparator calls through qsort). */
 static void frow_sort(frow *v, size_t n)
 {
-    if (n > 24) {
-        qsort(v, n, sizeof *v, frow_qcmp);
-        return;
+    frow t;
+    while (n > 16) {
+        size_t m = n / 2;
+        if (frow_cmp(&v[m], &v[0]) < 0) {
+            t = v[m];
+            v[m] = v[0];
+            v[0] = t;
+        }
+        if (frow_cmp(&v[n - 1], &v[m]) < 0) {
+            t = v[n - 1];
+            v[n - 1] = v[m];
+            v[m] = t;
+            if (frow_cmp(&v[m], &v[0]) < 0) {
+                t = v[m];
+                v[m] = v[0];
+                v[0] = t;
+            }
+        }
+        frow pivot = v[m];
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (frow_cmp(&v[i], &pivot) < 0)
+                i++;
+            while (frow_cmp(&pivot, &v[j]) < 0)
+                j--;
+            if (i >= j)
+                break;
+            t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+            i++;
+            j--;
+        }
+        /* v[0..j] <= pivot <= v[j+1..n): recurse into the smaller side. */
+        size_t left = j + 1;
+        if (left < n - left) {
+            frow_sort(v, left);
+            v += left;
+            n -= left;
+        } else {
+            frow_sort(v + left, n - left);
+            n = left;
+        }
     }
     for (size_t i = 1; i < n; i++) {
         frow x = v[i];

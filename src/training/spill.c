@@ -331,6 +331,7 @@ static lr_status close_buf(lr__tr_pw *w, uint32_t p, lr_error *err)
         b->len = b->cap = 0;
     }
     b->records = 0;
+    b->filled = true;
     lr__tr_list_append(&w->out[p], c);
     return LR_OK;
 }
@@ -371,7 +372,9 @@ lr_status lr__tr_pw_reserve(lr__tr_pw *w, uint32_t part, size_t len, uint8_t **d
     if (b->len > 0 && b->len + need > ctx->chunk_max && (st = close_buf(w, part, err)) != LR_OK)
         return st;
     if (b->len + need > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
+        /* A part's first buffer grows from small (many parts stay small); once a
+         * part has filled a chunk, its next buffers start at the chunk size. */
+        size_t nc = b->cap ? b->cap : b->filled ? ctx->chunk_max : 4096;
         while (nc < b->len + need)
             nc *= 2;
         if (nc > ctx->chunk_max && b->len + need <= ctx->chunk_max)

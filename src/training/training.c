@@ -536,8 +536,7 @@ typedef struct pit {
 } pit;
 
 /* Phase 1: entity keys into the top nodes. */
-static lr_status pit_entities(pit *p, const lr_training_set_options *opt, progress *pr,
-                              int64_t *min_ts, int64_t *max_ts, uint64_t *rows, lr_error *err)
+static lr_status pit_entities(pit *p, progress *pr, int64_t *min_ts, int64_t *max_ts, uint64_t *rows, lr_error *err)
 {
     lr__tr_ctx *ctx = &p->ctx;
     lr__tr_job *job = &p->job;
@@ -663,18 +662,21 @@ static lr_status pit_output(pit *p, const lr_training_set_options *opt, uint64_t
                 }
                 const uint8_t *pl = rec;
                 for (uint32_t j = 0; j < gr->n_out && st == LR_OK; j++, col++) {
+                    lr_status cs;
                     if (len == 0) {
-                        st = lr__tr_colbuf_null(&p->cols[col]);
-                        continue;
+                        cs = lr__tr_colbuf_null(&p->cols[col]);
+                    } else {
+                        const lr_feature_def *f = &gr->def->features[gr->feat[j]];
+                        lr_offline_ctype t = lr__tr_feature_ctype(f);
+                        lr__tr_val v;
+                        lr__tr_val_decode(t, f->collection != LR_COLL_NONE, &pl, &v);
+                        cs = lr__tr_colbuf_val(&p->cols[col], t, &v);
                     }
-                    const lr_feature_def *f = &gr->def->features[gr->feat[j]];
-                    lr_offline_ctype t = lr__tr_feature_ctype(f);
-                    lr__tr_val v;
-                    lr__tr_val_decode(t, f->collection != LR_COLL_NONE, &pl, &v);
-                    st = lr__tr_colbuf_val(&p->cols[col], t, &v);
+                    if (cs != LR_OK)
+                        st = lr_error_set(err, cs, "%s: %s", opt->out,
+                                          cs == LR_ELIMIT ? "a batch of output rows is too large"
+                                                          : "out of memory");
                 }
-                if (st != LR_OK && err != NULL && err->code != st)
-                    st = lr_error_set(err, st, "building the output: %s", lr_strerror(st));
             }
         }
         if (st != LR_OK)
@@ -690,7 +692,6 @@ static lr_status pit_output(pit *p, const lr_training_set_options *opt, uint64_t
     }
     if (st == LR_OK)
         report(pr, "output", done, n_rows, true);
-    (void)opt;
     return st;
 }
 
@@ -736,6 +737,14 @@ lr_status lr_training_set_build(lr_catalog *cat, const lr_training_set_options *
         return lr_error_set(err, LR_EINVAL,
                             "a training set needs an entity file, its identifier and timestamp "
                             "columns, at least one feature group and an output file");
+    /* The file is read twice (keys, then output): it must be a regular file. */
+    if (stat(opt->entities, &sb) != 0)
+        return lr_error_set(err, LR_EIO, "%s: %s", opt->entities, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return lr_error_set(err, LR_EINVAL,
+                            "%s: the entity file must be a regular file (it is read twice)",
+                            opt->entities);
+    est += (uint64_t)sb.st_size * 2;
     if ((st = lr__tr_ctx_init(&p.ctx, &opt->res, err)) != LR_OK)
         goto done;
     p.ctx.start_us = lr_now_us();
@@ -778,8 +787,6 @@ lr_status lr_training_set_build(lr_catalog *cat, const lr_training_set_options *
     if ((st = name_columns(p.groups, p.ng, lr__tr_ent_defs(p.ent), lr__tr_ent_ncols(p.ent), err)) !=
         LR_OK)
         goto done;
-    if (stat(opt->entities, &sb) == 0)
-        est += (uint64_t)sb.st_size * 2;
 
     /* Phase 1. */
     p.job.ctx = &p.ctx;
@@ -800,7 +807,7 @@ lr_status lr_training_set_build(lr_catalog *cat, const lr_training_set_options *
         }
         p.ks[c]->max = p.ctx.memory_max / 16 / sizeof(uint64_t);
     }
-    if ((st = pit_entities(&p, opt, &pr, &min_ts, &max_ts, &ent_rows, err)) != LR_OK)
+    if ((st = pit_entities(&p, &pr, &min_ts, &max_ts, &ent_rows, err)) != LR_OK)
         goto done;
     for (int c = 0; c < LR__TR_KEY_CLASSES; c++) {
         if (!p.used[c])
@@ -861,6 +868,11 @@ lr_status lr_training_set_build(lr_catalog *cat, const lr_training_set_options *
         goto done;
     if ((st = pit_output(&p, opt, ent_rows, &pr, err)) != LR_OK)
         goto done;
+    if (lr__tr_ent_rows(p.ent) != ent_rows) {
+        st = lr_error_set(err, LR_EIO, "%s changed while the training set was built",
+                          opt->entities);
+        goto done;
+    }
     st = lr__tr_out_commit(p.out, err);
 done:
     if (stats != NULL) {

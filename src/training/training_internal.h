@@ -135,6 +135,7 @@ typedef struct lr__tr_pbuf {
     uint8_t *data;
     size_t len, cap;
     uint64_t records;
+    bool filled; /* a chunk was closed from this part */
 } lr__tr_pbuf;
 
 /*

@@ -2,7 +2,9 @@
  * test_objstore.c - the object-storage interface and its local-directory
  * backend: URIs, key rules, whole-object put/get, range reads, head, listing
  * by prefix in S3's key order, deletes (idempotent, pruning empty folders),
- * and removal of the remains of interrupted puts.
+ * removal of the remains of interrupted puts, and batches (on the syncfs
+ * path and the fsync path, freed uncommitted, failing midway, and through
+ * a backend without batch operations).
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -19,6 +21,7 @@
 
 #include "larder/objstore.h"
 #include "larder/value.h"
+#include "offline/objstore_internal.h"
 #include "support/testutil.h"
 
 static int setup(void **state)
@@ -209,12 +212,169 @@ static void test_abort_incomplete(void **state)
     lr_objstore_close(os);
 }
 
+/* Removes and counts the temporary files under the root (they are never listed). */
+static int tmp_files(lr_objstore *os)
+{
+    lr_error err;
+    uint64_t removed = 0;
+    assert_int_equal(lr_objstore_abort_incomplete(os, "", lr_now_us() + 3600LL * 1000000,
+                                                  &removed, &err),
+                     LR_OK);
+    return (int)removed;
+}
+
+static void expect_object(lr_objstore *os, const char *key, const char *data)
+{
+    lr_buf b;
+    lr_error err;
+    assert_int_equal(lr_objstore_get(os, key, 1 << 20, &b, &err), LR_OK);
+    assert_int_equal(b.len, strlen(data));
+    assert_memory_equal(b.data, data, b.len);
+    lr_buf_free(&b);
+}
+
+/* One batch across new and existing folders: nothing shows before the commit, all after. */
+static void batch_round(const char *dir, bool fsync_only)
+{
+    char root[4096];
+    lr_objstore *os = NULL;
+    lr_objstore_batch *b = NULL;
+    lr_error err;
+    listing l;
+    char key[64], val[64];
+
+    lr__objstore_local_fsync_only = fsync_only;
+    snprintf(root, sizeof root, "%s/%s", dir, fsync_only ? "fsync" : "auto");
+    assert_int_equal(lr_objstore_open(root, &os, &err), LR_OK);
+    assert_int_equal(lr_objstore_put(os, "year=2024/month=01/day=01/hour=00/old", "old", 3, &err),
+                     LR_OK);
+
+    assert_int_equal(lr_objstore_batch_begin(os, &b, &err), LR_OK);
+    for (int i = 0; i < 40; i++) {
+        /* Two objects per folder; folders old and new, some days and months new. */
+        snprintf(key, sizeof key, "year=2024/month=0%d/day=%02d/hour=%02d/f%d", 1 + i / 16,
+                 1 + (i / 4) % 4, (i / 2) % 2, i);
+        snprintf(val, sizeof val, "value %d", i);
+        assert_int_equal(lr_objstore_batch_put(b, key, val, strlen(val), &err), LR_OK);
+    }
+    memset(&l, 0, sizeof l);
+    assert_int_equal(lr_objstore_list(os, "", collect, &l, &err), LR_OK);
+    assert_int_equal(l.n, 1); /* only the object put before */
+    assert_int_equal(lr_objstore_batch_commit(b, &err), LR_OK);
+    /* A batch is used once. */
+    assert_int_equal(lr_objstore_batch_commit(b, &err), LR_EINVAL);
+    assert_int_equal(lr_objstore_batch_put(b, "x", "x", 1, &err), LR_EINVAL);
+    lr_objstore_batch_free(b);
+
+    memset(&l, 0, sizeof l);
+    assert_int_equal(lr_objstore_list(os, "", collect, &l, &err), LR_OK);
+    assert_int_equal(l.n, 41);
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof key, "year=2024/month=0%d/day=%02d/hour=%02d/f%d", 1 + i / 16,
+                 1 + (i / 4) % 4, (i / 2) % 2, i);
+        snprintf(val, sizeof val, "value %d", i);
+        expect_object(os, key, val);
+    }
+    assert_int_equal(tmp_files(os), 0);
+
+    /* An empty batch commits and touches nothing. */
+    assert_int_equal(lr_objstore_batch_begin(os, &b, &err), LR_OK);
+    assert_int_equal(lr_objstore_batch_commit(b, &err), LR_OK);
+    lr_objstore_batch_free(b);
+
+    /* Freed without a commit: no object, no temporary file. */
+    assert_int_equal(lr_objstore_batch_begin(os, &b, &err), LR_OK);
+    assert_int_equal(lr_objstore_batch_put(b, "new/a", "a", 1, &err), LR_OK);
+    assert_int_equal(lr_objstore_batch_put(b, "year=2024/month=01/day=01/hour=00/old", "new", 3,
+                                           &err),
+                     LR_OK);
+    lr_objstore_batch_free(b);
+    assert_int_equal(lr_objstore_head(os, "new/a", NULL, NULL, &err), LR_ENOTFOUND);
+    expect_object(os, "year=2024/month=01/day=01/hour=00/old", "old");
+    assert_int_equal(tmp_files(os), 0);
+
+    /* A put that fails (its folder is an object) ends the batch; freeing cleans up. */
+    assert_int_equal(lr_objstore_batch_begin(os, &b, &err), LR_OK);
+    assert_int_equal(lr_objstore_batch_put(b, "ok/1", "1", 1, &err), LR_OK);
+    assert_int_equal(lr_objstore_batch_put(b, "year=2024/month=01/day=01/hour=00/old/x", "x", 1,
+                                           &err),
+                     LR_EIO);
+    assert_int_equal(lr_objstore_batch_put(b, "ok/2", "2", 1, &err), LR_EINVAL);
+    assert_int_equal(lr_objstore_batch_commit(b, &err), LR_EINVAL);
+    assert_int_equal(lr_objstore_batch_put(b, "bad//key", "", 0, &err), LR_EINVAL);
+    lr_objstore_batch_free(b);
+    assert_int_equal(lr_objstore_head(os, "ok/1", NULL, NULL, &err), LR_ENOTFOUND);
+    assert_int_equal(tmp_files(os), 0);
+
+    /* A commit onto a folder fails as a put does; the batch's other objects may remain whole. */
+    assert_int_equal(lr_objstore_batch_begin(os, &b, &err), LR_OK);
+    assert_int_equal(lr_objstore_batch_put(b, "year=2024/month=01", "x", 1, &err), LR_OK);
+    assert_int_equal(lr_objstore_batch_commit(b, &err), LR_EIO);
+    lr_objstore_batch_free(b);
+    assert_int_equal(tmp_files(os), 0);
+
+    lr_objstore_close(os);
+    lr__objstore_local_fsync_only = false;
+}
+
+static void test_batch(void **state)
+{
+    batch_round(*state, false);
+    batch_round(*state, true);
+    lr_objstore_batch_free(NULL);
+}
+
+static lr_status plain_open(const char *dir, const lr_objstore_ops *ops, lr_objstore **os)
+{
+    void *ctx = NULL;
+    lr_error err;
+    lr_status st = lr__objstore_local_open(dir, &ctx, &err);
+    if (st != LR_OK)
+        return st;
+    st = lr_objstore_new(ops, ctx, dir, os, &err);
+    if (st == LR_EINVAL)
+        lr__objstore_local_ops.close(ctx); /* not taken */
+    return st;
+}
+
+/* A backend without batch operations gets batches made of single puts. */
+static void test_batch_fallback(void **state)
+{
+    const char *dir = *state;
+    lr_objstore_ops plain = lr__objstore_local_ops;
+    lr_objstore *os = NULL;
+    lr_objstore_batch *b = NULL;
+    lr_error err;
+
+    plain.batch_begin = NULL;
+    plain.batch_put = NULL;
+    plain.batch_commit = NULL;
+    plain.batch_free = NULL;
+    assert_int_equal(plain_open(dir, &plain, &os), LR_OK);
+    assert_int_equal(lr_objstore_batch_begin(os, &b, &err), LR_OK);
+    assert_int_equal(lr_objstore_batch_put(b, "p/q/1", "one", 3, &err), LR_OK);
+    assert_int_equal(lr_objstore_batch_put(b, "p/r/2", "two", 3, &err), LR_OK);
+    assert_int_equal(lr_objstore_batch_commit(b, &err), LR_OK);
+    lr_objstore_batch_free(b);
+    expect_object(os, "p/q/1", "one");
+    expect_object(os, "p/r/2", "two");
+    lr_objstore_close(os);
+
+    /* Batch operations given in part are refused. */
+    plain.batch_begin = lr__objstore_local_ops.batch_begin;
+    os = NULL;
+    assert_int_equal(plain_open(dir, &plain, &os), LR_EINVAL);
+    assert_null(os);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uris_and_keys),
         cmocka_unit_test_setup_teardown(test_put_get_list_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_incomplete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_fallback, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

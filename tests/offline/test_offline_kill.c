@@ -6,8 +6,10 @@
  * (put returned LR_OK) to the parent through a pipe. The child dies by
  * SIGKILL at a random point: either the parent kills it after a random
  * number of acknowledgements, or a crash hook kills it inside the flush
- * protocol (after announcing, after writing a file, after committing, after
- * truncating the log). The next round's flushes adopt the dead logs, so
+ * protocol (after announcing, after writing a file, inside and after
+ * publishing the files, after committing, after truncating the log). Rounds alternate the
+ * object store's two ways of making a flush's files durable (syncfs, or an
+ * fsync per file and folder). The next round's flushes adopt the dead logs, so
  * recovery itself is also killed at random. At the end the parent flushes
  * (adopting whatever is left) and checks that every acknowledged record is
  * in the offline store exactly once, nothing is there twice, nothing that
@@ -35,6 +37,7 @@
 #include "larder/log.h"
 #include "larder/objstore.h"
 #include "larder/offline.h"
+#include "offline/objstore_internal.h"
 #include "offline/offline_internal.h"
 #include "support/testutil.h"
 
@@ -81,8 +84,10 @@ static void child(const char *dir, int round, int fd)
     rng_state = (unsigned)round * 7919u + 17u;
     crash_odds = 3 + rnd() % 10;
     lr__offline_crash_hook = crash_hook;
+    lr__objstore_crash_hook = crash_hook;
     lr_offline_config_init(&c);
     c.sync = policies[round % 3];
+    lr__objstore_local_fsync_only = (round / 3) % 2 == 1;
     c.segment_bytes = 2048 + rnd() % 8192; /* several segments per flush */
     c.gc_grace_us = 0;                      /* collect leftovers at once */
     if (lr_catalog_open(dir, NULL, &cat, &err) != LR_OK ||
@@ -271,6 +276,10 @@ static void test_kill(void **state)
     int stored = 0;
     assert_int_equal(lr_objstore_open(def->resolved_offline_uri, &os, &err), LR_OK);
     assert_int_equal(lr_objstore_list(os, "", list_obj, &stored, &err), LR_OK);
+    /* Garbage collection also took the temporary files of the interrupted flushes. */
+    uint64_t leftover = 0;
+    assert_int_equal(lr_objstore_abort_incomplete(os, "", INT64_MAX, &leftover, &err), LR_OK);
+    assert_int_equal(leftover, 0);
     lr_objstore_close(os);
     assert_int_equal((uint64_t)stored, gs.files);
     print_message("kill test: %d rounds, %llu acknowledged, %llu rows, %llu files\n", KILL_ROUNDS,

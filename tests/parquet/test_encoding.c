@@ -808,7 +808,7 @@ static void test_delta_malformed(void **state)
         assert_int_equal(lr__pq_delta_decode_i64(in2, sizeof in2, out, 5, &used, NULL),
                          LR_ECORRUPT);
     }
-    /* A miniblock width above 32 for INT32 (and above 64 for INT64). */
+    /* A miniblock width above 64. */
     {
         int64_t v[40];
         for (int i = 0; i < 40; i++)
@@ -816,17 +816,36 @@ static void test_delta_malformed(void **state)
         lr_buf_init(&b, 0);
         ref_delta_encode(v, 40, 128, 4, true, 0, &b);
         /* Header is 5 bytes, then min delta (1 byte), then the widths. */
-        b.data[6] = 33;
+        b.data[6] = 65;
         {
             int32_t o32[40];
             assert_int_equal(lr__pq_delta_decode_i32((const uint8_t *)b.data, b.len, o32, 40,
                                                      &used, NULL),
                              LR_ECORRUPT);
         }
-        b.data[6] = 65;
         assert_int_equal(
             lr__pq_delta_decode_i64((const uint8_t *)b.data, b.len, out, 40, &used, NULL),
             LR_ECORRUPT);
+        lr_buf_free(&b);
+    }
+    /*
+     * INT32 deltas computed without wrapping (DuckDB): INT32_MIN after
+     * INT32_MAX is a delta of -(2^32 - 1), a 33-bit miniblock. Decoded modulo
+     * 2^32 the values come back.
+     */
+    {
+        int64_t v[70];
+        int32_t o32[70];
+        for (int i = 0; i < 70; i++)
+            v[i] = (i % 3 == 0) ? INT32_MAX : (i % 3 == 1) ? INT32_MIN : i;
+        lr_buf_init(&b, 0);
+        ref_delta_encode(v, 70, 128, 4, false, 0, &b);
+        /* The deltas span more than 2^32, so the first miniblock is 33 bits wide. */
+        assert_int_equal(
+            lr__pq_delta_decode_i32((const uint8_t *)b.data, b.len, o32, 70, &used, NULL), LR_OK);
+        assert_int_equal(used, b.len);
+        for (int i = 0; i < 70; i++)
+            assert_int_equal(o32[i], (int32_t)v[i]);
         lr_buf_free(&b);
     }
     /* A total that claims more values than the data holds. */

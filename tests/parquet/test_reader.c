@@ -305,7 +305,8 @@ static void test_page_v2_and_lists(void **state)
     expect_cell(&t, 9, "integer_column", "null");
     lr_buf_free(&t);
     read_ok("nulls.snappy.parquet", &t, 8);
-    expect_cell(&t, 7, "b_struct", "null");
+    /* a leaf in a struct is named by its path */
+    expect_cell(&t, 7, "b_struct.b_c_int", "null");
     lr_buf_free(&t);
 }
 
@@ -899,18 +900,18 @@ static void test_corruption(void **state)
     g.cardinality = 5;
     for (int i = 0; i < 4; i++) {
         g.seed = (uint64_t)i + 40;
-        tcol_gen(&cols[i], &defs[i], 300, &g);
+        tcol_gen(&cols[i], &defs[i], 160, &g);
     }
     for (int codec = 0; codec < 2; codec++) {
         lr_pq_write_options_init(&opt);
         opt.codec = codec ? LR_PQ_SNAPPY : LR_PQ_UNCOMPRESSED;
         opt.page_bytes = 256;
-        opt.row_group_rows = 150;
+        opt.row_group_rows = 80;
         pq_write_mem(cols, 4, &opt, 0, &file);
         copy = malloc(file.len);
         assert_int_equal(try_read(file.data, file.len), LR_OK);
         for (size_t pos = 0; pos < file.len; pos++) {
-            static const uint8_t xors[] = {0x01, 0x80, 0x7F, 0xFF};
+            static const uint8_t xors[] = {0x01, 0xFF};
             for (size_t k = 0; k < sizeof xors; k++) {
                 memcpy(copy, file.data, file.len);
                 copy[pos] ^= xors[k];

@@ -16,8 +16,8 @@
 #include "server/sigv4.h"
 #include "support/testutil.h"
 
-#define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-#define AMZ_DATE "20150830T123600Z"
+#define SECRET            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define AMZ_DATE          "20150830T123600Z"
 #define T_20150830_123600 1440938160LL
 
 typedef struct hreq {
@@ -62,12 +62,12 @@ static void signature_of(hreq *h, const char *signed_headers, const char *region
     unsigned char key[32];
     lr_buf_init(&canon, 0);
     lr__sha256_hex(h->r.body, h->r.body_len, payload);
-    assert_int_equal(lr__sigv4_canonical_request(&h->r, signed_headers, strlen(signed_headers),
-                                                 payload, &canon),
-                     LR_OK);
+    assert_int_equal(
+        lr__sigv4_canonical_request(&h->r, signed_headers, strlen(signed_headers), payload, &canon),
+        LR_OK);
     snprintf(scope, sizeof scope, "20150830/%s/%s/aws4_request", region, service);
-    lr__sigv4_signing_key(SECRET, "20150830", 8, region, strlen(region), service,
-                          strlen(service), key);
+    lr__sigv4_signing_key(SECRET, "20150830", 8, region, strlen(region), service, strlen(service),
+                          key);
     lr__sigv4_signature(key, AMZ_DATE, scope, strlen(scope), canon.data, canon.len, out);
     lr_buf_free(&canon);
 }
@@ -123,9 +123,9 @@ static void test_iam_example(void **state)
     hreq_add(&h, "x-amz-date", AMZ_DATE);
     lr_buf_init(&canon, 0);
     lr__sha256_hex("", 0, payload);
-    assert_int_equal(lr__sigv4_canonical_request(&h.r, "content-type;host;x-amz-date", 28,
-                                                 payload, &canon),
-                     LR_OK);
+    assert_int_equal(
+        lr__sigv4_canonical_request(&h.r, "content-type;host;x-amz-date", 28, payload, &canon),
+        LR_OK);
     lr__sha256_hex(canon.data, canon.len, hash);
     assert_string_equal(hash, "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59");
     lr_buf_free(&canon);
@@ -150,9 +150,9 @@ static void test_header_trim(void **state)
     hreq_add(&h, "x-amz-date", AMZ_DATE);
     lr_buf_init(&canon, 0);
     lr__sha256_hex("", 0, payload);
-    assert_int_equal(lr__sigv4_canonical_request(&h.r, "host;my-header1;x-amz-date", 26, payload,
-                                                 &canon),
-                     LR_OK);
+    assert_int_equal(
+        lr__sigv4_canonical_request(&h.r, "host;my-header1;x-amz-date", 26, payload, &canon),
+        LR_OK);
     assert_non_null(strstr(canon.data, "\nmy-header1:value1 a b\n"));
     lr_buf_free(&canon);
     signature_of(&h, "host;my-header1;x-amz-date", "us-east-1", "service", sig);
@@ -196,8 +196,8 @@ static void authorize(hreq *h, const char *key_id, const char *secret, const cha
     snprintf(scope, sizeof scope, "20150830/%s/sagemaker/aws4_request", region);
     lr__sigv4_signing_key(secret, "20150830", 8, region, strlen(region), "sagemaker", 9, key);
     lr__sigv4_signature(key, AMZ_DATE, scope, strlen(scope), canon.data, canon.len, sig);
-    snprintf(auth, cap, "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-             key_id, scope, sh, sig);
+    snprintf(auth, cap, "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s", key_id,
+             scope, sh, sig);
     lr_buf_free(&canon);
 }
 
@@ -300,9 +300,9 @@ static void test_credentials_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_get_vanilla),    cmocka_unit_test(test_query_order),
-        cmocka_unit_test(test_iam_example),    cmocka_unit_test(test_header_trim),
-        cmocka_unit_test(test_encoding),       cmocka_unit_test(test_verify),
+        cmocka_unit_test(test_get_vanilla),      cmocka_unit_test(test_query_order),
+        cmocka_unit_test(test_iam_example),      cmocka_unit_test(test_header_trim),
+        cmocka_unit_test(test_encoding),         cmocka_unit_test(test_verify),
         cmocka_unit_test(test_credentials_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -647,6 +647,67 @@ static void test_entity_formats_and_csv(void **state)
         assert_string_equal(tb.cells[i][2], "19783");
     }
     pit_table_free(&tb);
+
+    /* Epoch seconds as DOUBLE, string identifiers, and entity columns of other
+     * types kept as they are: a list (whose name takes clicks' tags) and nanoseconds. */
+    lr_pq_column_def e2[4];
+    memset(e2, 0, sizeof e2);
+    e2[0].name = "who";
+    e2[0].type = LR_PQ_BYTE_ARRAY;
+    e2[0].logical = LR_PQ_LOGICAL_STRING;
+    e2[1].name = "secs";
+    e2[1].type = LR_PQ_DOUBLE;
+    e2[2].name = "tags";
+    e2[2].type = LR_PQ_BYTE_ARRAY;
+    e2[2].logical = LR_PQ_LOGICAL_STRING;
+    e2[2].list = true;
+    e2[2].optional = true;
+    e2[3].name = "ns";
+    e2[3].type = LR_PQ_INT64;
+    e2[3].logical = LR_PQ_LOGICAL_TIMESTAMP;
+    e2[3].unit = LR_PQ_NANOS;
+    fp = fopen(pq, "wb");
+    assert_int_equal(lr_pq_writer_open(e2, 4, NULL, lr_pq_sink_fd(fileno(fp)), &w, &err), LR_OK);
+    for (size_t i = 0; i < 50; i++) {
+        char u[8];
+        snprintf(u, sizeof u, "%zu", i % 31);
+        tt[i] = fx.times[i % fx.n_times] + 2000000;
+        assert_int_equal(lr_pq_writer_set_bytes(w, 0, u, strlen(u), &err), LR_OK);
+        assert_int_equal(lr_pq_writer_set_double(w, 1, (double)tt[i] / 1e6, &err), LR_OK);
+        assert_int_equal(lr_pq_writer_list_begin(w, 2, &err), LR_OK);
+        assert_int_equal(lr_pq_writer_set_bytes(w, 2, "e", 1, &err), LR_OK);
+        assert_int_equal(lr_pq_writer_list_end(w, 2, &err), LR_OK);
+        assert_int_equal(lr_pq_writer_set_i64(w, 3, tt[i] * 1000 + 7, &err), LR_OK);
+        assert_int_equal(lr_pq_writer_end_row(w, &err), LR_OK);
+    }
+    assert_int_equal(lr_pq_writer_close(w, NULL, &err), LR_OK);
+    lr_pq_writer_free(w);
+    fclose(fp);
+    lr_training_features one = {"clicks", NULL, 0, LR_TRAINING_MAX_AGE_NONE};
+    o.entity_id = "who";
+    o.timestamp = "secs";
+    o.groups = &one;
+    o.n_groups = 1;
+    if (lr_training_set_build(fx.cat, &o, &st, &err) != LR_OK)
+        fail_msg("build: %s", err.msg);
+    pit_read_parquet(pout, &tb);
+    assert_int_equal(tb.n_rows, 50);
+    int ct = pit_col(&tb, "clicks__tags"), cs = pit_col(&tb, "s");
+    assert_true(ct > 0 && cs > 0);
+    assert_string_equal(tb.names[2], "tags");
+    for (size_t i = 0; i < 50; i++) {
+        char u[8], ns[32];
+        snprintf(u, sizeof u, "%zu", i % 31);
+        snprintf(ns, sizeof ns, "%" PRId64, tt[i] * 1000 + 7);
+        assert_string_equal(tb.cells[i][2], "[e]");
+        assert_string_equal(tb.cells[i][3], ns);
+        const pit_row *b = pit_ref(&fx.g[0], u, tt[i], 0, INT64_MAX);
+        const char *wt = b ? b->cells[5] : NULL, *ws = b ? b->cells[4] : NULL;
+        const char *gt = tb.cells[i][ct], *gs = tb.cells[i][cs];
+        assert_true((gt == NULL) == (wt == NULL) && (!gt || strcmp(gt, wt) == 0));
+        assert_true((gs == NULL) == (ws == NULL) && (!gs || strcmp(gs, ws) == 0));
+    }
+    pit_table_free(&tb);
     free(tt);
     free(uid);
     free(pq);
@@ -688,7 +749,7 @@ static void test_errors(void **state)
 {
     (void)state;
     pit_fx fx;
-    pit_fx_create(&fx, 9, 300);
+    pit_fx_create(&fx, 9, 90);
     lr_training_features c = {"clicks", NULL, 0, LR_TRAINING_MAX_AGE_TTL};
     const char *bad_feat[] = {"nope"};
     lr_training_features cf = {"clicks", bad_feat, 1, LR_TRAINING_MAX_AGE_TTL};
@@ -707,6 +768,21 @@ static void test_errors(void **state)
     expect_error(&fx, ok, "u", "t", twice, 2, LR_EINVAL, "given twice");
     expect_error(&fx, ok, "u", "t", &missing, 1, LR_ENOTFOUND, "nosuch");
     expect_error(&fx, ok, "u", "t", &neg, 1, LR_EINVAL, "max age");
+    /* The entity file is read twice: a directory (or a pipe) is refused. */
+    lr_training_set_options o;
+    lr_error err;
+    char *out = lr_test_path(fx.dir, "x.parquet");
+    lr_training_set_options_init(&o);
+    o.entities = fx.dir;
+    o.entities_format = LR_TRAINING_CSV;
+    o.entity_id = "u";
+    o.timestamp = "t";
+    o.groups = &c;
+    o.n_groups = 1;
+    o.out = out;
+    assert_int_equal(lr_training_set_build(fx.cat, &o, NULL, &err), LR_EINVAL);
+    assert_non_null(strstr(err.msg, "regular file"));
+    free(out);
     /* s collides with an entity column, and its prefixed name with another one. */
     expect_error(&fx, "u,t,s,clicks__s\n1,2024-03-01T10:00:00Z,x,y\n", "u", "t", &c, 1,
                  LR_EINVAL, "appear twice");

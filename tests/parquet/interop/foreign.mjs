@@ -48,6 +48,13 @@ const ARROW_VARIANTS = [
   ['arrow_v1_small_plain', { compression: 'UNCOMPRESSED', version: 'V1', pageBytes: 300, rowGroupRows: 1000, dictionary: false }],
 ]
 
+// The matrix cases rewritten (the others differ only in how Larder wrote the
+// same kinds of data, which a rewrite discards).
+const DEFAULT_CASES = [
+  'types_snappy', 'lowcard_snappy', 'seq_zstd', 'extremes', 'special_floats', 'all_null', 'empty',
+  'empty_lists', 'one_row', 'lists_snappy', 'lists_special', 'long_strings', 'dict_fallback',
+]
+
 async function writeDuck(conn, src, out, opts) {
   await conn.run(`COPY (SELECT * FROM read_parquet(${sqlStr(src)})) TO ${sqlStr(out)} (FORMAT parquet, ${opts})`)
 }
@@ -78,7 +85,7 @@ async function main() {
   const workdir = keep ?? mkdtempSync(join(tmpdir(), 'larder-interop-foreign-'))
   mkdirSync(workdir, { recursive: true })
   await loadModules()
-  const [manifest, dir] = generateMatrix(workdir, args)
+  const [manifest, dir] = generateMatrix(workdir, args.length ? args : DEFAULT_CASES)
   const outDir = join(workdir, 'foreign')
   mkdirSync(outDir, { recursive: true })
   const conn = await duckConnection()
@@ -113,7 +120,13 @@ async function main() {
         status.push(`${vname}:ERROR`)
         continue
       }
-      const d = diffRows(`${c.name}: ${vname}`, expect, got.rows, names)
+      // DuckDB's dictionary treats 0.0 and -0.0 as one value, so its files may
+      // hold either zero where the other was written: compare zeros unsigned.
+      const unsignZero = (v) => (v === '-0' ? '0' : Array.isArray(v) ? v.map(unsignZero) : v)
+      const isDuck = vname.startsWith('duckdb')
+      const fl = kinds.map((k) => isDuck && (k === 'float' || k === 'double'))
+      const norm = (rows) => (fl.some(Boolean) ? rows.map((r) => r.map((v, i) => (fl[i] ? unsignZero(v) : v))) : rows)
+      const d = diffRows(`${c.name}: ${vname}`, norm(expect), norm(got.rows), names)
       problems.push(...d)
       cells += expect.length * names.length
       if (d.length) status.push(`${vname}:DIFF`)

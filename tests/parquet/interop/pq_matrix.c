@@ -338,6 +338,12 @@ static void gen_column(coldata *cd, const colspec *spec, uint32_t rows)
     cd->slots = s;
 }
 
+/* The bytes of string slot s (never a null pointer, even with no data at all). */
+static const char *str_at(const coldata *cd, size_t s)
+{
+    return cd->bytes.data ? cd->bytes.data + cd->offsets[s] : "";
+}
+
 static void free_column(coldata *cd)
 {
     free(cd->validity);
@@ -417,7 +423,8 @@ static lr_pq_column_batch sub_batch(const coldata *cd, uint32_t r0, uint32_t n, 
         for (size_t i = 0; i <= s1 - s0; i++)
             off_tmp[i] = cd->offsets[s0 + i] - base;
         b.offsets = off_tmp;
-        b.bytes = (const uint8_t *)cd->bytes.data + base;
+        /* All-null or all-empty string columns never allocated any bytes. */
+        b.bytes = cd->bytes.data ? (const uint8_t *)cd->bytes.data + base : (const uint8_t *)"";
     } else {
         b.values = (const uint8_t *)cd->values + s0 * es;
     }
@@ -465,7 +472,7 @@ static lr_status write_row_api(lr_pq_writer *w, const coldata *cols, uint32_t nc
                     st = lr_pq_writer_set_bool(w, c, ((const uint8_t *)cd->values)[s] != 0, err);
                     break;
                 case K_STR:
-                    st = lr_pq_writer_set_bytes(w, c, cd->bytes.data + cd->offsets[s],
+                    st = lr_pq_writer_set_bytes(w, c, str_at(cd, s),
                                                 cd->offsets[s + 1] - cd->offsets[s], err);
                     break;
                 }
@@ -514,7 +521,7 @@ static void put_slot(lr_buf *b, const coldata *cd, size_t s)
         lr_buf_append_str(b, ((const uint8_t *)cd->values)[s] ? "true" : "false");
         break;
     case K_STR:
-        lr_buf_append_json_str(b, cd->bytes.data + cd->offsets[s],
+        lr_buf_append_json_str(b, str_at(cd, s),
                                cd->offsets[s + 1] - cd->offsets[s]);
         break;
     }

@@ -115,10 +115,11 @@ function duckExpr(name, type) {
   const base = type.replace(/\[\]$/, '')
   const isList = type.endsWith('[]')
   let f = null
+  if (base.endsWith(']')) return c // lists of lists: values as DuckDB gives them
   if (/^TIMESTAMP/.test(base)) f = (x) => `epoch_us(${x})::VARCHAR`
   else if (base === 'DATE') f = (x) => `(${x} - DATE '1970-01-01')::VARCHAR`
-  else if (/^(DECIMAL|HUGEINT|UHUGEINT|BIGINT|UBIGINT|INTEGER|UINTEGER|SMALLINT|USMALLINT|TINYINT|UTINYINT)/.test(base)) f = (x) => `${x}::VARCHAR`
-  else if (/^(TIME|INTERVAL|UUID)/.test(base)) f = (x) => `${x}::VARCHAR`
+  else if (/^(DECIMAL\(.*\)|HUGEINT|UHUGEINT|BIGINT|UBIGINT|INTEGER|UINTEGER|SMALLINT|USMALLINT|TINYINT|UTINYINT)$/.test(base)) f = (x) => `${x}::VARCHAR`
+  else if (/^(TIME|INTERVAL|UUID)$/.test(base)) f = (x) => `${x}::VARCHAR`
   if (!f) return c
   return isList ? `list_transform(${c}, x -> ${f('x')}) AS ${c}` : `${f(c)} AS ${c}`
 }
@@ -190,54 +191,36 @@ export async function readArrow(file) {
 
 // ---- Larder --------------------------------------------------------------------
 
-// A JSON parser that keeps numbers as their source text ({ num: "123" }), so
-// 64-bit integers survive.
+// Parses one JSON text with 64-bit integers and long decimals intact: number
+// literals of 16 characters or more (which a double may not hold exactly) are
+// quoted before JSON.parse, so they arrive as their text. Shorter numbers
+// arrive as JS numbers.
 export function parseJsonExact(text) {
-  let i = 0
-  const ws = () => { while (i < text.length && ' \t\r\n'.includes(text[i])) i++ }
-  const fail = (m) => { throw new Error(`bad JSON at ${i}: ${m}: ${text.slice(Math.max(0, i - 20), i + 20)}`) }
-  function value() {
-    ws()
-    const ch = text[i]
-    if (ch === '{') {
-      i++; const o = {}; ws()
-      if (text[i] === '}') { i++; return o }
-      for (;;) {
-        ws(); const k = value(); if (typeof k !== 'string') fail('key'); ws()
-        if (text[i++] !== ':') fail('colon')
-        o[k] = value(); ws()
-        if (text[i] === ',') { i++; continue }
-        if (text[i] === '}') { i++; return o }
-        fail('object')
+  let out = null
+  let last = 0
+  let inStr = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inStr) {
+      if (ch === 92) i++ // backslash: skip the escaped character
+      else if (ch === 34) inStr = false
+      continue
+    }
+    if (ch === 34) {
+      inStr = true
+      continue
+    }
+    if (ch === 45 || (ch >= 48 && ch <= 57)) {
+      let j = i + 1
+      while (j < text.length && /[0-9.eE+-]/.test(text[j])) j++
+      if (j - i >= 16) {
+        out = (out ?? '') + text.slice(last, i) + '"' + text.slice(i, j) + '"'
+        last = j
       }
+      i = j - 1
     }
-    if (ch === '[') {
-      i++; const a = []; ws()
-      if (text[i] === ']') { i++; return a }
-      for (;;) {
-        a.push(value()); ws()
-        if (text[i] === ',') { i++; continue }
-        if (text[i] === ']') { i++; return a }
-        fail('array')
-      }
-    }
-    if (ch === '"') {
-      const start = i; i++
-      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1
-      i++
-      return JSON.parse(text.slice(start, i))
-    }
-    if (text.startsWith('true', i)) { i += 4; return true }
-    if (text.startsWith('false', i)) { i += 5; return false }
-    if (text.startsWith('null', i)) { i += 4; return null }
-    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400))
-    if (!m) fail('value')
-    i += m[0].length
-    return { num: m[0] }
   }
-  const v = value(); ws()
-  if (i !== text.length) fail('trailing data')
-  return v
+  return JSON.parse(out === null ? text : out + text.slice(last))
 }
 
 // Days since the epoch of a proleptic Gregorian date.
@@ -260,8 +243,8 @@ export function isoToMicros(s) {
   return String(secs * 1000000n + frac)
 }
 
-// Runs `larder parquet cat FILE --format ndjson`; rows as parsed JSON (numbers
-// as { num }). Rejects with the exit status and stderr on failure.
+// Runs `larder parquet cat FILE --format ndjson`; rows as parsed JSON (long
+// integers as strings). Rejects with the exit status and stderr on failure.
 export async function larderCat(file, extra = []) {
   const bin = process.env.LARDER_BIN
   if (!bin) throw new Error('LARDER_BIN is not set')
