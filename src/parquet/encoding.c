@@ -21,7 +21,13 @@
 #define LR_BIG_ENDIAN 0
 #endif
 
+/* Forced inlining only where the compiler optimises: gcc at -O0 (the
+ * sanitizer build) refuses always_inline on functions it does not inline. */
+#ifdef __OPTIMIZE__
 #define LR_INLINE static inline __attribute__((always_inline))
+#else
+#define LR_INLINE static inline
+#endif
 
 /* ---- small helpers -------------------------------------------------------- */
 
