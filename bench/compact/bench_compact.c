@@ -31,8 +31,8 @@
 #include "larder/parquet.h"
 #include "larder/value.h"
 
-#define DAY_US 1717200000000000LL /* 2024-06-01T00:00:00Z */
-#define HOUR_US 3600000000LL
+#define DAY_US       1717200000000000LL /* 2024-06-01T00:00:00Z */
+#define HOUR_US      3600000000LL
 #define COMMIT_BATCH 500
 
 static uint64_t rng = 88172645463325252ULL;
@@ -113,7 +113,8 @@ int main(int argc, char **argv)
 
     /* Column buffers for one file. */
     uint32_t n = (uint32_t)rows;
-    char *idb = malloc((size_t)n * 16), *dayb = malloc((size_t)n * 16), *etb = malloc((size_t)n * 32);
+    char *idb = malloc((size_t)n * 16), *dayb = malloc((size_t)n * 16),
+         *etb = malloc((size_t)n * 32);
     uint32_t *ido = malloc((n + 1) * sizeof *ido), *dayo = malloc((n + 1) * sizeof *dayo),
              *eto = malloc((n + 1) * sizeof *eto);
     double *vals[6];
@@ -123,8 +124,8 @@ int main(int argc, char **argv)
             *api = malloc(n * sizeof *api);
     uint8_t *del = calloc(n, 1);
     lr_offline_file *batch = calloc(COMMIT_BATCH, sizeof *batch);
-    char (*keys)[LR_OFFLINE_KEY_MAX] = calloc(COMMIT_BATCH, sizeof *keys);
-    char (*parts)[LR_OFFLINE_PARTITION_MAX] = calloc(COMMIT_BATCH, sizeof *parts);
+    char(*keys)[LR_OFFLINE_KEY_MAX] = calloc(COMMIT_BATCH, sizeof *keys);
+    char(*parts)[LR_OFFLINE_PARTITION_MAX] = calloc(COMMIT_BATCH, sizeof *parts);
     if (!idb || !dayb || !etb || !ido || !dayo || !eto || !cnt || !wt || !api || !del || !batch ||
         !keys || !parts)
         return die("out of memory", NULL);
@@ -141,7 +142,8 @@ int main(int argc, char **argv)
             int64_t ev = base + (int64_t)(next_rand() % 3600) * 1000000;
             char ts[LR_TIME_STR_MAX];
             size_t tl = lr_time_format_iso8601(ev, ts);
-            ib += (uint32_t)sprintf(idb + ib, "MAC%06ld", (long)(next_rand() % (uint64_t)households));
+            ib +=
+                (uint32_t)sprintf(idb + ib, "MAC%06ld", (long)(next_rand() % (uint64_t)households));
             memcpy(dayb + db, "2024-06-01", 10);
             db += 10;
             memcpy(etb + eb, ts, tl);
@@ -162,7 +164,8 @@ int main(int argc, char **argv)
             if (ev > max_ev)
                 max_ev = ev;
         }
-        /* Columns in the group's order: household_id, day, median, mean, max, count, std, sum, min, event_time. */
+        /* Columns in the group's order: household_id, day, median, mean, max, count, std, sum, min,
+         * event_time. */
         lr_pq_column_batch b[13];
         memset(b, 0, sizeof b);
         b[0].offsets = ido, b[0].bytes = (const uint8_t *)idb;

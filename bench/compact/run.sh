@@ -7,9 +7,13 @@
 #   env: FILES (10000), ROWS (1000 per file), THREADS (2), REPS (3)
 #
 # Each rep runs, in this order and each under /usr/bin/time -v:
-#   larder-hour   larder compact smart-meter --mode full --grace 0 (in place:
-#                 24 hour partitions, each into sorted files of <= 128 MiB) on
-#                 a freshly generated copy of the data (in place consumes it)
+#   larder-hour   larder compact smart-meter --mode full (in place: 24 hour
+#                 partitions, each into sorted files of about 128 MiB; the old
+#                 files are deleted by a cleanup after the default 15-minute
+#                 grace) on a freshly generated copy of the data (in place
+#                 consumes it)
+#   larder-hour-grace0  the same with --grace 0: the 10,000 old files are also
+#                 deleted within the run
 #   larder-day    larder compact smart-meter --mode full --copy
 #                 --partition-mode day (the whole day into one sorted set of
 #                 files in compact-offline-store)
@@ -64,7 +68,10 @@ i=1
 while [ "$i" -le "$REPS" ]; do
   gen_data "$work/inplace"
   measure larder-hour "$larder" --data-dir "$work/inplace" compact smart-meter --mode full \
-    --grace 0 --threads "$THREADS" --quiet
+    --threads "$THREADS" --quiet
+  gen_data "$work/inplace"
+  measure larder-hour-grace0 "$larder" --data-dir "$work/inplace" compact smart-meter \
+    --mode full --grace 0 --threads "$THREADS" --quiet
   measure larder-day "$larder" --data-dir "$work/src" compact smart-meter --mode full --copy \
     --partition-mode day --threads "$THREADS" --quiet
   rm -f "$work/duck-day.parquet"
@@ -78,7 +85,7 @@ rows=$((FILES * ROWS))
 echo
 echo "| run | best wall s | CPU s (that run) | rows/s | files/s | peak memory |"
 echo "|---|---:|---:|---:|---:|---:|"
-for name in larder-hour larder-day duckdb-day duckdb-hour; do
+for name in larder-hour larder-hour-grace0 larder-day duckdb-day duckdb-hour; do
   grep "^$name " "$results" | sort -k2 -g | head -1 | awk -v rows="$rows" -v files="$FILES" \
     '{printf "| %s | %.1f | %.1f | %.0f | %.0f | %.0f MiB |\n", $1, $2, $3, rows / $2, files / $2, $4 / 1024}'
 done

@@ -670,11 +670,12 @@ lr_status lr_catalog_compact_retired_due(lr_catalog *cat, int64_t now_us, size_t
                                          lr_offline_file_list *out, lr_error *err);
 
 /*
- * Forgets a retired file once it is deleted (and withdraws its announcement).
- * Absent is fine. Errors: LR_EBUSY, LR_EBACKEND.
+ * Forgets `n` retired files (root and key of each) once they are deleted,
+ * and withdraws their announcements, in one transaction. Absent ones are
+ * fine. Errors: LR_EINVAL, LR_EBUSY, LR_EBACKEND.
  */
-lr_status lr_catalog_compact_retired_remove(lr_catalog *cat, const char *root, const char *key,
-                                            lr_error *err);
+lr_status lr_catalog_compact_retired_remove(lr_catalog *cat, const lr_offline_file *files,
+                                            size_t n, lr_error *err);
 
 #ifdef __cplusplus
 }

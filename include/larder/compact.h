@@ -64,21 +64,21 @@ lr_status lr_compact_partition_mode_parse(const char *s, lr_compact_partition_mo
 
 /* The segment of the offline path that a compacted copy replaces, and its replacement. */
 #define LR_COMPACT_SOURCE_SEGMENT "offline-store"
-#define LR_COMPACT_COPY_SEGMENT "compact-offline-store"
+#define LR_COMPACT_COPY_SEGMENT   "compact-offline-store"
 
 /* Defaults (docs/compaction.md). */
 #define LR_COMPACT_TARGET_FILE_BYTES_DEFAULT ((uint64_t)128 << 20)
-#define LR_COMPACT_GRACE_US_DEFAULT (15LL * 60 * 1000000) /* 15 minutes */
-#define LR_COMPACT_MEMORY_DEFAULT ((size_t)1 << 30)        /* 1 GiB, all threads */
-#define LR_COMPACT_LEASE_US_DEFAULT (120LL * 1000000)      /* 2 minutes, renewed every 20 s */
+#define LR_COMPACT_GRACE_US_DEFAULT          (15LL * 60 * 1000000) /* 15 minutes */
+#define LR_COMPACT_MEMORY_DEFAULT            ((size_t)1 << 30)     /* 1 GiB, all threads */
+#define LR_COMPACT_LEASE_US_DEFAULT          (120LL * 1000000) /* 2 minutes, renewed every 20 s */
 
 /* Progress, reported after each partition and every few seconds within one. */
 typedef struct lr_compact_progress {
     uint32_t partitions_total;
-    uint32_t partitions_done;   /* swapped in */
+    uint32_t partitions_done; /* swapped in */
     uint32_t partitions_failed;
-    uint64_t bytes_total;       /* input bytes of every planned partition */
-    uint64_t bytes_read;        /* input bytes read so far */
+    uint64_t bytes_total; /* input bytes of every planned partition */
+    uint64_t bytes_read;  /* input bytes read so far */
     uint64_t rows_read;
     uint64_t rows_written;
     int64_t elapsed_us;
@@ -86,9 +86,9 @@ typedef struct lr_compact_progress {
 
 /* Options (lr_compact_options_init() sets the defaults shown). */
 typedef struct lr_compact_options {
-    const char *catalog_uri;        /* NULL: the data directory (as lr_catalog_open) */
-    lr_compact_mode mode;           /* INCREMENTAL */
-    const char *date;               /* DAY: "YYYY-MM-DD" (UTC), required; otherwise NULL */
+    const char *catalog_uri; /* NULL: the data directory (as lr_catalog_open) */
+    lr_compact_mode mode;    /* INCREMENTAL */
+    const char *date;        /* DAY: "YYYY-MM-DD" (UTC), required; otherwise NULL */
     lr_compact_partition_mode partition_mode; /* BY_HOUR */
     /*
      * Where the compacted files go. Neither: in place. `copy`: the default
@@ -100,16 +100,16 @@ typedef struct lr_compact_options {
      */
     bool copy;
     const char *target;
-    uint64_t target_file_bytes;     /* about this many bytes per file: 128 MiB */
-    bool dedup;                     /* drop superseded duplicates (API.md's rule) */
-    int64_t grace_us;               /* old files are deleted this long after the swap: 15 min */
-    bool dry_run;                   /* plan only: nothing written, no job recorded */
-    size_t memory_bytes;            /* budget for sorting, all threads together: 1 GiB */
-    uint32_t threads;               /* worker threads: 0 means 2 */
-    lr_pq_codec codec;              /* SNAPPY */
-    int64_t lease_us;               /* lease and job expiry, renewed at a third of it: 2 min */
-    const char *tmp_dir;            /* spill runs: NULL means <data dir>/compact-tmp */
-    bool verify;                    /* read the new files back before the swap: true */
+    uint64_t target_file_bytes; /* about this many bytes per file: 128 MiB */
+    bool dedup;                 /* drop superseded duplicates (API.md's rule) */
+    int64_t grace_us;           /* old files are deleted this long after the swap: 15 min */
+    bool dry_run;               /* plan only: nothing written, no job recorded */
+    size_t memory_bytes;        /* budget for sorting, all threads together: 1 GiB */
+    uint32_t threads;           /* worker threads: 0 means 2 */
+    lr_pq_codec codec;          /* SNAPPY */
+    int64_t lease_us;           /* lease and job expiry, renewed at a third of it: 2 min */
+    const char *tmp_dir;        /* spill runs: NULL means <data dir>/compact-tmp */
+    bool verify;                /* read the new files back before the swap: true */
     /* Called from the calling thread (never concurrently); may be NULL. */
     void (*progress)(void *ctx, const lr_compact_progress *p);
     void *progress_ctx;
@@ -122,20 +122,20 @@ void lr_compact_options_init(lr_compact_options *opt);
 
 /* The outcome of one partition of a run. */
 typedef struct lr_compact_partition_result {
-    char partition[48];             /* the output partition */
-    lr_job_status status;           /* Completed, Failed, or Pending (dry run, or not reached) */
+    char partition[48];   /* the output partition */
+    lr_job_status status; /* Completed, Failed, or Pending (dry run, or not reached) */
     uint64_t files_in, files_out;
     uint64_t rows_in, rows_out, rows_dropped;
     uint64_t bytes_in, bytes_out;
-    lr_status code;                 /* Failed: the error's code; else LR_OK */
-    char *error;                    /* Failed: why, with the path at fault; else NULL */
+    lr_status code; /* Failed: the error's code; else LR_OK */
+    char *error;    /* Failed: why, with the path at fault; else NULL */
 } lr_compact_partition_result;
 
 typedef struct lr_compact_result {
-    int64_t job_id;                 /* 0 for a dry run, or when no job could be recorded */
-    lr_job_status status;           /* Completed or Failed */
-    char *target_root;              /* the copy's root; NULL in place */
-    uint32_t partitions;            /* planned */
+    int64_t job_id;       /* 0 for a dry run, or when no job could be recorded */
+    lr_job_status status; /* Completed or Failed */
+    char *target_root;    /* the copy's root; NULL in place */
+    uint32_t partitions;  /* planned */
     uint32_t partitions_done;
     uint32_t partitions_failed;
     uint64_t files_in, files_out;
@@ -227,7 +227,8 @@ lr_status lr_compact_job_get(lr_catalog *cat, int64_t job_id, lr_compact_job_lis
 lr_status lr_compact_jobs_json(lr_catalog *cat, const lr_compact_job_query *q,
                                const char *next_token, lr_buf *out, lr_error *err);
 
-/* One job as JSON (JOB above with PartitionResults), for GET /v1/jobs/ID. Errors: LR_ENOTFOUND... */
+/* One job as JSON (JOB above with PartitionResults), for GET /v1/jobs/ID. Errors: LR_ENOTFOUND...
+ */
 lr_status lr_compact_job_json(lr_catalog *cat, int64_t job_id, lr_buf *out, lr_error *err);
 
 /* Appends JOB (and its partitions when parts != NULL) as JSON; used by the two above. */
@@ -254,18 +255,18 @@ lr_status lr_compact_job_to_json(const lr_compact_job *job, const lr_compact_job
  * month) and n#k (k-th such weekday). '?' is '*' in either day field.
  */
 typedef struct lr_cron {
-    uint64_t minutes;  /* bit m: minute m */
+    uint64_t minutes; /* bit m: minute m */
     uint32_t hours;
-    uint32_t dom;      /* bit d: day d (1..31) */
-    uint16_t months;   /* bit m: month m (1..12) */
-    uint8_t dow;       /* bit w: weekday w (0 = Sunday) */
+    uint32_t dom;          /* bit d: day d (1..31) */
+    uint16_t months;       /* bit m: month m (1..12) */
+    uint8_t dow;           /* bit w: weekday w (0 = Sunday) */
     bool dom_any, dow_any; /* '*' or '?' */
-    bool dom_last;     /* L */
-    uint32_t dom_weekday; /* nW: bit n; LW: bit 0 */
-    uint8_t dow_last;  /* nL: bit w */
-    uint8_t dow_nth[7]; /* n#k: bit k (1..5) for weekday n */
-    bool aws;          /* 6-field form: the day fields are ANDed ('?' is one of them) */
-    uint64_t years[4]; /* bit y-1970 (1970..2199), 6-field form; all set for 5 fields */
+    bool dom_last;         /* L */
+    uint32_t dom_weekday;  /* nW: bit n; LW: bit 0 */
+    uint8_t dow_last;      /* nL: bit w */
+    uint8_t dow_nth[7];    /* n#k: bit k (1..5) for weekday n */
+    bool aws;              /* 6-field form: the day fields are ANDed ('?' is one of them) */
+    uint64_t years[4];     /* bit y-1970 (1970..2199), 6-field form; all set for 5 fields */
 } lr_cron;
 
 /* Parses `expr`. Errors: LR_EINVAL naming the field and the token. */
@@ -322,7 +323,7 @@ void lr_compact_schedule_stop(lr_compact_schedule *s);
 
 /* Totals since the process started, over every run in it. */
 typedef struct lr_compact_metrics {
-    uint64_t jobs_run;          /* jobs recorded (dry runs excluded) */
+    uint64_t jobs_run; /* jobs recorded (dry runs excluded) */
     uint64_t jobs_failed;
     uint64_t jobs_running;
     uint64_t partitions_compacted;
@@ -330,9 +331,9 @@ typedef struct lr_compact_metrics {
     uint64_t files_in, files_out;
     uint64_t rows_in, rows_out, rows_dropped;
     uint64_t bytes_in, bytes_out;
-    int64_t last_duration_us;   /* of the last job that ended (0: none yet) */
+    int64_t last_duration_us; /* of the last job that ended (0: none yet) */
     int64_t last_end_us;
-    uint64_t schedule_rounds;   /* rounds the scheduler ran */
+    uint64_t schedule_rounds; /* rounds the scheduler ran */
 } lr_compact_metrics;
 
 void lr_compact_metrics_get(lr_compact_metrics *out);

@@ -56,10 +56,10 @@ static lr_status unsupported(lr_catalog *cat, lr_error *err)
                         cat->ops->name);
 }
 
-#define NEED_BACKEND(cat, err)                                                             \
-    do {                                                                                   \
-        if ((cat)->ops->compact == NULL)                                                   \
-            return unsupported((cat), (err));                                              \
+#define NEED_BACKEND(cat, err)                                                                     \
+    do {                                                                                           \
+        if ((cat)->ops->compact == NULL)                                                           \
+            return unsupported((cat), (err));                                                      \
     } while (0)
 
 static lr_status check_holder(const lr_job_holder *h, lr_error *err)
@@ -74,8 +74,8 @@ static lr_status check_holder(const lr_job_holder *h, lr_error *err)
 static lr_status check_partitions(const char *const *p, size_t n, bool need_one, lr_error *err)
 {
     if (n > PARTITIONS_PER_CALL_MAX)
-        return lr_error_set(err, LR_EINVAL, "catalog: %zu partitions in one call (at most %d)",
-                            n, PARTITIONS_PER_CALL_MAX);
+        return lr_error_set(err, LR_EINVAL, "catalog: %zu partitions in one call (at most %d)", n,
+                            PARTITIONS_PER_CALL_MAX);
     if (need_one && n == 0)
         return lr_error_set(err, LR_EINVAL, "catalog: no partitions");
     for (size_t i = 0; i < n; i++)
@@ -103,14 +103,15 @@ static lr_status check_files(const lr_offline_file *f, size_t n, bool full, lr_e
     return LR_OK;
 }
 
-lr_status lr_catalog_job_create(lr_catalog *cat, lr_compact_job *job,
-                                const char *const *partitions, size_t n, lr_error *err)
+lr_status lr_catalog_job_create(lr_catalog *cat, lr_compact_job *job, const char *const *partitions,
+                                size_t n, lr_error *err)
 {
     lr_status st;
     NEED_BACKEND(cat, err);
     if (job == NULL || job->fg_name == NULL || job->fg_name[0] == '\0' || job->mode == NULL ||
         job->partition_mode == NULL)
-        return lr_error_set(err, LR_EINVAL, "catalog: a job needs a group, mode and partition mode");
+        return lr_error_set(err, LR_EINVAL,
+                            "catalog: a job needs a group, mode and partition mode");
     if ((st = check_holder(&job->holder, err)) != LR_OK ||
         (st = check_partitions(partitions, n, false, err)) != LR_OK)
         return st;
@@ -149,8 +150,7 @@ lr_status lr_catalog_job_finish(lr_catalog *cat, int64_t job_id, const lr_job_ho
         return lr_error_set(err, LR_EINVAL, "catalog: a job ends Completed or Failed");
     if ((st = check_holder(holder, err)) != LR_OK)
         return st;
-    return cat->ops->compact->job_finish(cat->ctx, job_id, holder, status, error, lr_now_us(),
-                                         err);
+    return cat->ops->compact->job_finish(cat->ctx, job_id, holder, status, error, lr_now_us(), err);
 }
 
 lr_status lr_catalog_job_fail_dead(lr_catalog *cat, int64_t job_id, const lr_job_holder *holder,
@@ -178,8 +178,7 @@ lr_status lr_catalog_jobs_list(lr_catalog *cat, const lr_compact_job_query *q,
         q = &d;
     }
     if (q->max_results > 1000)
-        return lr_error_set(err, LR_EINVAL, "catalog: max_results %u is over 1000",
-                            q->max_results);
+        return lr_error_set(err, LR_EINVAL, "catalog: max_results %u is over 1000", q->max_results);
     if (q->status != 0 && (q->status < LR_JOB_IN_PROGRESS || q->status > LR_JOB_FAILED))
         return lr_error_set(err, LR_EINVAL, "catalog: unknown job status %d", (int)q->status);
     return cat->ops->compact->jobs_list(cat->ctx, q, 0, out, err);
@@ -215,13 +214,12 @@ lr_status lr_catalog_lease_acquire(lr_catalog *cat, const char *fg_name, int64_t
     if ((st = check_holder(holder, err)) != LR_OK ||
         (st = check_partitions(partitions, n, true, err)) != LR_OK)
         return st;
-    return cat->ops->compact->lease_acquire(cat->ctx, fg_name, fg_created_us, partitions, n,
-                                            job_id, holder, expires_us, alive, alive_ctx,
-                                            lr_now_us(), err);
+    return cat->ops->compact->lease_acquire(cat->ctx, fg_name, fg_created_us, partitions, n, job_id,
+                                            holder, expires_us, alive, alive_ctx, lr_now_us(), err);
 }
 
-lr_status lr_catalog_lease_release(lr_catalog *cat, int64_t job_id,
-                                   const char *const *partitions, size_t n, lr_error *err)
+lr_status lr_catalog_lease_release(lr_catalog *cat, int64_t job_id, const char *const *partitions,
+                                   size_t n, lr_error *err)
 {
     lr_status st;
     NEED_BACKEND(cat, err);
@@ -314,11 +312,12 @@ lr_status lr_catalog_compact_retired_due(lr_catalog *cat, int64_t now_us, size_t
     return cat->ops->compact->retired_due(cat->ctx, now_us, max, out, err);
 }
 
-lr_status lr_catalog_compact_retired_remove(lr_catalog *cat, const char *root, const char *key,
+lr_status lr_catalog_compact_retired_remove(lr_catalog *cat, const lr_offline_file *files, size_t n,
                                             lr_error *err)
 {
+    lr_status st;
     NEED_BACKEND(cat, err);
-    if (root == NULL || key == NULL)
-        return lr_error_set(err, LR_EINVAL, "catalog: no root or key");
-    return cat->ops->compact->retired_remove(cat->ctx, root, key, err);
+    if ((st = check_files(files, n, false, err)) != LR_OK || n == 0)
+        return st;
+    return cat->ops->compact->retired_remove(cat->ctx, files, n, err);
 }

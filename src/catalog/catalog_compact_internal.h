@@ -14,15 +14,14 @@
 #include "larder/catalog.h"
 
 typedef struct lr__catalog_compact_ops {
-    lr_status (*job_create)(void *ctx, lr_compact_job *job, const char *const *partitions,
-                            size_t n, int64_t now_us, lr_error *err);
+    lr_status (*job_create)(void *ctx, lr_compact_job *job, const char *const *partitions, size_t n,
+                            int64_t now_us, lr_error *err);
     lr_status (*job_heartbeat)(void *ctx, int64_t job_id, const lr_job_holder *h,
                                int64_t expires_us, bool *owned, lr_error *err);
     lr_status (*job_partition_fail)(void *ctx, const lr_compact_job_partition *p, int64_t now_us,
                                     lr_error *err);
-    lr_status (*job_finish)(void *ctx, int64_t job_id, const lr_job_holder *h,
-                            lr_job_status status, const char *error, int64_t now_us,
-                            lr_error *err);
+    lr_status (*job_finish)(void *ctx, int64_t job_id, const lr_job_holder *h, lr_job_status status,
+                            const char *error, int64_t now_us, lr_error *err);
     lr_status (*job_fail_dead)(void *ctx, int64_t job_id, const lr_job_holder *h,
                                const char *reason, int64_t now_us, bool *changed, lr_error *err);
     lr_status (*jobs_list)(void *ctx, const lr_compact_job_query *q, int64_t only_id,
@@ -32,12 +31,11 @@ typedef struct lr__catalog_compact_ops {
                                const lr_job_holder *h, int64_t expires_us,
                                lr_job_holder_alive_fn alive, void *alive_ctx, int64_t now_us,
                                lr_error *err);
-    lr_status (*lease_release)(void *ctx, int64_t job_id, const char *const *partitions,
-                               size_t n, lr_error *err);
+    lr_status (*lease_release)(void *ctx, int64_t job_id, const char *const *partitions, size_t n,
+                               lr_error *err);
     lr_status (*pending_add)(void *ctx, int64_t job_id, const lr_offline_file *files, size_t n,
                              int64_t now_us, lr_error *err);
-    lr_status (*pending_list)(void *ctx, int64_t job_id, lr_offline_file_list *out,
-                              lr_error *err);
+    lr_status (*pending_list)(void *ctx, int64_t job_id, lr_offline_file_list *out, lr_error *err);
     lr_status (*pending_remove)(void *ctx, const char *root, const char *key, lr_error *err);
     lr_status (*swap)(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_error *err);
     lr_status (*partition_files)(void *ctx, const char *copy_root, const char *fg_name,
@@ -47,7 +45,7 @@ typedef struct lr__catalog_compact_ops {
                         lr_compact_state **out, size_t *n, lr_error *err);
     lr_status (*retired_due)(void *ctx, int64_t now_us, size_t max, lr_offline_file_list *out,
                              lr_error *err);
-    lr_status (*retired_remove)(void *ctx, const char *root, const char *key, lr_error *err);
+    lr_status (*retired_remove)(void *ctx, const lr_offline_file *files, size_t n, lr_error *err);
 } lr__catalog_compact_ops;
 
 #endif

@@ -27,18 +27,19 @@
 #include "catalog/catalog_sqlite_compact.h"
 #include "larder/arena.h"
 
-#define JOB_COLS                                                                           \
-    "id, fg_name, fg_created_us, mode, date, partition_mode, target, dedup, grace_us,"    \
-    " target_file_bytes, status, error, holder_host, holder_boot, holder_pid,"            \
-    " holder_start, start_us, end_us, expires_us, partitions, partitions_done,"           \
-    " partitions_failed, files_in, files_out, rows_in, rows_out, rows_dropped, bytes_in," \
+#define JOB_COLS                                                                                   \
+    "id, fg_name, fg_created_us, mode, date, partition_mode, target, dedup, grace_us,"             \
+    " target_file_bytes, status, error, holder_host, holder_boot, holder_pid,"                     \
+    " holder_start, start_us, end_us, expires_us, partitions, partitions_done,"                    \
+    " partitions_failed, files_in, files_out, rows_in, rows_out, rows_dropped, bytes_in,"          \
     " bytes_out"
 
-#define PART_COLS                                                                          \
-    "job_id, partition, status, error, files_in, files_out, rows_in, rows_out,"           \
+#define PART_COLS                                                                                  \
+    "job_id, partition, status, error, files_in, files_out, rows_in, rows_out,"                    \
     " rows_dropped, bytes_in, bytes_out, end_us"
 
-#define HOLDER_MATCH "holder_host = ?%d AND holder_boot = ?%d AND holder_pid = ?%d AND holder_start = ?%d"
+#define HOLDER_MATCH                                                                               \
+    "holder_host = ?%d AND holder_boot = ?%d AND holder_pid = ?%d AND holder_start = ?%d"
 
 /* ---- helpers ---- */
 
@@ -53,9 +54,8 @@ static lr_status sql_err(sqlite3 *db, int rc, const char *what, lr_error *err)
         st = LR_EBUSY;
         break;
     case SQLITE_CONSTRAINT:
-        st = (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
-                 ? LR_EEXIST
-                 : LR_EBACKEND;
+        st = (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE) ? LR_EEXIST
+                                                                                      : LR_EBACKEND;
         break;
     case SQLITE_NOMEM:
         st = LR_ENOMEM;
@@ -167,8 +167,9 @@ static lr_status job_row(sqlite3 *db, int64_t id, bool *found, char *status, siz
                          lr_job_holder *h, lr_error *err)
 {
     sqlite3_stmt *s = NULL;
-    lr_status st = prep(db, "SELECT status, holder_host, holder_boot, holder_pid, holder_start"
-                            " FROM compact_jobs WHERE id = ?1",
+    lr_status st = prep(db,
+                        "SELECT status, holder_host, holder_boot, holder_pid, holder_start"
+                        " FROM compact_jobs WHERE id = ?1",
                         &s, err);
     *found = false;
     if (st != LR_OK)
@@ -212,15 +213,15 @@ static lr_status check_running(sqlite3 *db, int64_t id, const lr_job_holder *h, 
                             status);
     if (!holder_equal(&cur, h))
         return lr_error_set(err, LR_ECONFLICT,
-                            "job %" PRId64 " is run by pid %" PRId64 " on %s, not this process",
-                            id, cur.pid, cur.host);
+                            "job %" PRId64 " is run by pid %" PRId64 " on %s, not this process", id,
+                            cur.pid, cur.host);
     return LR_OK;
 }
 
 /* ---- jobs ---- */
 
-static lr_status job_create(void *ctx, lr_compact_job *job, const char *const *partitions,
-                            size_t n, int64_t now_us, lr_error *err)
+static lr_status job_create(void *ctx, lr_compact_job *job, const char *const *partitions, size_t n,
+                            int64_t now_us, lr_error *err)
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
     sqlite3_stmt *ins = NULL, *part = NULL;
@@ -228,10 +229,11 @@ static lr_status job_create(void *ctx, lr_compact_job *job, const char *const *p
 
     if (st != LR_OK)
         return st;
-    st = prep(db, "INSERT INTO compact_jobs (fg_name, fg_created_us, mode, date, partition_mode,"
-                  " target, dedup, grace_us, target_file_bytes, status, holder_host, holder_boot,"
-                  " holder_pid, holder_start, start_us, expires_us, partitions) VALUES (?1, ?2,"
-                  " ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'InProgress', ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    st = prep(db,
+              "INSERT INTO compact_jobs (fg_name, fg_created_us, mode, date, partition_mode,"
+              " target, dedup, grace_us, target_file_bytes, status, holder_host, holder_boot,"
+              " holder_pid, holder_start, start_us, expires_us, partitions) VALUES (?1, ?2,"
+              " ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'InProgress', ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
               &ins, err);
     if (st == LR_OK) {
         text(ins, 1, job->fg_name);
@@ -253,8 +255,9 @@ static lr_status job_create(void *ctx, lr_compact_job *job, const char *const *p
         job->id = sqlite3_last_insert_rowid(db);
         job->start_us = now_us;
         job->status = LR_JOB_IN_PROGRESS;
-        st = prep(db, "INSERT INTO compact_job_partitions (job_id, partition, status)"
-                      " VALUES (?1, ?2, 'Pending')",
+        st = prep(db,
+                  "INSERT INTO compact_job_partitions (job_id, partition, status)"
+                  " VALUES (?1, ?2, 'Pending')",
                   &part, err);
     }
     for (size_t i = 0; i < n && st == LR_OK; i++) {
@@ -324,15 +327,15 @@ static void bind_counts(sqlite3_stmt *s, int first, const lr_compact_job_partiti
  * `add_totals` the counts are added to the job's. LR_ECONFLICT when the
  * partition is not Pending, LR_ENOTFOUND when the job has no such partition.
  */
-static lr_status end_partition(sqlite3 *db, const lr_compact_job_partition *p,
-                               const char *status, const char *error, bool add_totals,
-                               int64_t now_us, lr_error *err)
+static lr_status end_partition(sqlite3 *db, const lr_compact_job_partition *p, const char *status,
+                               const char *error, bool add_totals, int64_t now_us, lr_error *err)
 {
     sqlite3_stmt *u = NULL, *q = NULL, *t = NULL;
-    lr_status st = prep(db, "UPDATE compact_job_partitions SET status = ?1, error = ?2,"
-                            " files_in = ?3, files_out = ?4, rows_in = ?5, rows_out = ?6,"
-                            " rows_dropped = ?7, bytes_in = ?8, bytes_out = ?9, end_us = ?10"
-                            " WHERE job_id = ?11 AND partition = ?12 AND status = 'Pending'",
+    lr_status st = prep(db,
+                        "UPDATE compact_job_partitions SET status = ?1, error = ?2,"
+                        " files_in = ?3, files_out = ?4, rows_in = ?5, rows_out = ?6,"
+                        " rows_dropped = ?7, bytes_in = ?8, bytes_out = ?9, end_us = ?10"
+                        " WHERE job_id = ?11 AND partition = ?12 AND status = 'Pending'",
                         &u, err);
     if (st == LR_OK) {
         text(u, 1, status);
@@ -344,17 +347,18 @@ static lr_status end_partition(sqlite3 *db, const lr_compact_job_partition *p,
         st = step_done(db, u, "end job partition", err);
     }
     if (st == LR_OK && sqlite3_changes(db) != 1) {
-        st = prep(db, "SELECT status FROM compact_job_partitions WHERE job_id = ?1"
-                      " AND partition = ?2",
+        st = prep(db,
+                  "SELECT status FROM compact_job_partitions WHERE job_id = ?1"
+                  " AND partition = ?2",
                   &q, err);
         if (st == LR_OK) {
             sqlite3_bind_int64(q, 1, p->job_id);
             text(q, 2, p->partition);
             int rc = sqlite3_step(q);
             if (rc == SQLITE_ROW)
-                st = lr_error_set(err, LR_ECONFLICT,
-                                  "partition %s of job %" PRId64 " is already %s", p->partition,
-                                  p->job_id, (const char *)sqlite3_column_text(q, 0));
+                st =
+                    lr_error_set(err, LR_ECONFLICT, "partition %s of job %" PRId64 " is already %s",
+                                 p->partition, p->job_id, (const char *)sqlite3_column_text(q, 0));
             else if (rc == SQLITE_DONE)
                 st = lr_error_set(err, LR_ENOTFOUND, "job %" PRId64 " has no partition %s",
                                   p->job_id, p->partition);
@@ -363,14 +367,14 @@ static lr_status end_partition(sqlite3 *db, const lr_compact_job_partition *p,
         }
     }
     if (st == LR_OK) {
-        st = prep(db, add_totals
-                          ? "UPDATE compact_jobs SET partitions_done = partitions_done + 1,"
-                            " files_in = files_in + ?1, files_out = files_out + ?2,"
-                            " rows_in = rows_in + ?3, rows_out = rows_out + ?4,"
-                            " rows_dropped = rows_dropped + ?5, bytes_in = bytes_in + ?6,"
-                            " bytes_out = bytes_out + ?7 WHERE id = ?8"
-                          : "UPDATE compact_jobs SET partitions_failed = partitions_failed + 1"
-                            " WHERE id = ?8",
+        st = prep(db,
+                  add_totals ? "UPDATE compact_jobs SET partitions_done = partitions_done + 1,"
+                               " files_in = files_in + ?1, files_out = files_out + ?2,"
+                               " rows_in = rows_in + ?3, rows_out = rows_out + ?4,"
+                               " rows_dropped = rows_dropped + ?5, bytes_in = bytes_in + ?6,"
+                               " bytes_out = bytes_out + ?7 WHERE id = ?8"
+                             : "UPDATE compact_jobs SET partitions_failed = partitions_failed + 1"
+                               " WHERE id = ?8",
                   &t, err);
         if (st == LR_OK) {
             if (add_totals)
@@ -400,8 +404,8 @@ static lr_status job_partition_fail(void *ctx, const lr_compact_job_partition *p
     if (st == LR_OK && !found)
         st = lr_error_set(err, LR_ENOTFOUND, "no job %" PRId64, p->job_id);
     if (st == LR_OK && strcmp(status, "InProgress") != 0)
-        st = lr_error_set(err, LR_ECONFLICT, "job %" PRId64 " is %s, no longer running",
-                          p->job_id, status);
+        st = lr_error_set(err, LR_ECONFLICT, "job %" PRId64 " is %s, no longer running", p->job_id,
+                          status);
     if (st == LR_OK)
         st = end_partition(db, p, "Failed", p->error ? p->error : "failed", false, now_us, err);
     return end(db, false, st, err);
@@ -412,9 +416,10 @@ static lr_status fail_pending(sqlite3 *db, int64_t job_id, const char *why, int6
                               lr_error *err)
 {
     sqlite3_stmt *u = NULL, *c = NULL;
-    lr_status st = prep(db, "UPDATE compact_job_partitions SET status = 'Failed',"
-                            " error = 'not compacted: ' || ?1, end_us = ?2"
-                            " WHERE job_id = ?3 AND status = 'Pending'",
+    lr_status st = prep(db,
+                        "UPDATE compact_job_partitions SET status = 'Failed',"
+                        " error = 'not compacted: ' || ?1, end_us = ?2"
+                        " WHERE job_id = ?3 AND status = 'Pending'",
                         &u, err);
     if (st == LR_OK) {
         text(u, 1, why ? why : "the job ended first");
@@ -424,8 +429,9 @@ static lr_status fail_pending(sqlite3 *db, int64_t job_id, const char *why, int6
     }
     if (st == LR_OK && sqlite3_changes(db) > 0) {
         int n = sqlite3_changes(db);
-        st = prep(db, "UPDATE compact_jobs SET partitions_failed = partitions_failed + ?1"
-                      " WHERE id = ?2",
+        st = prep(db,
+                  "UPDATE compact_jobs SET partitions_failed = partitions_failed + ?1"
+                  " WHERE id = ?2",
                   &c, err);
         if (st == LR_OK) {
             sqlite3_bind_int(c, 1, n);
@@ -438,9 +444,8 @@ static lr_status fail_pending(sqlite3 *db, int64_t job_id, const char *why, int6
     return st;
 }
 
-static lr_status job_finish(void *ctx, int64_t job_id, const lr_job_holder *h,
-                            lr_job_status status, const char *error, int64_t now_us,
-                            lr_error *err)
+static lr_status job_finish(void *ctx, int64_t job_id, const lr_job_holder *h, lr_job_status status,
+                            const char *error, int64_t now_us, lr_error *err)
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
     sqlite3_stmt *q = NULL, *u = NULL;
@@ -451,8 +456,9 @@ static lr_status job_finish(void *ctx, int64_t job_id, const lr_job_holder *h,
     st = check_running(db, job_id, h, err);
     if (st == LR_OK && status == LR_JOB_COMPLETED) {
         /* Nothing is reported Completed that did not happen. */
-        st = prep(db, "SELECT count(*) FROM compact_job_partitions WHERE job_id = ?1"
-                      " AND status != 'Completed'",
+        st = prep(db,
+                  "SELECT count(*) FROM compact_job_partitions WHERE job_id = ?1"
+                  " AND status != 'Completed'",
                   &q, err);
         if (st == LR_OK) {
             sqlite3_bind_int64(q, 1, job_id);
@@ -468,8 +474,9 @@ static lr_status job_finish(void *ctx, int64_t job_id, const lr_job_holder *h,
     if (st == LR_OK && status == LR_JOB_FAILED)
         st = fail_pending(db, job_id, error, now_us, err);
     if (st == LR_OK)
-        st = prep(db, "UPDATE compact_jobs SET status = ?1, error = ?2, end_us = ?3"
-                      " WHERE id = ?4",
+        st = prep(db,
+                  "UPDATE compact_jobs SET status = ?1, error = ?2, end_us = ?3"
+                  " WHERE id = ?4",
                   &u, err);
     if (st == LR_OK) {
         text(u, 1, lr_job_status_name(status));
@@ -567,8 +574,9 @@ static lr_status read_parts(sqlite3 *db, lr_compact_job_list *out, lr_error *err
     sqlite3_stmt *s = NULL;
     size_t cap = 0;
     bool failed = false;
-    lr_status st = prep(db, "SELECT " PART_COLS " FROM compact_job_partitions WHERE job_id = ?1"
-                            " ORDER BY partition",
+    lr_status st = prep(db,
+                        "SELECT " PART_COLS " FROM compact_job_partitions WHERE job_id = ?1"
+                        " ORDER BY partition",
                         &s, err);
     for (size_t i = 0; i < out->n && st == LR_OK; i++) {
         int rc;
@@ -631,9 +639,10 @@ static lr_status jobs_list(void *ctx, const lr_compact_job_query *q, int64_t onl
     st = exec(db, "BEGIN", "begin read transaction", err);
     if (st != LR_OK)
         goto done;
-    st = prep(db, "SELECT " JOB_COLS " FROM compact_jobs WHERE (?1 IS NULL OR fg_name = ?1)"
-                  " AND (?2 IS NULL OR status = ?2) AND (?3 = 0 OR id < ?3)"
-                  " AND (?4 = 0 OR id = ?4) ORDER BY id DESC LIMIT ?5",
+    st = prep(db,
+              "SELECT " JOB_COLS " FROM compact_jobs WHERE (?1 IS NULL OR fg_name = ?1)"
+              " AND (?2 IS NULL OR status = ?2) AND (?3 = 0 OR id < ?3)"
+              " AND (?4 = 0 OR id = ?4) ORDER BY id DESC LIMIT ?5",
               &s, err);
     if (st != LR_OK)
         goto done;
@@ -690,20 +699,22 @@ static lr_status lease_acquire(void *ctx, const char *fg_name, int64_t fg_create
 
     if (st != LR_OK)
         return st;
-    st = prep(db, "SELECT l.job_id, l.holder_host, l.holder_boot, l.holder_pid, l.holder_start,"
-                  " l.expires_us, j.status FROM compact_leases l LEFT JOIN compact_jobs j"
-                  " ON j.id = l.job_id WHERE l.fg_name = ?1 AND l.fg_created_us = ?2"
-                  " AND l.partition = ?3",
+    st = prep(db,
+              "SELECT l.job_id, l.holder_host, l.holder_boot, l.holder_pid, l.holder_start,"
+              " l.expires_us, j.status FROM compact_leases l LEFT JOIN compact_jobs j"
+              " ON j.id = l.job_id WHERE l.fg_name = ?1 AND l.fg_created_us = ?2"
+              " AND l.partition = ?3",
               &q, err);
     if (st == LR_OK)
-        st = prep(db, "INSERT INTO compact_leases (fg_name, fg_created_us, partition, job_id,"
-                      " holder_host, holder_boot, holder_pid, holder_start, acquired_us,"
-                      " expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                      " ON CONFLICT (fg_name, fg_created_us, partition) DO UPDATE SET"
-                      " job_id = excluded.job_id, holder_host = excluded.holder_host,"
-                      " holder_boot = excluded.holder_boot, holder_pid = excluded.holder_pid,"
-                      " holder_start = excluded.holder_start, acquired_us = excluded.acquired_us,"
-                      " expires_us = excluded.expires_us",
+        st = prep(db,
+                  "INSERT INTO compact_leases (fg_name, fg_created_us, partition, job_id,"
+                  " holder_host, holder_boot, holder_pid, holder_start, acquired_us,"
+                  " expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                  " ON CONFLICT (fg_name, fg_created_us, partition) DO UPDATE SET"
+                  " job_id = excluded.job_id, holder_host = excluded.holder_host,"
+                  " holder_boot = excluded.holder_boot, holder_pid = excluded.holder_pid,"
+                  " holder_start = excluded.holder_start, acquired_us = excluded.acquired_us,"
+                  " expires_us = excluded.expires_us",
                   &up, err);
     for (size_t i = 0; i < n && st == LR_OK; i++) {
         text(q, 1, fg_name);
@@ -716,14 +727,12 @@ static lr_status lease_acquire(void *ctx, const char *fg_name, int64_t fg_create
             lr_job_holder oh;
             memset(&oh, 0, sizeof oh);
             snprintf(oh.host, sizeof oh.host, "%s", (const char *)sqlite3_column_text(q, 1));
-            snprintf(oh.boot_id, sizeof oh.boot_id, "%s",
-                     (const char *)sqlite3_column_text(q, 2));
+            snprintf(oh.boot_id, sizeof oh.boot_id, "%s", (const char *)sqlite3_column_text(q, 2));
             oh.pid = sqlite3_column_int64(q, 3);
             oh.start_ticks = sqlite3_column_int64(q, 4);
-            bool free_ = other == job_id || js == NULL ||
-                         strcmp((const char *)js, "InProgress") != 0 ||
-                         sqlite3_column_int64(q, 5) < now_us ||
-                         (alive != NULL && !alive(alive_ctx, &oh));
+            bool free_ =
+                other == job_id || js == NULL || strcmp((const char *)js, "InProgress") != 0 ||
+                sqlite3_column_int64(q, 5) < now_us || (alive != NULL && !alive(alive_ctx, &oh));
             if (!free_)
                 st = lr_error_set(err, LR_EBUSY,
                                   "partition %s of %s is being compacted by job %" PRId64
@@ -758,8 +767,9 @@ static lr_status lease_release(void *ctx, int64_t job_id, const char *const *par
 
     if (st != LR_OK)
         return st;
-    st = prep(db, n == 0 ? "DELETE FROM compact_leases WHERE job_id = ?1"
-                         : "DELETE FROM compact_leases WHERE job_id = ?1 AND partition = ?2",
+    st = prep(db,
+              n == 0 ? "DELETE FROM compact_leases WHERE job_id = ?1"
+                     : "DELETE FROM compact_leases WHERE job_id = ?1 AND partition = ?2",
               &d, err);
     for (size_t i = 0; st == LR_OK && (i < n || (n == 0 && i == 0)); i++) {
         sqlite3_bind_int64(d, 1, job_id);
@@ -782,12 +792,14 @@ static lr_status pending_add(void *ctx, int64_t job_id, const lr_offline_file *f
 
     if (st != LR_OK)
         return st;
-    st = prep(db, "INSERT INTO offline_announced (root, key, fg_name, log_id, created_us)"
-                  " VALUES (?1, ?2, ?3, NULL, ?4)",
+    st = prep(db,
+              "INSERT INTO offline_announced (root, key, fg_name, log_id, created_us)"
+              " VALUES (?1, ?2, ?3, NULL, ?4)",
               &ann, err);
     if (st == LR_OK)
-        st = prep(db, "INSERT INTO compact_pending (root, key, fg_name, job_id, created_us)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5)",
+        st = prep(db,
+                  "INSERT INTO compact_pending (root, key, fg_name, job_id, created_us)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5)",
                   &pend, err);
     for (size_t i = 0; i < n && st == LR_OK; i++) {
         text(ann, 1, files[i].root);
@@ -867,22 +879,23 @@ static lr_status collect_files(sqlite3 *db, sqlite3_stmt *s, lr_offline_file_lis
     return LR_OK;
 }
 
-static lr_status pending_list(void *ctx, int64_t job_id, lr_offline_file_list *out,
-                              lr_error *err)
+static lr_status pending_list(void *ctx, int64_t job_id, lr_offline_file_list *out, lr_error *err)
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
     sqlite3_stmt *s = NULL;
     lr_status st;
 
     if (job_id > 0)
-        st = prep(db, "SELECT root, key, fg_name, 0, '', 0, 0, 0, 0, 0, NULL, 0, 0, created_us"
-                      " FROM compact_pending WHERE job_id = ?1 ORDER BY root, key",
+        st = prep(db,
+                  "SELECT root, key, fg_name, 0, '', 0, 0, 0, 0, 0, NULL, 0, 0, created_us"
+                  " FROM compact_pending WHERE job_id = ?1 ORDER BY root, key",
                   &s, err);
     else
-        st = prep(db, "SELECT p.root, p.key, p.fg_name, 0, '', 0, 0, 0, 0, 0, NULL, 0, 0,"
-                      " p.created_us FROM compact_pending p LEFT JOIN compact_jobs j"
-                      " ON j.id = p.job_id WHERE j.status IS NULL OR j.status != 'InProgress'"
-                      " ORDER BY p.root, p.key",
+        st = prep(db,
+                  "SELECT p.root, p.key, p.fg_name, 0, '', 0, 0, 0, 0, 0, NULL, 0, 0,"
+                  " p.created_us FROM compact_pending p LEFT JOIN compact_jobs j"
+                  " ON j.id = p.job_id WHERE j.status IS NULL OR j.status != 'InProgress'"
+                  " ORDER BY p.root, p.key",
                   &s, err);
     if (st == LR_OK) {
         if (job_id > 0)
@@ -924,8 +937,8 @@ static lr_status pending_remove(void *ctx, const char *root, const char *key, lr
 static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_error *err)
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
-    sqlite3_stmt *lease = NULL, *del_old = NULL, *retire = NULL, *del_pend = NULL,
-                 *del_ann = NULL, *ins = NULL, *part = NULL, *state = NULL, *ann_old = NULL;
+    sqlite3_stmt *lease = NULL, *del_old = NULL, *retire = NULL, *del_pend = NULL, *del_ann = NULL,
+                 *ins = NULL, *part = NULL, *state = NULL, *ann_old = NULL;
     bool copy = sw->copy_root != NULL;
     lr_status st = begin(db, true, err);
 
@@ -933,8 +946,9 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
         return st;
     st = check_running(db, sw->job_id, sw->holder, err);
     if (st == LR_OK)
-        st = prep(db, "SELECT job_id FROM compact_leases WHERE fg_name = ?1"
-                      " AND fg_created_us = ?2 AND partition = ?3",
+        st = prep(db,
+                  "SELECT job_id FROM compact_leases WHERE fg_name = ?1"
+                  " AND fg_created_us = ?2 AND partition = ?3",
                   &lease, err);
     for (size_t i = 0; i < sw->n_leases && st == LR_OK; i++) {
         text(lease, 1, sw->fg_name);
@@ -952,14 +966,16 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
         sqlite3_reset(lease);
     }
     if (st == LR_OK)
-        st = prep(db, copy ? "DELETE FROM compact_copy_files WHERE root = ?1 AND key = ?2"
-                           : "DELETE FROM offline_files WHERE root = ?1 AND key = ?2",
+        st = prep(db,
+                  copy ? "DELETE FROM compact_copy_files WHERE root = ?1 AND key = ?2"
+                       : "DELETE FROM offline_files WHERE root = ?1 AND key = ?2",
                   &del_old, err);
     if (st == LR_OK)
-        st = prep(db, "INSERT INTO compact_retired (root, key, fg_name, job_id, retired_us,"
-                      " delete_after_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                      " ON CONFLICT (root, key) DO UPDATE SET"
-                      " delete_after_us = min(delete_after_us, excluded.delete_after_us)",
+        st = prep(db,
+                  "INSERT INTO compact_retired (root, key, fg_name, job_id, retired_us,"
+                  " delete_after_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                  " ON CONFLICT (root, key) DO UPDATE SET"
+                  " delete_after_us = min(delete_after_us, excluded.delete_after_us)",
                   &retire, err);
     /*
      * A retired file stays announced until it is deleted: repair then never
@@ -968,9 +984,10 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
      * grace to end before its own grace starts.
      */
     if (st == LR_OK)
-        st = prep(db, "INSERT INTO offline_announced (root, key, fg_name, log_id, created_us)"
-                      " VALUES (?1, ?2, ?3, NULL, ?4) ON CONFLICT (root, key) DO UPDATE SET"
-                      " created_us = max(created_us, excluded.created_us)",
+        st = prep(db,
+                  "INSERT INTO offline_announced (root, key, fg_name, log_id, created_us)"
+                  " VALUES (?1, ?2, ?3, NULL, ?4) ON CONFLICT (root, key) DO UPDATE SET"
+                  " created_us = max(created_us, excluded.created_us)",
                   &ann_old, err);
     for (size_t i = 0; i < sw->n_old && st == LR_OK; i++) {
         const lr_offline_file *f = &sw->old_files[i];
@@ -1000,24 +1017,25 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
         st = prep(db, "DELETE FROM compact_pending WHERE root = ?1 AND key = ?2 AND job_id = ?3",
                   &del_pend, err);
     if (st == LR_OK)
-        st = prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &del_ann,
-                  err);
+        st = prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &del_ann, err);
     if (st == LR_OK)
-        st = prep(db, copy ? "INSERT INTO compact_copy_files (root, key, fg_name, fg_created_us,"
-                             " partition, partition_start_us, rows, bytes, min_event_us,"
-                             " max_event_us, job_id, created_us) VALUES (?1, ?2, ?3, ?4, ?5,"
-                             " ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-                           : "INSERT INTO offline_files (root, key, fg_name, fg_created_us,"
-                             " partition, partition_start_us, rows, bytes, min_event_us,"
-                             " max_event_us, log_id, log_first_seq, log_last_seq, created_us)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, 0, 0,"
-                             " ?12)",
+        st = prep(db,
+                  copy ? "INSERT INTO compact_copy_files (root, key, fg_name, fg_created_us,"
+                         " partition, partition_start_us, rows, bytes, min_event_us,"
+                         " max_event_us, job_id, created_us) VALUES (?1, ?2, ?3, ?4, ?5,"
+                         " ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                       : "INSERT INTO offline_files (root, key, fg_name, fg_created_us,"
+                         " partition, partition_start_us, rows, bytes, min_event_us,"
+                         " max_event_us, log_id, log_first_seq, log_last_seq, created_us)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, 0, 0,"
+                         " ?12)",
                   &ins, err);
     if (st == LR_OK && !copy)
-        st = prep(db, "INSERT INTO offline_partitions (fg_name, fg_created_us, partition,"
-                      " start_us, created_us, updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
-                      " ON CONFLICT (fg_name, fg_created_us, partition)"
-                      " DO UPDATE SET updated_us = max(updated_us, excluded.updated_us)",
+        st = prep(db,
+                  "INSERT INTO offline_partitions (fg_name, fg_created_us, partition,"
+                  " start_us, created_us, updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
+                  " ON CONFLICT (fg_name, fg_created_us, partition)"
+                  " DO UPDATE SET updated_us = max(updated_us, excluded.updated_us)",
                   &part, err);
     for (size_t i = 0; i < sw->n_new && st == LR_OK; i++) {
         const lr_offline_file *f = &sw->new_files[i];
@@ -1067,11 +1085,12 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
         }
     }
     if (st == LR_OK && sw->n_states > 0)
-        st = prep(db, "INSERT INTO compact_state (fg_name, fg_created_us, partition, dest, files,"
-                      " fingerprint, job_id, compacted_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-                      " ?8) ON CONFLICT (fg_name, fg_created_us, dest, partition) DO UPDATE SET"
-                      " files = excluded.files, fingerprint = excluded.fingerprint,"
-                      " job_id = excluded.job_id, compacted_us = excluded.compacted_us",
+        st = prep(db,
+                  "INSERT INTO compact_state (fg_name, fg_created_us, partition, dest, files,"
+                  " fingerprint, job_id, compacted_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                  " ?8) ON CONFLICT (fg_name, fg_created_us, dest, partition) DO UPDATE SET"
+                  " files = excluded.files, fingerprint = excluded.fingerprint,"
+                  " job_id = excluded.job_id, compacted_us = excluded.compacted_us",
                   &state, err);
     for (size_t i = 0; i < sw->n_states && st == LR_OK; i++) {
         text(state, 1, sw->fg_name);
@@ -1112,18 +1131,20 @@ static lr_status partition_files(void *ctx, const char *copy_root, const char *f
     lr_status st;
 
     if (copy_root == NULL) {
-        st = prep(db, "SELECT root, key, fg_name, fg_created_us, partition, partition_start_us,"
-                      " rows, bytes, min_event_us, max_event_us, log_id, log_first_seq,"
-                      " log_last_seq, created_us FROM offline_files WHERE fg_name = ?1"
-                      " AND fg_created_us = ?2 AND partition = ?3 ORDER BY key",
+        st = prep(db,
+                  "SELECT root, key, fg_name, fg_created_us, partition, partition_start_us,"
+                  " rows, bytes, min_event_us, max_event_us, log_id, log_first_seq,"
+                  " log_last_seq, created_us FROM offline_files WHERE fg_name = ?1"
+                  " AND fg_created_us = ?2 AND partition = ?3 ORDER BY key",
                   &s, err);
     } else {
         /* partition itself, or below it: '/' (0x2f) then anything, i.e. < prefix || '0'. */
-        st = prep(db, "SELECT root, key, fg_name, fg_created_us, partition, partition_start_us,"
-                      " rows, bytes, min_event_us, max_event_us, NULL, 0, 0, created_us"
-                      " FROM compact_copy_files WHERE root = ?4 AND fg_name = ?1"
-                      " AND fg_created_us = ?2 AND (partition = ?3 OR (partition > ?3 || '/'"
-                      " AND partition < ?3 || '0')) ORDER BY partition, key",
+        st = prep(db,
+                  "SELECT root, key, fg_name, fg_created_us, partition, partition_start_us,"
+                  " rows, bytes, min_event_us, max_event_us, NULL, 0, 0, created_us"
+                  " FROM compact_copy_files WHERE root = ?4 AND fg_name = ?1"
+                  " AND fg_created_us = ?2 AND (partition = ?3 OR (partition > ?3 || '/'"
+                  " AND partition < ?3 || '0')) ORDER BY partition, key",
                   &s, err);
     }
     if (st == LR_OK) {
@@ -1146,9 +1167,10 @@ static lr_status states(void *ctx, const char *fg_name, int64_t fg_created_us, c
     lr_compact_state *v = NULL;
     size_t cap = 0, cnt = 0;
     int rc;
-    lr_status st = prep(db, "SELECT partition, files, fingerprint, job_id, compacted_us"
-                            " FROM compact_state WHERE fg_name = ?1 AND fg_created_us = ?2"
-                            " AND dest = ?3 ORDER BY partition",
+    lr_status st = prep(db,
+                        "SELECT partition, files, fingerprint, job_id, compacted_us"
+                        " FROM compact_state WHERE fg_name = ?1 AND fg_created_us = ?2"
+                        " AND dest = ?3 ORDER BY partition",
                         &s, err);
     if (st != LR_OK)
         goto done;
@@ -1193,9 +1215,10 @@ static lr_status retired_due(void *ctx, int64_t now_us, size_t max, lr_offline_f
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
     sqlite3_stmt *s = NULL;
-    lr_status st = prep(db, "SELECT root, key, fg_name, 0, '', 0, 0, 0, 0, 0, NULL, 0, 0,"
-                            " delete_after_us FROM compact_retired WHERE delete_after_us <= ?1"
-                            " ORDER BY delete_after_us, root, key LIMIT ?2",
+    lr_status st = prep(db,
+                        "SELECT root, key, fg_name, 0, '', 0, 0, 0, 0, 0, NULL, 0, 0,"
+                        " delete_after_us FROM compact_retired WHERE delete_after_us <= ?1"
+                        " ORDER BY delete_after_us, root, key LIMIT ?2",
                         &s, err);
     if (st == LR_OK) {
         sqlite3_bind_int64(s, 1, now_us);
@@ -1206,7 +1229,7 @@ static lr_status retired_due(void *ctx, int64_t now_us, size_t max, lr_offline_f
     return st;
 }
 
-static lr_status retired_remove(void *ctx, const char *root, const char *key, lr_error *err)
+static lr_status retired_remove(void *ctx, const lr_offline_file *files, size_t n, lr_error *err)
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
     sqlite3_stmt *s = NULL, *a = NULL;
@@ -1216,15 +1239,15 @@ static lr_status retired_remove(void *ctx, const char *root, const char *key, lr
     st = prep(db, "DELETE FROM compact_retired WHERE root = ?1 AND key = ?2", &s, err);
     if (st == LR_OK)
         st = prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &a, err);
-    if (st == LR_OK) {
-        text(s, 1, root);
-        text(s, 2, key);
+    for (size_t i = 0; i < n && st == LR_OK; i++) {
+        text(s, 1, files[i].root);
+        text(s, 2, files[i].key);
         st = step_done(db, s, "forget retired file", err);
-    }
-    if (st == LR_OK) {
-        text(a, 1, root);
-        text(a, 2, key);
-        st = step_done(db, a, "withdraw announcement", err);
+        if (st == LR_OK) {
+            text(a, 1, files[i].root);
+            text(a, 2, files[i].key);
+            st = step_done(db, a, "withdraw announcement", err);
+        }
     }
     sqlite3_finalize(s);
     sqlite3_finalize(a);

@@ -177,8 +177,8 @@ static void on_progress(void *ctx, const lr_compact_progress *p)
         int rem = (int)(secs / frac - secs);
         snprintf(eta, sizeof eta, " ETA %d:%02d", rem / 60, rem % 60);
     }
-    fprintf(stderr, "\r\033[K[%s] %3.0f%% %u/%u partitions, %" PRIu64 " rows read, %s/s%s%s",
-            bar, frac * 100, p->partitions_done, p->partitions_total, p->rows_read, rate, eta,
+    fprintf(stderr, "\r\033[K[%s] %3.0f%% %u/%u partitions, %" PRIu64 " rows read, %s/s%s%s", bar,
+            frac * 100, p->partitions_done, p->partitions_total, p->rows_read, rate, eta,
             p->partitions_failed ? " (failures)" : "");
 }
 
@@ -208,14 +208,13 @@ static void print_json(const char *fg, const lr_compact_result *r, bool dry, con
                   ",\"RowsOut\":%" PRIu64 ",\"RowsDropped\":%" PRIu64 ",\"BytesIn\":%" PRIu64
                   ",\"BytesOut\":%" PRIu64 ",\"Seconds\":%.3f,\"PartitionResults\":[",
                   r->partitions, r->partitions_done, r->partitions_failed, r->files_in,
-                  r->files_out, r->rows_in, r->rows_out, r->rows_dropped, r->bytes_in,
-                  r->bytes_out, (double)r->elapsed_us / 1e6);
+                  r->files_out, r->rows_in, r->rows_out, r->rows_dropped, r->bytes_in, r->bytes_out,
+                  (double)r->elapsed_us / 1e6);
     for (size_t i = 0; i < r->n_parts; i++) {
         const lr_compact_partition_result *p = &r->parts[i];
         lr_buf_append_str(&b, i ? ",{\"Partition\":" : "{\"Partition\":");
         lr_buf_append_json_str(&b, p->partition, strlen(p->partition));
-        lr_buf_printf(&b, ",\"Status\":\"%s\"",
-                      dry ? "Planned" : lr_job_status_name(p->status));
+        lr_buf_printf(&b, ",\"Status\":\"%s\"", dry ? "Planned" : lr_job_status_name(p->status));
         if (p->error != NULL) {
             lr_buf_append_str(&b, ",\"FailureReason\":");
             lr_buf_append_json_str(&b, p->error, strlen(p->error));
@@ -238,10 +237,9 @@ static void print_text(const char *fg, const lr_compact_result *r, bool dry)
     fmt_bytes(bi, sizeof bi, (double)r->bytes_in);
     fmt_bytes(bo, sizeof bo, (double)r->bytes_out);
     if (dry) {
-        printf("would compact %u partition(s) of %s: %" PRIu64 " files, %" PRIu64
-               " rows, %s%s%s\n",
-               r->partitions, fg, r->files_in, r->rows_in, bi,
-               r->target_root ? " into " : "", r->target_root ? r->target_root : "");
+        printf("would compact %u partition(s) of %s: %" PRIu64 " files, %" PRIu64 " rows, %s%s%s\n",
+               r->partitions, fg, r->files_in, r->rows_in, bi, r->target_root ? " into " : "",
+               r->target_root ? r->target_root : "");
         for (size_t i = 0; i < r->n_parts; i++) {
             const lr_compact_partition_result *p = &r->parts[i];
             fmt_bytes(bi, sizeof bi, (double)p->bytes_in);
@@ -300,25 +298,35 @@ int cmd_compact(lr_cli *cli, int argc, char **argv)
             if (lr_compact_mode_parse(optarg, &o.mode, &err) != LR_OK)
                 return cli_usage("compact", "%s", err.msg);
             break;
-        case 'D': o.date = optarg; break;
+        case 'D':
+            o.date = optarg;
+            break;
         case 'p':
             if (lr_compact_partition_mode_parse(optarg, &o.partition_mode, &err) != LR_OK)
                 return cli_usage("compact", "%s", err.msg);
             break;
-        case 'c': o.copy = true; break;
-        case 't': o.target = optarg; break;
+        case 'c':
+            o.copy = true;
+            break;
+        case 't':
+            o.target = optarg;
+            break;
         case 's':
             if (!parse_size(optarg, &o.target_file_bytes))
                 return cli_usage("compact", "--target-file-size '%s': expected e.g. 128MiB",
                                  optarg);
             break;
-        case 'd': o.dedup = true; break;
+        case 'd':
+            o.dedup = true;
+            break;
         case 'g':
             if (!parse_duration(optarg, &o.grace_us))
                 return cli_usage("compact", "--grace '%s': expected 0 or e.g. 30s, 15m, 1h, 2d",
                                  optarg);
             break;
-        case 'n': o.dry_run = true; break;
+        case 'n':
+            o.dry_run = true;
+            break;
         case 'T': {
             char *e;
             long v = strtol(optarg, &e, 10);
@@ -338,9 +346,15 @@ int cmd_compact(lr_cli *cli, int argc, char **argv)
             if (lr_pq_codec_parse(optarg, &o.codec, &err) != LR_OK)
                 return cli_usage("compact", "%s", err.msg);
             break;
-        case 'j': json = true; break;
-        case 'q': u.quiet = true; break;
-        case 'h': fputs(compact_usage, stdout); return LR_EXIT_OK;
+        case 'j':
+            json = true;
+            break;
+        case 'q':
+            u.quiet = true;
+            break;
+        case 'h':
+            fputs(compact_usage, stdout);
+            return LR_EXIT_OK;
         default:
             return cli_usage("compact", "unknown or incomplete option '%s'", argv[optind - 1]);
         }

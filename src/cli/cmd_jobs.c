@@ -141,8 +141,8 @@ static int show_job(lr_catalog *cat, int64_t id, bool json)
         const lr_compact_job_partition *p = &l.parts[i];
         char files[40];
         snprintf(files, sizeof files, "%" PRId64 "->%" PRId64, p->files_in, p->files_out);
-        printf("%-36s %-10s %-12s %-12" PRId64 " %s\n", p->partition,
-               lr_job_status_name(p->status), files, p->rows_out, p->error ? p->error : "");
+        printf("%-36s %-10s %-12s %-12" PRId64 " %s\n", p->partition, lr_job_status_name(p->status),
+               files, p->rows_out, p->error ? p->error : "");
     }
     lr_compact_job_list_free(&l);
     return LR_EXIT_OK;
@@ -150,12 +150,10 @@ static int show_job(lr_catalog *cat, int64_t id, bool json)
 
 int cmd_jobs(lr_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"group", required_argument, NULL, 'g'},
-                                         {"status", required_argument, NULL, 's'},
-                                         {"limit", required_argument, NULL, 'l'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"group", required_argument, NULL, 'g'}, {"status", required_argument, NULL, 's'},
+        {"limit", required_argument, NULL, 'l'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},        {0, 0, 0, 0}};
     const char *group = NULL;
     lr_job_status status = 0;
     uint32_t limit = 20;
@@ -168,7 +166,9 @@ int cmd_jobs(lr_cli *cli, int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'g': group = optarg; break;
+        case 'g':
+            group = optarg;
+            break;
         case 's':
             if (lr_job_status_parse(optarg, &status, &err) != LR_OK || status == LR_JOB_PENDING)
                 return cli_usage("jobs", "--status must be InProgress, Completed or Failed");
@@ -181,8 +181,12 @@ int cmd_jobs(lr_cli *cli, int argc, char **argv)
             limit = (uint32_t)v;
             break;
         }
-        case 'j': json = true; break;
-        case 'h': fputs(jobs_usage, stdout); return LR_EXIT_OK;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            fputs(jobs_usage, stdout);
+            return LR_EXIT_OK;
         default:
             return cli_usage("jobs", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -206,8 +210,7 @@ int cmd_jobs(lr_cli *cli, int argc, char **argv)
     if (cli_ensure_data_dir(cli, &err) != LR_OK)
         return cli_fail_err(&err);
     if (lr_catalog_open(cli->data_dir, &cli->settings, &cat, &err) != LR_OK)
-        return cli_fail("cannot open the catalog in %s: %s", cli->data_dir,
-                        lr_error_message(&err));
+        return cli_fail("cannot open the catalog in %s: %s", cli->data_dir, lr_error_message(&err));
     rc = id ? show_job(cat, id, json) : list_jobs(cat, group, status, limit, json);
     lr_catalog_close(cat);
     return rc;

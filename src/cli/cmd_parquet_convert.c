@@ -414,9 +414,14 @@ static ctype classify_json(json_t *v)
     case JSON_FALSE:
         return T_BOOL;
     case JSON_STRING: {
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v);
         int64_t us;
-        if (lr_time_parse_iso8601(json_string_value(v), json_string_length(v), &us, NULL) ==
-            LR_OK)
+        /* JSON has no NaN or infinities: producers write them as strings. */
+        if ((n == 3 && memcmp(s, "NaN", 3) == 0) || (n == 8 && memcmp(s, "Infinity", 8) == 0) ||
+            (n == 9 && memcmp(s, "-Infinity", 9) == 0))
+            return T_DOUBLE;
+        if (lr_time_parse_iso8601(s, n, &us, NULL) == LR_OK)
             return T_TS;
         return T_STRING;
     }

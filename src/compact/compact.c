@@ -57,9 +57,9 @@
 #include "compact/compact_internal.h"
 #include "larder/log.h"
 
-#define THREADS_DEFAULT 2u
-#define THREADS_MAX 64u
-#define TICK_MS 200
+#define THREADS_DEFAULT   2u
+#define THREADS_MAX       64u
+#define TICK_MS           200
 #define ERROR_SUMMARY_MAX 4000
 
 void (*lr__compact_crash_hook)(const char *point) = NULL;
@@ -97,8 +97,7 @@ lr_status lr_compact_partition_mode_parse(const char *s, lr_compact_partition_mo
             *out = (lr_compact_partition_mode)i;
             return LR_OK;
         }
-    return lr_error_set(err, LR_EINVAL, "partition mode '%.64s': expected hour or day",
-                        s ? s : "");
+    return lr_error_set(err, LR_EINVAL, "partition mode '%.64s': expected hour or day", s ? s : "");
 }
 
 void lr_compact_options_init(lr_compact_options *opt)
@@ -161,8 +160,9 @@ static lr_status check_options(const lr_compact_options *o, int64_t *day_start, 
     if (o->copy && o->target != NULL)
         return lr_error_set(err, LR_EINVAL, "give either the default copy or --target, not both");
     if (o->target_file_bytes < 1024 || o->target_file_bytes > ((uint64_t)16 << 30))
-        return lr_error_set(err, LR_EINVAL, "target file size %" PRIu64
-                            " is outside 1 KiB .. 16 GiB", o->target_file_bytes);
+        return lr_error_set(err, LR_EINVAL,
+                            "target file size %" PRIu64 " is outside 1 KiB .. 16 GiB",
+                            o->target_file_bytes);
     if (o->grace_us < 0)
         return lr_error_set(err, LR_EINVAL, "the grace period must not be negative");
     if (o->memory_bytes < ((size_t)1 << 20))
@@ -377,6 +377,9 @@ lr_status lr_compact_run(const char *data_dir, const lr_settings *settings, cons
     run_ctx *rc = NULL;
     lr_status st;
 
+    lr_error own_err;
+    if (err == NULL)
+        err = &own_err; /* the job's error is recorded even when the caller wants none */
     if (res == NULL)
         res = &local;
     memset(res, 0, sizeof *res);
@@ -404,7 +407,7 @@ lr_status lr_compact_run(const char *data_dir, const lr_settings *settings, cons
         st = lr_error_set(err, LR_ENOMEM, "out of memory");
         goto out;
     }
-    {
+    if (!opt->dry_run) {
         lr_error ce;
         if (lr_compact_cleanup(cat, data_dir, opt->tmp_dir ? opt->tmp_dir : tmp_dir, NULL, &ce) !=
             LR_OK)
@@ -603,8 +606,8 @@ finish:
     if (st == LR_OK && all_completed(res)) {
         lr_error fe;
         res->status = LR_JOB_COMPLETED;
-        if (lr_catalog_job_finish(cat, res->job_id, &rc->jc.holder, LR_JOB_COMPLETED, NULL,
-                                  &fe) != LR_OK) {
+        if (lr_catalog_job_finish(cat, res->job_id, &rc->jc.holder, LR_JOB_COMPLETED, NULL, &fe) !=
+            LR_OK) {
             res->status = LR_JOB_FAILED;
             st = lr_error_set(err, fe.code, "job %lld: %s", (long long)res->job_id,
                               lr_error_message(&fe));
@@ -622,10 +625,10 @@ finish:
         }
         res->status = LR_JOB_FAILED;
         if (lr_catalog_job_finish(cat, res->job_id, &rc->jc.holder, LR_JOB_FAILED,
-                                  err ? err->msg : "failed", &fe) != LR_OK &&
+                                  summary ? summary : err->msg, &fe) != LR_OK &&
             fe.code != LR_ECONFLICT)
-            lr_log_warn("compact", "cannot record the end of job %lld: %s",
-                        (long long)res->job_id, lr_error_message(&fe));
+            lr_log_warn("compact", "cannot record the end of job %lld: %s", (long long)res->job_id,
+                        lr_error_message(&fe));
     }
     res->elapsed_us = lr_now_us() - t0;
     lr__metrics_job_end(res, res->status != LR_JOB_COMPLETED);

@@ -60,15 +60,15 @@ typedef struct lr__col {
 } lr__col;
 
 typedef struct lr__schema {
-    const lr_fg_def *def;       /* borrowed */
-    lr__col *cols;              /* n_features + 3 */
+    const lr_fg_def *def; /* borrowed */
+    lr__col *cols;        /* n_features + 3 */
     uint32_t n;
-    uint32_t rid;               /* record identifier column */
-    uint32_t et;                /* event-time column */
-    uint32_t wt, api, del;      /* write_time, api_invocation_time, is_deleted */
-    lr__ctype rid_type;         /* STR, I64 or F64 */
-    bool et_string;             /* ISO-8601 strings; else epoch seconds (F64) */
-    lr_pq_column_def *pq;       /* the Parquet columns (lr_offline_parquet_columns) */
+    uint32_t rid;          /* record identifier column */
+    uint32_t et;           /* event-time column */
+    uint32_t wt, api, del; /* write_time, api_invocation_time, is_deleted */
+    lr__ctype rid_type;    /* STR, I64 or F64 */
+    bool et_string;        /* ISO-8601 strings; else epoch seconds (F64) */
+    lr_pq_column_def *pq;  /* the Parquet columns (lr_offline_parquet_columns) */
 } lr__schema;
 
 lr_status lr__schema_init(lr__schema *s, const lr_fg_def *def, lr_error *err);
@@ -125,8 +125,8 @@ lr_status lr__builder_gather(lr__builder *b, const lr__rowref *refs, uint32_t n,
  */
 typedef struct lr__table {
     const lr__schema *sc;
-    lr__builder *cols;  /* sc->n */
-    int64_t *ev;        /* event time per row, microseconds (INT64_MIN: none) */
+    lr__builder *cols; /* sc->n */
+    int64_t *ev;       /* event time per row, microseconds (INT64_MIN: none) */
     size_t cap_ev;
     size_t rows;
     lr_pq_column_batch *views; /* filled by lr__table_views */
@@ -166,9 +166,9 @@ bool lr__rowsum_equal(const lr__rowsum *x, const lr__rowsum *y);
 
 /* A row's sort key: record identifier, event time, api_invocation_time, write_time. */
 typedef struct lr__key {
-    uint64_t k0;        /* order-preserving prefix of the identifier */
+    uint64_t k0; /* order-preserving prefix of the identifier */
     int64_t ev, api, wt;
-    const uint8_t *id;  /* string identifiers: the bytes */
+    const uint8_t *id; /* string identifiers: the bytes */
     uint32_t id_len;
 } lr__key;
 
@@ -192,9 +192,9 @@ lr_status lr__table_sort(const lr__table *t, uint32_t **perm, lr_error *err);
 
 /* A sorted run: in memory (a table and its order) or spilled to a file. */
 typedef struct lr__run {
-    lr__table *mem;   /* owned; NULL when spilled */
+    lr__table *mem; /* owned; NULL when spilled */
     uint32_t *perm;
-    char *path;       /* spilled run (a Parquet file with an extra event-time column) */
+    char *path; /* spilled run (a Parquet file with an extra event-time column) */
     uint64_t rows;
     /*
      * Keys of every sample_every-th row, in order (ids owned by `arena`): the
@@ -242,8 +242,8 @@ lr_status lr__merge_open(const lr__schema *sc, lr__run *runs, size_t n, const lr
  * merge next loads a batch from the same run; *reloaded says the
  * previously returned batches may have been replaced (spilled runs).
  */
-lr_status lr__merge_next(lr__merge *m, const lr_pq_column_batch **cols, uint32_t *row,
-                         lr__key *key, lr_error *err);
+lr_status lr__merge_next(lr__merge *m, const lr_pq_column_batch **cols, uint32_t *row, lr__key *key,
+                         lr_error *err);
 /* True when the next call to lr__merge_next may invalidate earlier batches. */
 bool lr__merge_will_reload(const lr__merge *m);
 void lr__merge_free(lr__merge *m);
@@ -270,9 +270,8 @@ bool lr__job_dead(const lr_compact_job *j, int64_t now_us);
  */
 typedef struct lr__outfile lr__outfile;
 
-lr_status lr__outfile_open(lr_objstore *os, const char *root, const char *key,
-                           const lr__schema *sc, const lr_pq_write_options *wo,
-                           lr__outfile **out, lr_error *err);
+lr_status lr__outfile_open(lr_objstore *os, const char *root, const char *key, const lr__schema *sc,
+                           const lr_pq_write_options *wo, lr__outfile **out, lr_error *err);
 lr_status lr__outfile_write(lr__outfile *f, const lr_pq_column_batch *cols, uint32_t n,
                             lr_error *err);
 /* Bytes written to the file so far (finished row groups). */
@@ -309,7 +308,7 @@ typedef struct lr__stores {
     struct {
         char *root;
         lr_objstore *os;
-    } *v;
+    } * v;
     size_t n, cap;
 } lr__stores;
 
@@ -322,18 +321,18 @@ void lr__stores_free(lr__stores *s);
 
 /* One output partition of a unit, and the source hour partitions it reads. */
 typedef struct lr__output {
-    char partition[48];       /* year=/month=/day=[/hour=] */
+    char partition[48]; /* year=/month=/day=[/hour=] */
     int64_t start_us;
-    char **sources;           /* source hour partitions */
+    char **sources; /* source hour partitions */
     size_t n_sources;
 } lr__output;
 
 /* What one lease, one swap and one job partition cover. */
 typedef struct lr__unit {
-    char name[48];            /* the job partition: an hour, or a day */
+    char name[48]; /* the job partition: an hour, or a day */
     lr__output *outs;
     size_t n_outs;
-    char **leases;            /* every source partition of every output */
+    char **leases; /* every source partition of every output */
     size_t n_leases;
     uint64_t files_planned, bytes_planned, rows_planned;
 } lr__unit;
@@ -350,9 +349,9 @@ typedef struct lr__plan_input {
     lr_catalog *cat;
     const lr_fg_def *def;
     const lr_compact_options *opt;
-    const char *copy_root;   /* NULL: in place */
-    const char *dest;        /* "" or copy_root */
-    int64_t day_start_us;    /* DAY mode */
+    const char *copy_root; /* NULL: in place */
+    const char *dest;      /* "" or copy_root */
+    int64_t day_start_us;  /* DAY mode */
 } lr__plan_input;
 
 lr_status lr__plan_make(const lr__plan_input *in, lr__plan *out, lr_error *err);
@@ -378,19 +377,19 @@ lr_status lr__copy_root(const lr_fg_def *def, const char *target, char **out, lr
 /* State shared by the workers of one lr_compact_run. */
 typedef struct lr__job_ctx {
     const char *data_dir;
-    const char *catalog_uri;  /* opened per worker */
+    const char *catalog_uri; /* opened per worker */
     const lr_compact_options *opt;
     const lr_fg_def *def;
     const lr__schema *sc;
-    const char *copy_root;    /* NULL: in place */
+    const char *copy_root; /* NULL: in place */
     const char *dest;
-    const char *spill_dir;    /* this job's spill folder */
+    const char *spill_dir; /* this job's spill folder */
     int64_t job_id;
     lr_job_holder holder;
     size_t mem_per_worker;
-    unsigned par;             /* threads each unit may use (fewer units than threads) */
+    unsigned par; /* threads each unit may use (fewer units than threads) */
 
-    atomic_int stop;          /* 0 run; LR_ECANCELED / LR_ECONFLICT: stop */
+    atomic_int stop; /* 0 run; LR_ECANCELED / LR_ECONFLICT: stop */
     atomic_uint_fast64_t bytes_read, rows_read, rows_written;
 } lr__job_ctx;
 

@@ -23,13 +23,13 @@
 
 #define US_PER_MIN 60000000LL
 #define US_PER_DAY 86400000000LL
-#define YEAR_MIN 1970
-#define YEAR_MAX 2199
+#define YEAR_MIN   1970
+#define YEAR_MAX   2199
 
 enum { F_MIN, F_HOUR, F_DOM, F_MONTH, F_DOW, F_YEAR };
 
-static const char *const field_names[] = {"minute", "hour", "day-of-month", "month",
-                                          "day-of-week", "year"};
+static const char *const field_names[] = {"minute", "hour",        "day-of-month",
+                                          "month",  "day-of-week", "year"};
 static const char *const months[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                      "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
 static const char *const days[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"};
@@ -184,8 +184,8 @@ static lr_status parse_item(lr_cron *c, const fparse *f, const char *tok, size_t
     return LR_OK;
 }
 
-static lr_status parse_field(lr_cron *c, int field, bool aws, const char *tok, size_t n,
-                             bool *star, lr_error *err)
+static lr_status parse_field(lr_cron *c, int field, bool aws, const char *tok, size_t n, bool *star,
+                             lr_error *err)
 {
     fparse f;
     f.field = field;

@@ -24,10 +24,10 @@
 #include "compact/compact_internal.h"
 #include "larder/log.h"
 
-#define REAP_BATCH 1000u
+#define REAP_BATCH    1000u
 #define RETIRED_BATCH 1000u
 #define JSON_PAGE_MAX 100u
-#define JSON_CAP ((size_t)64 << 20)
+#define JSON_CAP      ((size_t)64 << 20)
 
 /* Declares dead the InProgress jobs whose holder is gone. */
 static lr_status reap(lr_catalog *cat, uint64_t *n_failed, lr_error *err)
@@ -51,10 +51,12 @@ static lr_status reap(lr_catalog *cat, uint64_t *n_failed, lr_error *err)
             if (!lr__job_dead(j, now))
                 continue;
             if (!lr__holder_alive(NULL, &j->holder))
-                snprintf(why, sizeof why, "the process running the job (pid %" PRId64
-                         " on %s) died", j->holder.pid, j->holder.host);
+                snprintf(why, sizeof why,
+                         "the process running the job (pid %" PRId64 " on %s) died", j->holder.pid,
+                         j->holder.host);
             else
-                snprintf(why, sizeof why, "the process running the job (pid %" PRId64
+                snprintf(why, sizeof why,
+                         "the process running the job (pid %" PRId64
                          " on %s) stopped renewing its lease; presumed dead",
                          j->holder.pid, j->holder.host);
             st = lr_catalog_job_fail_dead(cat, j->id, &j->holder, why, &changed, err);
@@ -101,12 +103,14 @@ lr_status lr__retired_sweep(lr_catalog *cat, lr__stores *stores, size_t max, uin
             }
             st = lr__object_remove(os, l.items[i].key, err);
             if (st == LR_OK)
-                st = lr_catalog_compact_retired_remove(cat, l.items[i].root, l.items[i].key, err);
-            if (st == LR_OK) {
-                progress++;
-                if (removed != NULL)
-                    (*removed)++;
-            }
+                l.items[progress++] = l.items[i]; /* deleted: forget it below */
+        }
+        if (progress > 0) {
+            lr_status fs = lr_catalog_compact_retired_remove(cat, l.items, progress, err);
+            if (st == LR_OK)
+                st = fs;
+            if (fs == LR_OK && removed != NULL)
+                *removed += progress;
         }
         bool full = l.n == batch;
         done += l.n;
@@ -143,8 +147,7 @@ static lr_status sweep_pending(lr_catalog *cat, lr__stores *stores, uint64_t *re
 }
 
 /* Removes spill folders "job-<id>" of jobs that are no longer running. */
-static lr_status sweep_spill(lr_catalog *cat, const char *tmp_dir, uint64_t *removed,
-                             lr_error *err)
+static lr_status sweep_spill(lr_catalog *cat, const char *tmp_dir, uint64_t *removed, lr_error *err)
 {
     DIR *d = opendir(tmp_dir);
     struct dirent *de;
@@ -254,19 +257,19 @@ static lr_status json_str(lr_buf *b, const char *name, const char *v)
     return st == LR_OK ? lr_buf_append_json_str(b, v, strlen(v)) : st;
 }
 
-#define CHECK(x)                                                                           \
-    do {                                                                                   \
-        if ((st = (x)) != LR_OK)                                                           \
-            return st;                                                                     \
+#define CHECK(x)                                                                                   \
+    do {                                                                                           \
+        if ((st = (x)) != LR_OK)                                                                   \
+            return st;                                                                             \
     } while (0)
 
-static lr_status counts_json(lr_buf *b, int64_t fi, int64_t fo, int64_t ri, int64_t ro,
-                             int64_t rd, int64_t bi, int64_t bo)
+static lr_status counts_json(lr_buf *b, int64_t fi, int64_t fo, int64_t ri, int64_t ro, int64_t rd,
+                             int64_t bi, int64_t bo)
 {
     return lr_buf_printf(b,
                          ",\"FilesIn\":%" PRId64 ",\"FilesOut\":%" PRId64 ",\"RowsIn\":%" PRId64
-                         ",\"RowsOut\":%" PRId64 ",\"RowsDropped\":%" PRId64
-                         ",\"BytesIn\":%" PRId64 ",\"BytesOut\":%" PRId64,
+                         ",\"RowsOut\":%" PRId64 ",\"RowsDropped\":%" PRId64 ",\"BytesIn\":%" PRId64
+                         ",\"BytesOut\":%" PRId64,
                          fi, fo, ri, ro, rd, bi, bo);
 }
 
@@ -321,8 +324,7 @@ lr_status lr_compact_job_to_json(const lr_compact_job *j, const lr_compact_job_p
 }
 
 /* The partitions of job `id` within a list filled with_partitions. */
-static const lr_compact_job_partition *parts_of(const lr_compact_job_list *l, int64_t id,
-                                                size_t *n)
+static const lr_compact_job_partition *parts_of(const lr_compact_job_list *l, int64_t id, size_t *n)
 {
     size_t a = 0;
     *n = 0;

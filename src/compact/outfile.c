@@ -25,7 +25,7 @@
 
 #include "compact/compact_internal.h"
 
-#define TMP_PREFIX ".lrtmp."
+#define TMP_PREFIX    ".lrtmp."
 #define MKDIR_RETRIES 8
 /* Largest file built in memory for a non-local store. */
 #define MEM_FILE_MAX ((size_t)4 << 30)
@@ -33,12 +33,12 @@
 struct lr__outfile {
     lr_objstore *os;
     char key[LR_OBJ_KEY_MAX + 1];
-    char path[PATH_MAX];     /* local: final path */
-    char tmp[PATH_MAX];      /* local: temporary path */
+    char path[PATH_MAX]; /* local: final path */
+    char tmp[PATH_MAX];  /* local: temporary path */
     char dir[PATH_MAX];
-    int fd;                  /* local */
-    lr_buf mem;              /* other stores */
-    uint64_t written;        /* bytes through the sink */
+    int fd;           /* local */
+    lr_buf mem;       /* other stores */
+    uint64_t written; /* bytes through the sink */
     lr_pq_writer *w;
     bool local;
 };
@@ -123,9 +123,8 @@ static lr_status mkdirs(const char *dir, lr_error *err)
     return LR_OK;
 }
 
-lr_status lr__outfile_open(lr_objstore *os, const char *root, const char *key,
-                           const lr__schema *sc, const lr_pq_write_options *wo,
-                           lr__outfile **out, lr_error *err)
+lr_status lr__outfile_open(lr_objstore *os, const char *root, const char *key, const lr__schema *sc,
+                           const lr_pq_write_options *wo, lr__outfile **out, lr_error *err)
 {
     lr__outfile *f = calloc(1, sizeof *f);
     const char *lp = NULL;
@@ -218,8 +217,8 @@ lr_status lr__outfile_close(lr__outfile *f, uint64_t *bytes, lr_error *err)
         }
         f->tmp[0] = '\0';
         if (fsync_dir(f->dir) != 0) {
-            st = lr_error_set(err, LR_EIO, "cannot fsync directory %s: %s", f->dir,
-                              strerror(errno));
+            st =
+                lr_error_set(err, LR_EIO, "cannot fsync directory %s: %s", f->dir, strerror(errno));
             goto done;
         }
     } else {

@@ -29,7 +29,7 @@
 #include "compact/compact_internal.h"
 
 #define US_PER_HOUR 3600000000LL
-#define US_PER_DAY 86400000000LL
+#define US_PER_DAY  86400000000LL
 
 static inline uint64_t mix64(uint64_t x)
 {
@@ -192,8 +192,8 @@ static lr_status select_changed(const lr__plan_input *in, const lr_offline_parti
     st = lr_catalog_compact_states(in->cat, in->def->name, in->def->creation_time_us, in->dest,
                                    &states, &n_states, err);
     if (st == LR_OK)
-        st = lr_catalog_offline_files(in->cat, in->def->name, in->def->creation_time_us,
-                                      INT64_MIN, INT64_MAX, &files, err);
+        st = lr_catalog_offline_files(in->cat, in->def->name, in->def->creation_time_us, INT64_MIN,
+                                      INT64_MAX, &files, err);
     if (st != LR_OK)
         goto done;
     qsort(files.items, files.n, sizeof *files.items, cmp_file_partition);
@@ -284,8 +284,8 @@ lr_status lr__plan_make(const lr__plan_input *in, lr__plan *out, lr_error *err)
         } else if (in->copy_root != NULL) {
             /* A copy by hour over a day last copied by day: the whole day (file comment). */
             st = lr_catalog_compact_partition_files(in->cat, in->copy_root, in->def->name,
-                                                    in->def->creation_time_us, dname,
-                                                    &copy_files, err);
+                                                    in->def->creation_time_us, dname, &copy_files,
+                                                    err);
             if (st != LR_OK)
                 goto done;
             for (size_t k = 0; k < copy_files.n && !whole_day; k++)

@@ -31,8 +31,8 @@
 
 static struct {
     atomic_uint_fast64_t jobs_run, jobs_failed, jobs_running, parts_done, parts_failed;
-    atomic_uint_fast64_t files_in, files_out, rows_in, rows_out, rows_dropped, bytes_in,
-        bytes_out, rounds;
+    atomic_uint_fast64_t files_in, files_out, rows_in, rows_out, rows_dropped, bytes_in, bytes_out,
+        rounds;
     atomic_int_fast64_t last_duration_us, last_end_us;
 } M;
 
@@ -219,8 +219,8 @@ lr_status lr_compact_schedule_run_once(const char *data_dir, const lr_settings *
             lr_log_info("compact",
                         "scheduled compaction of %s: job %lld, %u partition(s), %llu files "
                         "into %llu",
-                        names[i], (long long)r.job_id, r.partitions,
-                        (unsigned long long)r.files_in, (unsigned long long)r.files_out);
+                        names[i], (long long)r.job_id, r.partitions, (unsigned long long)r.files_in,
+                        (unsigned long long)r.files_out);
         }
         lr_compact_result_free(&r);
         if (rs == LR_ECANCELED) {

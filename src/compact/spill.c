@@ -34,10 +34,10 @@
 #include "compact/compact_internal.h"
 #include "larder/arena.h"
 
-#define SPILL_EV_COLUMN "__larder_event_us"
+#define SPILL_EV_COLUMN      "__larder_event_us"
 #define SPILL_ROW_GROUP_ROWS 16384u
-#define SPILL_BATCH_ROWS 4096u
-#define GATHER_ROWS 8192u
+#define SPILL_BATCH_ROWS     4096u
+#define GATHER_ROWS          8192u
 
 void lr__run_free(lr__run *r)
 {
@@ -212,7 +212,7 @@ struct lr__merge {
     size_t n;
     size_t *heap; /* cursor indexes */
     size_t nh;
-    size_t last;  /* cursor that produced the previous row, or SIZE_MAX */
+    size_t last; /* cursor that produced the previous row, or SIZE_MAX */
 };
 
 static void mem_key(const lr__schema *sc, const lr__run *r, size_t pos, lr__key *k)
@@ -396,8 +396,8 @@ bool lr__merge_will_reload(const lr__merge *m)
     return c->run->mem == NULL && c->batch != NULL && c->brow + 1 >= c->batch->n_rows;
 }
 
-lr_status lr__merge_next(lr__merge *m, const lr_pq_column_batch **cols, uint32_t *row,
-                         lr__key *key, lr_error *err)
+lr_status lr__merge_next(lr__merge *m, const lr_pq_column_batch **cols, uint32_t *row, lr__key *key,
+                         lr_error *err)
 {
     /* Advance the cursor of the previous row now: its row was in use until this call. */
     if (m->last != SIZE_MAX) {

@@ -485,38 +485,48 @@ static inline uint64_t mix64(uint64_t x)
     return x;
 }
 
+/*
+ * One multiply per 64-bit word folded in; rows get a full mix64 at the end
+ * (lr__rows_hash), which is what spreads every input bit over the hash.
+ */
+static inline uint64_t fold(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 32);
+}
+
 static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t seed)
 {
-    uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ULL);
+    uint64_t h = seed ^ (n * 0xC2B2AE3D27D4EB4FULL);
     while (n >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
-        h = mix64(h ^ w) + 0x9E3779B97F4A7C15ULL;
+        h = fold(h, w);
         p += 8;
         n -= 8;
     }
     if (n > 0) {
         uint64_t w = 0;
         memcpy(&w, p, n);
-        h = mix64(h ^ w ^ ((uint64_t)n << 56));
+        h = fold(h, w ^ ((uint64_t)n << 56));
     }
     return h;
 }
 
 /* The hash of slot i of a column's values. */
-static uint64_t slot_hash(lr__ctype t, const lr_pq_column_batch *c, uint32_t i)
+static inline uint64_t slot_hash(lr__ctype t, const lr_pq_column_batch *c, uint32_t i)
 {
     switch (t) {
     case LR__C_I64:
     case LR__C_TS:
-        return mix64((uint64_t)c->i64[i] ^ 0x5851F42D4C957F2DULL);
+        return (uint64_t)c->i64[i] ^ 0x5851F42D4C957F2DULL;
     case LR__C_F64: {
         uint64_t u;
         memcpy(&u, &c->f64[i], 8);
-        return mix64(u ^ 0x14057B7EF767814FULL);
+        return u ^ 0x14057B7EF767814FULL;
     }
     case LR__C_BOOL:
-        return mix64((uint64_t)(c->bools[i] != 0) + 0x2545F4914F6CDD1DULL);
+        return (uint64_t)(c->bools[i] != 0) + 0x2545F4914F6CDD1DULL;
     case LR__C_STR:
         return hash_bytes(c->bytes + c->offsets[i], c->offsets[i + 1] - c->offsets[i],
                           0x27BB2EE687B0B0FDULL);
@@ -525,16 +535,16 @@ static uint64_t slot_hash(lr__ctype t, const lr_pq_column_batch *c, uint32_t i)
 }
 
 #define NULL_HASH 0xA0761D6478BD642FULL
-#define COL_SEED 0x9E3779B97F4A7C15ULL
+#define COL_SEED  0x9E3779B97F4A7C15ULL
 
 static uint64_t list_hash(lr__ctype t, const lr_pq_column_batch *b, uint32_t r)
 {
     uint32_t a = b->list_offsets[r], e = b->list_offsets[r + 1];
-    uint64_t v = mix64(e - a + 0xE7037ED1A0B428DBULL);
+    uint64_t v = fold(0xE7037ED1A0B428DBULL, e - a);
     for (uint32_t i = a; i < e; i++) {
         uint64_t x = (b->elem_validity != NULL && !b->elem_validity[i]) ? 0x8EBC6AF09C88C6E3ULL
                                                                         : slot_hash(t, b, i);
-        v = mix64(v ^ x) + i - a;
+        v = fold(v, x);
     }
     return v;
 }
@@ -553,11 +563,11 @@ void lr__rows_hash(const lr__schema *sc, const lr_pq_column_batch *cols, uint32_
         const lr__col *col = &sc->cols[c];
         const uint8_t *valid = b->validity;
         uint64_t add = c * COL_SEED;
-#define EACH(expr)                                                                         \
-    for (uint32_t i = 0; i < n; i++) {                                                     \
-        uint32_t r = r0 + i;                                                               \
-        uint64_t v = (valid != NULL && !valid[r]) ? NULL_HASH : (expr);                     \
-        h[i] = mix64(h[i] ^ (v + add));                                                    \
+#define EACH(expr)                                                                                 \
+    for (uint32_t i = 0; i < n; i++) {                                                             \
+        uint32_t r = r0 + i;                                                                       \
+        uint64_t v = (valid != NULL && !valid[r]) ? NULL_HASH : (expr);                            \
+        h[i] = fold(h[i], v + add);                                                                \
     }
         if (col->list) {
             EACH(list_hash(col->type, b, r))
@@ -566,13 +576,13 @@ void lr__rows_hash(const lr__schema *sc, const lr_pq_column_batch *cols, uint32_
         switch (col->type) {
         case LR__C_I64:
         case LR__C_TS:
-            EACH(mix64((uint64_t)b->i64[r] ^ 0x5851F42D4C957F2DULL))
+            EACH((uint64_t)b->i64[r] ^ 0x5851F42D4C957F2DULL)
             break;
         case LR__C_F64:
             EACH(slot_hash(LR__C_F64, b, r))
             break;
         case LR__C_BOOL:
-            EACH(mix64((uint64_t)(b->bools[r] != 0) + 0x2545F4914F6CDD1DULL))
+            EACH((uint64_t)(b->bools[r] != 0) + 0x2545F4914F6CDD1DULL)
             break;
         case LR__C_STR:
             EACH(hash_bytes(b->bytes + b->offsets[r], b->offsets[r + 1] - b->offsets[r],
@@ -581,6 +591,8 @@ void lr__rows_hash(const lr__schema *sc, const lr_pq_column_batch *cols, uint32_
         }
 #undef EACH
     }
+    for (uint32_t i = 0; i < n; i++)
+        h[i] = mix64(h[i]);
 }
 
 uint64_t lr__row_hash(const lr__schema *sc, const lr_pq_column_batch *cols, uint32_t r)
@@ -593,7 +605,7 @@ uint64_t lr__row_hash(const lr__schema *sc, const lr_pq_column_batch *cols, uint
 void lr__rowsum_add(lr__rowsum *s, uint64_t h)
 {
     s->a += h;
-    s->b += mix64(h ^ 0xD1B54A32D192ED03ULL);
+    s->b += (h ^ 0xD1B54A32D192ED03ULL) * 0x94D049BB133111EBULL;
     s->n++;
 }
 

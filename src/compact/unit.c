@@ -47,9 +47,9 @@
 #include "larder/arena.h"
 #include "larder/log.h"
 
-#define OUT_BATCH_ROWS 8192u
+#define OUT_BATCH_ROWS  8192u
 #define READ_BATCH_ROWS 8192u
-#define ROW_GROUP_MAX ((uint64_t)64 << 20)
+#define ROW_GROUP_MAX   ((uint64_t)64 << 20)
 /* Bytes per row the sort needs besides the table (entries and permutation). */
 #define SORT_BYTES_PER_ROW 44u
 /* Sample every this many rows of an in-memory run. */
@@ -75,7 +75,7 @@ typedef struct ustate {
     const lr_compact_options *opt;
     const char *dst_root;
     lr_objstore *dst_os;
-    unsigned par;              /* threads for this unit */
+    unsigned par; /* threads for this unit */
     atomic_uint spill_seq;
 
     /* snapshot */
@@ -441,25 +441,25 @@ static void *sorter_main(void *arg)
 typedef struct writer {
     ustate *s;
     const lr__output *o;
-    lr_catalog *cat;         /* for the pending records of this writer's files */
+    lr_catalog *cat; /* for the pending records of this writer's files */
     outset *os;
-    const lr__key *lo, *hi;  /* the key range merged (NULL: unbounded) */
-    lr__table out;           /* rows gathered for the next write */
+    const lr__key *lo, *hi; /* the key range merged (NULL: unbounded) */
+    lr__table out;          /* rows gathered for the next write */
     ref *refs;
     uint32_t n_refs;
     lr__outfile *file;
     char key[LR_OBJ_KEY_MAX + 1];
     uint64_t file_rows;
-    int64_t file_min, file_max;  /* event times of the rows written to the file */
-    int64_t pend_min, pend_max;  /* ... of the rows gathered, not yet written */
-    uint64_t rg_rows;        /* rows per row group (so flushed bytes measure the density) */
-    uint32_t batch;          /* rows per write to the file */
-    double bpr;              /* output bytes per row, measured as row groups flush */
-    uint64_t rows_left;      /* rows still to merge (an estimate under a range) */
-    lr__key last;            /* the last row kept */
+    int64_t file_min, file_max; /* event times of the rows written to the file */
+    int64_t pend_min, pend_max; /* ... of the rows gathered, not yet written */
+    uint64_t rg_rows;           /* rows per row group (so flushed bytes measure the density) */
+    uint32_t batch;             /* rows per write to the file */
+    double bpr;                 /* output bytes per row, measured as row groups flush */
+    uint64_t rows_left;         /* rows still to merge (an estimate under a range) */
+    lr__key last;               /* the last row kept */
     lr_buf last_id;
     bool have_last;
-    int64_t name_us;         /* the time in output file names */
+    int64_t name_us; /* the time in output file names */
     lr_pq_write_options wo;
     lr_pq_kv kv[1];
     char job_str[32];
@@ -492,8 +492,8 @@ static lr_status verify_file(writer *w, uint64_t rows, lr_error *err)
     lr_status st = lr__infile_open(s->dst_os, s->dst_root, w->key, &in, err);
 
     if (st == LR_OK && lr_pq_reader_num_columns(in.rd) != s->sc->n)
-        st = lr_error_set(err, LR_ECORRUPT, "%s/%s: %u columns written, %u read back",
-                          s->dst_root, w->key, s->sc->n, lr_pq_reader_num_columns(in.rd));
+        st = lr_error_set(err, LR_ECORRUPT, "%s/%s: %u columns written, %u read back", s->dst_root,
+                          w->key, s->sc->n, lr_pq_reader_num_columns(in.rd));
     if (st == LR_OK) {
         lr_pq_scan_options so;
         memset(&so, 0, sizeof so);
@@ -509,8 +509,9 @@ static lr_status verify_file(writer *w, uint64_t rows, lr_error *err)
         got += b->n_rows;
     }
     if (st == LR_OK && got != rows)
-        st = lr_error_set(err, LR_ECORRUPT, "%s/%s: %" PRIu64 " rows written, %" PRIu64
-                          " read back", s->dst_root, w->key, rows, got);
+        st =
+            lr_error_set(err, LR_ECORRUPT, "%s/%s: %" PRIu64 " rows written, %" PRIu64 " read back",
+                         s->dst_root, w->key, rows, got);
     if (st != LR_OK && err != NULL && strstr(err->msg, w->key) == NULL)
         lr_error_prefix(err, "verifying %s/%s", s->dst_root, w->key);
     lr_pq_scan_free(scan);
@@ -684,8 +685,8 @@ static bool should_close(writer *w)
 }
 
 /* Prepares a writer for `rows` rows (of about `bytes` input bytes) of output o. */
-static lr_status writer_init(writer *w, ustate *s, const lr__output *o, outset *os,
-                             uint64_t rows, uint64_t bytes, int64_t name_us, lr_error *err)
+static lr_status writer_init(writer *w, ustate *s, const lr__output *o, outset *os, uint64_t rows,
+                             uint64_t bytes, int64_t name_us, lr_error *err)
 {
     memset(w, 0, sizeof *w);
     w->s = s;
@@ -1077,32 +1078,42 @@ static void discard_outputs(ustate *s)
         lr_error e;
         const lr_offline_file *f = &s->out.files[i];
         if (lr__object_remove(s->dst_os, f->key, &e) != LR_OK) {
-            lr_log_warn("compact", "cannot remove %s/%s: %s (cleanup will retry)", f->root,
-                        f->key, lr_error_message(&e));
+            lr_log_warn("compact", "cannot remove %s/%s: %s (cleanup will retry)", f->root, f->key,
+                        lr_error_message(&e));
             continue;
         }
         if (lr_catalog_compact_pending_remove(s->cat, f->root, f->key, &e) != LR_OK)
-            lr_log_warn("compact", "cannot forget pending %s/%s: %s (cleanup will retry)",
-                        f->root, f->key, lr_error_message(&e));
+            lr_log_warn("compact", "cannot forget pending %s/%s: %s (cleanup will retry)", f->root,
+                        f->key, lr_error_message(&e));
     }
     s->out.n = 0;
 }
 
-/* Deletes the old files of a swap whose grace is zero, and forgets them. */
+/* Deletes the old files of a swap whose grace is zero, then forgets them in one transaction. */
 static void delete_retired(ustate *s, const lr_offline_file *old, size_t n)
 {
+    lr_offline_file *gone = malloc((n ? n : 1) * sizeof *gone);
+    size_t n_gone = 0;
+    lr_error e;
+    if (gone == NULL) {
+        lr_log_warn("compact", "out of memory deleting retired files (cleanup will retry)");
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
-        lr_error e;
         lr_objstore *os = NULL;
         if (lr__stores_get(s->stores, old[i].root, &os, &e) != LR_OK ||
-            lr__object_remove(os, old[i].key, &e) != LR_OK ||
-            lr_catalog_compact_retired_remove(s->cat, old[i].root, old[i].key, &e) != LR_OK) {
+            lr__object_remove(os, old[i].key, &e) != LR_OK) {
             lr_log_warn("compact", "cannot delete retired %s/%s yet: %s (cleanup will retry)",
                         old[i].root, old[i].key, lr_error_message(&e));
             continue;
         }
+        gone[n_gone++] = old[i];
         lr__compact_crash_point("deleted");
     }
+    if (n_gone > 0 && lr_catalog_compact_retired_remove(s->cat, gone, n_gone, &e) != LR_OK)
+        lr_log_warn("compact", "cannot forget %zu deleted files yet: %s (cleanup will)", n_gone,
+                    lr_error_message(&e));
+    free(gone);
 }
 
 void lr__unit_run(lr__job_ctx *jc, lr_catalog *cat, lr__stores *stores, const lr__unit *u,
@@ -1144,10 +1155,9 @@ void lr__unit_run(lr__job_ctx *jc, lr_catalog *cat, lr__stores *stores, const lr
         goto done;
 
     /* 1. Lease. */
-    st = lr_catalog_lease_acquire(cat, def->name, def->creation_time_us,
-                                  (const char *const *)u->leases, u->n_leases, jc->job_id,
-                                  &jc->holder, lr_now_us() + jc->opt->lease_us, lr__holder_alive,
-                                  NULL, &e);
+    st = lr_catalog_lease_acquire(
+        cat, def->name, def->creation_time_us, (const char *const *)u->leases, u->n_leases,
+        jc->job_id, &jc->holder, lr_now_us() + jc->opt->lease_us, lr__holder_alive, NULL, &e);
     if (st != LR_OK)
         goto done;
     leased = true;
@@ -1313,8 +1323,8 @@ done:
     }
     if (leased) {
         lr_error e3;
-        if (lr_catalog_lease_release(cat, jc->job_id, (const char *const *)u->leases,
-                                     u->n_leases, &e3) != LR_OK)
+        if (lr_catalog_lease_release(cat, jc->job_id, (const char *const *)u->leases, u->n_leases,
+                                     &e3) != LR_OK)
             lr_log_warn("compact", "cannot release the leases of %s: %s (they expire)", u->name,
                         lr_error_message(&e3));
     }

@@ -244,25 +244,28 @@ typedef struct local_batch {
     size_t n_dirs, cap_dirs;
 } local_batch;
 
-/* Grows *v (of *cap elements of `size` bytes) to hold one more than n. */
-static lr_status grow(void **v, size_t *cap, size_t n, size_t size, lr_error *err)
+/*
+ * Room for one more than `n` elements of `size` bytes in `v` (of *cap):
+ * `v` itself, or a larger copy (*cap updated), or NULL when out of memory
+ * (`v` and *cap unchanged).
+ */
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap)
-        return LR_OK;
+        return v;
     size_t nc = *cap ? *cap * 2 : 16;
-    void *nv = realloc(*v, nc * size);
-    if (nv == NULL)
-        return lr_error_set(err, LR_ENOMEM, "object store: out of memory");
-    *v = nv;
-    *cap = nc;
-    return LR_OK;
+    void *nv = realloc(v, nc * size);
+    if (nv != NULL)
+        *cap = nc;
+    return nv;
 }
 
 static lr_status add_dir(local_batch *b, const char *path, size_t len, size_t dev, lr_error *err)
 {
-    lr_status st = grow((void **)&b->dirs, &b->cap_dirs, b->n_dirs, sizeof *b->dirs, err);
-    if (st != LR_OK)
-        return st;
+    local_dir *nd = grow(b->dirs, &b->cap_dirs, b->n_dirs, sizeof *b->dirs);
+    if (nd == NULL)
+        return lr_error_set(err, LR_ENOMEM, "object store: out of memory");
+    b->dirs = nd;
     char *p = lr_arena_strndup(b->arena, path, len);
     if (p == NULL)
         return lr_error_set(err, LR_ENOMEM, "object store: out of memory");
@@ -331,7 +334,6 @@ static lr_status make_dirs(local_batch *b, const char *dir, lr_error *err)
 static lr_status dev_for(local_batch *b, int fd, const char *dir, size_t *out, lr_error *err)
 {
     struct stat sb;
-    lr_status st;
 
     if (fstat(fd, &sb) != 0)
         return io_error(err, "cannot stat a file in", dir, errno);
@@ -341,9 +343,10 @@ static lr_status dev_for(local_batch *b, int fd, const char *dir, size_t *out, l
             return LR_OK;
         }
     }
-    st = grow((void **)&b->devs, &b->cap_devs, b->n_devs, sizeof *b->devs, err);
-    if (st != LR_OK)
-        return st;
+    local_dev *nd = grow(b->devs, &b->cap_devs, b->n_devs, sizeof *b->devs);
+    if (nd == NULL)
+        return lr_error_set(err, LR_ENOMEM, "object store: out of memory");
+    b->devs = nd;
     /* Opened before this file's data is written: syncfs reports errors from here on. */
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
@@ -423,9 +426,10 @@ static lr_status local_batch_put(void *batch, const char *key, const void *data,
     else
         *slash = '\0';
     dl = strlen(dir);
-    st = grow((void **)&b->objs, &b->cap_objs, b->n_objs, sizeof *b->objs, err);
-    if (st != LR_OK)
-        return st;
+    local_obj *no = grow(b->objs, &b->cap_objs, b->n_objs, sizeof *b->objs);
+    if (no == NULL)
+        return lr_error_set(err, LR_ENOMEM, "object store: out of memory");
+    b->objs = no;
     for (int attempt = 0;; attempt++) {
         random_suffix(suffix, 16);
         snprintf(tmp, sizeof tmp, "%s/%s%s", strcmp(dir, "/") == 0 ? "" : dir, TMP_PREFIX,

@@ -133,8 +133,8 @@ void ct_fill(ct_env *e, const char *prefix, int hour, int files, int rows_per_fi
             char id[64];
             int k = (f * rows_per_file + r) % ids;
             snprintf(id, sizeof id, "%s%d", prefix, k);
-            int64_t ev = base + ((int64_t)(f * rows_per_file + r) * 7919 % 3600) * 1000000 +
-                         (r % 3) * 1000;
+            int64_t ev =
+                base + ((int64_t)(f * rows_per_file + r) * 7919 % 3600) * 1000000 + (r % 3) * 1000;
             ct_put(e, id, ev, f * rows_per_file + r, (r % 5) - 1, ++api);
         }
         ct_flush(e);
@@ -143,8 +143,7 @@ void ct_fill(ct_env *e, const char *prefix, int hour, int files, int rows_per_fi
 
 /* ---- rows as strings ---- */
 
-static void fmt_slot(lr_buf *b, const lr_offline_column *c, const lr_pq_column_batch *v,
-                     uint32_t i)
+static void fmt_slot(lr_buf *b, const lr_offline_column *c, const lr_pq_column_batch *v, uint32_t i)
 {
     switch (c->type) {
     case LR_OFFLINE_INT64:

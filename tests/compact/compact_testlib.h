@@ -16,7 +16,7 @@
 #include "larder/offline.h"
 
 /* 2024-06-01T00:00:00Z, the first hour the tests write to. */
-#define CT_T0 1717200000000000LL
+#define CT_T0   1717200000000000LL
 #define CT_HOUR 3600000000LL
 
 typedef struct ct_env {

@@ -75,8 +75,8 @@ static void test_cli(void **state)
     lr_test_proc_free(&p);
 
     /* One day, as JSON. */
-    LARDER(&p, dir, "compact", "cli-day", "--mode", "day", "--date", "2024-06-01", "--grace",
-           "0", "--json");
+    LARDER(&p, dir, "compact", "cli-day", "--mode", "day", "--date", "2024-06-01", "--grace", "0",
+           "--json");
     assert_int_equal(p.status, 0);
     json_t *j = parse(p.out);
     assert_string_equal(json_string_value(json_object_get(j, "Status")), "Completed");
@@ -126,8 +126,8 @@ static void test_cli(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "Status")), "Failed");
     json_t *parts = json_object_get(j, "PartitionResults");
     assert_int_equal(json_array_size(parts), 1);
-    assert_non_null(strstr(
-        json_string_value(json_object_get(json_array_get(parts, 0), "FailureReason")), bad));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_array_get(parts, 0), "FailureReason")), bad));
     json_decref(j);
     lr_test_proc_free(&p);
     LARDER(&p, dir, "jobs", "list", "--status", "Completed", "--json");

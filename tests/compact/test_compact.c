@@ -395,8 +395,8 @@ static void test_unreadable_file(void **state)
     ct_setup(&e, "broken");
     ct_fill(&e, "b", 0, 3, 10, 5);
     ct_fill(&e, "b", 1, 3, 10, 5);
-    assert_int_equal(lr_catalog_offline_files(e.cat, "broken", e.def->creation_time_us,
-                                              INT64_MIN, CT_T0 + CT_HOUR, &l, &err),
+    assert_int_equal(lr_catalog_offline_files(e.cat, "broken", e.def->creation_time_us, INT64_MIN,
+                                              CT_T0 + CT_HOUR, &l, &err),
                      LR_OK);
     assert_int_equal(l.n, 3);
     snprintf(bad, sizeof bad, "%s/%s", l.items[1].root, l.items[1].key);
@@ -568,9 +568,9 @@ static void test_grace(void **state)
     assert_int_equal(lr_catalog_compact_retired_due(e.cat, lr_now_us(), 0, &l, &err), LR_OK);
     assert_int_equal(l.n, 0);
     lr_offline_file_list_free(&l);
-    assert_int_equal(lr_catalog_compact_retired_due(e.cat, lr_now_us() + 2 * 3600 * 1000000LL,
-                                                    0, &l, &err),
-                     LR_OK);
+    assert_int_equal(
+        lr_catalog_compact_retired_due(e.cat, lr_now_us() + 2 * 3600 * 1000000LL, 0, &l, &err),
+        LR_OK);
     assert_int_equal(l.n, 4);
     lr_offline_file_list_free(&l);
     /* Cleanup leaves them until their grace has passed. */
@@ -710,8 +710,7 @@ static void test_leases(void **state)
     assert_int_equal(r.parts[0].status, LR_JOB_FAILED);
     assert_non_null(strstr(r.parts[0].error, "being compacted by job"));
     lr_compact_result_free(&r);
-    assert_int_equal(lr_catalog_job_finish(e.cat, job.id, &me, LR_JOB_FAILED, "test", &err),
-                     LR_OK);
+    assert_int_equal(lr_catalog_job_finish(e.cat, job.id, &me, LR_JOB_FAILED, "test", &err), LR_OK);
 
     /* A job of a dead process holds it: taken over, and the job shows Failed. */
     dead_holder(&dead);
@@ -1019,8 +1018,7 @@ static void test_schedule(void **state)
 
     ct_fill(&e, "s", 1, 3, 5, 5);
     lr_compact_metrics_get(&m0);
-    assert_int_equal(lr_compact_schedule_start(e.dir, NULL, "0 0 1 1 ? 2199", &o, &s, &err),
-                     LR_OK);
+    assert_int_equal(lr_compact_schedule_start(e.dir, NULL, "0 0 1 1 ? 2199", &o, &s, &err), LR_OK);
     assert_int_equal(lr_compact_schedule_next_us(s), 7226582400000000LL); /* 2199-01-01 */
     lr_compact_schedule_trigger(s);
     for (int i = 0; i < 3000; i++) { /* up to 5 minutes on a loaded machine */
@@ -1033,8 +1031,7 @@ static void test_schedule(void **state)
     lr_compact_schedule_stop(s);
     ct_reopen(&e);
     assert_int_equal(ct_live_files(&e), 2);
-    assert_int_equal(lr_compact_schedule_start(e.dir, NULL, "61 * * * *", &o, &s, &err),
-                     LR_EINVAL);
+    assert_int_equal(lr_compact_schedule_start(e.dir, NULL, "61 * * * *", &o, &s, &err), LR_EINVAL);
     lr_compact_schedule_stop(NULL);
     ct_teardown(&e, false);
 }

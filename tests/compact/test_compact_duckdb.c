@@ -83,8 +83,8 @@ static void assert_files(const char *root, size_t expect_rows)
         hi = bytes > hi ? bytes : hi;
         rows += (size_t)json_integer_value(json_object_get(x, "rows"));
     }
-    print_message("%zu files of %.0f to %.0f bytes (target %u)\n", json_array_size(files), lo,
-                  hi, TARGET);
+    print_message("%zu files of %.0f to %.0f bytes (target %u)\n", json_array_size(files), lo, hi,
+                  TARGET);
     /* At most one file under half the target per partition (three hours, or one day). */
     assert_true(small <= 3);
     assert_int_equal(rows, expect_rows);

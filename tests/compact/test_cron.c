@@ -98,26 +98,26 @@ static void test_invalid(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "",                 /* no fields */
-        "* * * *",          /* four */
-        "* * * * * * *",    /* seven */
-        "61 * * * *",       /* minute out of range */
-        "0 24 * * *",       /* hour out of range */
-        "0 0 0 * *",        /* day 0 */
-        "0 0 * 13 *",       /* month 13 */
-        "0 0 * * 8",        /* weekday 8 */
-        "0 0 * * ? 2200",   /* year out of range (6 fields) */
-        "0 0 1 * 1 *",      /* 6 fields: both day fields given */
-        "0 0 ? * ? *",      /* 6 fields: both '?' */
-        "0 0 * * 0 *",      /* AWS weekdays are 1..7 */
-        "? 0 * * *",        /* '?' outside the day fields */
-        "*/0 * * * *",      /* step 0 */
-        "5-1 * * * *",      /* reversed range */
-        "0 0 L-3 * ? *",    /* offsets from L are not supported */
-        "0 0 32W * ? *",    /* W of day 32 */
-        "0 0 ? * 2#6 *",    /* a sixth Monday */
-        "0 0 * * FOO",      /* unknown name */
-        "1,,2 * * * *",     /* empty list item */
+        "",               /* no fields */
+        "* * * *",        /* four */
+        "* * * * * * *",  /* seven */
+        "61 * * * *",     /* minute out of range */
+        "0 24 * * *",     /* hour out of range */
+        "0 0 0 * *",      /* day 0 */
+        "0 0 * 13 *",     /* month 13 */
+        "0 0 * * 8",      /* weekday 8 */
+        "0 0 * * ? 2200", /* year out of range (6 fields) */
+        "0 0 1 * 1 *",    /* 6 fields: both day fields given */
+        "0 0 ? * ? *",    /* 6 fields: both '?' */
+        "0 0 * * 0 *",    /* AWS weekdays are 1..7 */
+        "? 0 * * *",      /* '?' outside the day fields */
+        "*/0 * * * *",    /* step 0 */
+        "5-1 * * * *",    /* reversed range */
+        "0 0 L-3 * ? *",  /* offsets from L are not supported */
+        "0 0 32W * ? *",  /* W of day 32 */
+        "0 0 ? * 2#6 *",  /* a sixth Monday */
+        "0 0 * * FOO",    /* unknown name */
+        "1,,2 * * * *",   /* empty list item */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lr_cron c;

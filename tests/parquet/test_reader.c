@@ -150,28 +150,63 @@ done:
     return st;
 }
 
+/*
+ * Row start offsets of a rendered table, rebuilt when the table changes, so
+ * that cell lookups cost one row rather than a scan from the start.
+ */
+static struct {
+    const char *data;
+    size_t len;
+    size_t *off;
+    uint64_t n;
+} row_index;
+
+static void index_rows(const lr_buf *t)
+{
+    size_t cap = 1024;
+    if (row_index.data == t->data && row_index.len == t->len)
+        return;
+    free(row_index.off);
+    row_index.off = malloc(cap * sizeof *row_index.off);
+    row_index.n = 0;
+    row_index.data = t->data;
+    row_index.len = t->len;
+    row_index.off[row_index.n++] = 0;
+    for (size_t i = 0; i + 2 < t->len; i++) {
+        if ((i == 0 || t->data[i - 1] == '\n') && memcmp(t->data + i, "--\n", 3) == 0) {
+            if (row_index.n == cap) {
+                cap *= 2;
+                row_index.off = realloc(row_index.off, cap * sizeof *row_index.off);
+            }
+            row_index.off[row_index.n++] = i + 3;
+        }
+    }
+}
+
 /* The rendered value of cell (row, column name), or NULL. Returns a static buffer. */
 static const char *cell(const lr_buf *t, uint64_t row, const char *col)
 {
     static char val[4096];
-    const char *p = t->data;
+    const char *p, *end;
     size_t cl = strlen(col);
-    for (uint64_t r = 0; r < row && p; r++) {
-        p = strstr(p, "--\n");
-        if (p)
-            p += 3;
-    }
-    while (p && *p && strncmp(p, "--\n", 3) != 0) {
-        const char *nl = strchr(p, '\n');
-        if (strncmp(p, col, cl) == 0 && p[cl] == '=') {
-            size_t n = (size_t)(nl - p - (ptrdiff_t)cl - 1);
+    index_rows(t);
+    if (row >= row_index.n)
+        return NULL;
+    p = t->data + row_index.off[row];
+    end = t->data + t->len;
+    while (p < end && !(end - p >= 3 && memcmp(p, "--\n", 3) == 0)) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            break;
+        if ((size_t)(nl - p) > cl && memcmp(p, col, cl) == 0 && p[cl] == '=') {
+            size_t n = (size_t)(nl - p) - cl - 1;
             if (n >= sizeof val)
                 n = sizeof val - 1;
             memcpy(val, p + cl + 1, n);
             val[n] = '\0';
             return val;
         }
-        p = nl ? nl + 1 : NULL;
+        p = nl + 1;
     }
     return NULL;
 }
