@@ -105,7 +105,7 @@ typedef struct lr_ingest_options {
     bool offline;            /* write the offline store (when the group has one) */
     bool skip_bad_rows;      /* false: stop at the first bad row (--on-error fail) */
     FILE *rejects;           /* skipped rows as NDJSON lines {file,line,error,row}; may be NULL */
-    uint32_t batch_rows;     /* rows per batch (0: 4096) */
+    uint32_t batch_rows;     /* rows per batch (0: 32768; each batch is one online commit) */
     bool flush;              /* flush the offline store at the end (true) */
     lr_ingest_progress_fn progress;
     void *progress_ctx;

@@ -57,7 +57,7 @@ lr_status lr_buf_reserve(lr_buf *b, size_t extra)
     return LR_OK;
 }
 
-lr_status lr_buf_append(lr_buf *b, const void *p, size_t n)
+lr_status lr__buf_append_slow(lr_buf *b, const void *p, size_t n)
 {
     lr_status st = lr_buf_reserve(b, n);
     if (st != LR_OK)
@@ -72,11 +72,6 @@ lr_status lr_buf_append(lr_buf *b, const void *p, size_t n)
 lr_status lr_buf_append_str(lr_buf *b, const char *s)
 {
     return lr_buf_append(b, s, strlen(s));
-}
-
-lr_status lr_buf_append_byte(lr_buf *b, uint8_t c)
-{
-    return lr_buf_append(b, &c, 1);
 }
 
 lr_status lr_buf_printf(lr_buf *b, const char *fmt, ...)

@@ -131,6 +131,78 @@ static void c_locale_init(void)
     c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
+/*
+ * Clinger's fast path: a decimal with at most 19 significant digits whose
+ * integer value m is at most 2^53, scaled by 10^e with |e| <= 22, is m * 10^e
+ * or m / 10^-e computed in doubles: both operands are exact, so the one
+ * rounding of the operation gives the correctly rounded result, the same
+ * double strtod gives. Most feature values (sensor readings, prices) take
+ * this path. Returns false when the input needs the general algorithm.
+ * Expects text that passed frac_syntax_ok().
+ */
+static bool frac_fast(const char *s, size_t n, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    bool neg = false;
+    uint64_t m = 0;
+    int digits = 0;
+    long exp10 = 0;
+
+    if (s[0] == '+' || s[0] == '-') {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (m == 0 && s[i] == '0')
+            continue;
+        if (digits == 19)
+            return false;
+        m = m * 10 + (uint64_t)(s[i] - '0');
+        digits++;
+    }
+    if (i < n && s[i] == '.') {
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            exp10--;
+            if (m == 0 && s[i] == '0')
+                continue;
+            if (digits == 19)
+                return false;
+            m = m * 10 + (uint64_t)(s[i] - '0');
+            digits++;
+        }
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        bool eneg = false;
+        long e = 0;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) {
+            eneg = s[i] == '-';
+            i++;
+        }
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (e > 100000)
+                return false;
+            e = e * 10 + (s[i] - '0');
+        }
+        exp10 += eneg ? -e : e;
+    }
+    if (i != n)
+        return false;
+    if (m == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return true;
+    }
+    if (m > (1ULL << 53) || exp10 < -22 || exp10 > 22)
+        return false;
+    double d = (double)m;
+    d = exp10 < 0 ? d / p10[-exp10] : d * p10[exp10];
+    *out = neg ? -d : d;
+    return true;
+}
+
 lr_status lr_value_parse_fractional(const char *s, size_t n, double *out, lr_error *err)
 {
     char q[QUOTE_MAX + 4];
@@ -163,6 +235,8 @@ lr_status lr_value_parse_fractional(const char *s, size_t n, double *out, lr_err
                             "-12.5 or 1.5e-3, NaN, Infinity or -Infinity",
                             q);
     }
+    if (frac_fast(s, n, out))
+        return LR_OK;
     pthread_once(&c_locale_once, c_locale_init);
     if (c_locale == (locale_t)0)
         return lr_error_set(err, LR_ENOMEM, "out of memory creating the C locale");

@@ -82,7 +82,7 @@ void lr_ingest_options_init(lr_ingest_options *o)
     memset(o, 0, sizeof *o);
     o->online = true;
     o->offline = true;
-    o->batch_rows = 4096;
+    o->batch_rows = 32768;
     o->flush = true;
 }
 
@@ -468,7 +468,7 @@ lr_status lr_ingest_run(lr_online *online, lr_offline *offline, const lr_fg_def 
     if (w.online == NULL && w.offline == NULL)
         return lr_error_set(err, LR_EINVAL, "no store to write (target stores)");
 
-    uint32_t cap = opt->batch_rows ? opt->batch_rows : 4096;
+    uint32_t cap = opt->batch_rows ? opt->batch_rows : 32768;
     r = calloc(1, sizeof *r);
     w.off_rows = calloc(cap, sizeof *w.off_rows);
     w.on_rows = calloc(LR_ONLINE_WRITE_BATCH_MAX, sizeof *w.on_rows);

@@ -644,9 +644,58 @@ static void test_arn_format(void **state)
     }
 }
 
+/*
+ * The fast path of Fractional parsing must agree bit for bit with strtod on
+ * every input, fast-path or not: random decimals of every shape, around the
+ * 2^53 and 10^22 boundaries.
+ */
+static void test_fractional_matches_strtod(void **state)
+{
+    uint64_t x = 88172645463325252ULL;
+    char buf[64];
+    (void)state;
+    for (int k = 0; k < 300000; k++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int len = 0;
+        if (x & 1)
+            buf[len++] = '-';
+        int ndig = 1 + (int)((x >> 8) % 20);
+        int point = (int)((x >> 16) % (unsigned)(ndig + 2)) - 1;
+        uint64_t y = x;
+        for (int d = 0; d < ndig; d++) {
+            if (d == point)
+                buf[len++] = '.';
+            y = y * 6364136223846793005ULL + 1442695040888963407ULL;
+            buf[len++] = (char)('0' + (y >> 60) % 10);
+        }
+        if ((x >> 24) % 3 == 0)
+            len += snprintf(buf + len, sizeof buf - (size_t)len, "e%d",
+                            (int)((x >> 32) % 60) - 30);
+        buf[len] = '\0';
+        double want = strtod(buf, NULL), got;
+        assert_int_equal(lr_value_parse_fractional(buf, (size_t)len, &got, NULL), LR_OK);
+        if (memcmp(&want, &got, sizeof got) != 0)
+            fail_msg("%s: strtod %.17g, parsed %.17g", buf, want, got);
+    }
+    static const char *edge[] = {"9007199254740992",   "9007199254740993", "9007199254740993e1",
+                                 "1e22",               "1e23",             "123456789e-22",
+                                 "0.1",                "-0",               "0.000",
+                                 "4.9e-324",           "1.7976931348623157e308",
+                                 "00000000000000000000001.5", "1234567890123456789"};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        double want = strtod(edge[i], NULL), got;
+        assert_int_equal(lr_value_parse_fractional(edge[i], strlen(edge[i]), &got, NULL), LR_OK);
+        if (memcmp(&want, &got, sizeof got) != 0)
+            fail_msg("%s: strtod %.17g, parsed %.17g", edge[i], want, got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fractional_matches_strtod),
         cmocka_unit_test(test_integral),      cmocka_unit_test(test_fractional),
         cmocka_unit_test(test_utf8),          cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_epoch_seconds), cmocka_unit_test(test_format),
