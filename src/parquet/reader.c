@@ -6,8 +6,9 @@
  * file (nor LR_PQ_MAX_FOOTER), and the decoded metadata lives in an arena
  * capped at a fixed multiple of the footer's length, so a footer that
  * declares millions of empty structs fails with LR_ELIMIT instead of
- * exhausting memory. Column chunk ranges are checked against the data
- * region here, once, so that scans can trust them.
+ * exhausting memory. Every column chunk's metadata is checked against the
+ * schema here; a chunk's byte range is checked against the data region
+ * when a scan reads it, so that one bad chunk does not hide the others.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -79,7 +79,8 @@ typedef struct colr {
     uint32_t page_left; /* level entries not yet decoded into the level buffer */
     int32_t enc;
     const uint8_t *vp, *vend;
-    uint64_t bool_bit;
+    uint64_t bool_bit;  /* PLAIN booleans: next bit */
+    size_t data_off;    /* DELTA_LENGTH_BYTE_ARRAY: next byte after the lengths */
     bool vals_ready; /* lazily initialised decoders are set up */
     lr__pq_rle_dec idx_dec;
     lr__pq_delta_dec delta_dec;
@@ -443,10 +444,12 @@ static lr_status values_setup(colr *c, lr_error *err)
             return st;
         if ((st = lr__pq_delta_dec_end(&walk, c->vp, &end_off, err)) != LR_OK)
             return st;
+        if (end_off > len)
+            return corrupt(err, "DELTA_LENGTH_BYTE_ARRAY lengths run past the page");
         if ((st = lr__pq_delta_dec_init(&c->delta_dec, c->vp, len, false, err)) != LR_OK)
             return st;
         /* The lengths stream is followed by the concatenated bytes. */
-        c->bool_bit = end_off;
+        c->data_off = end_off;
         break;
     }
     case LR__PQ_ENC_DELTA_BYTE_ARRAY: {
@@ -816,12 +819,12 @@ static lr_status decode_dense(colr *c, outcol *o, uint32_t at, uint32_t n, lr_er
                 return st;
             for (uint32_t i = 0; i < k; i++) {
                 int32_t len = c->scratch_len[i];
-                if (len < 0 || (uint64_t)len > avail - c->bool_bit)
+                if (len < 0 || (size_t)len > avail - c->data_off)
                     return corrupt(err, "DELTA_LENGTH_BYTE_ARRAY length past the data");
-                if ((st = append_bytes(o, at + done + i, c->vp + c->bool_bit, (size_t)len,
+                if ((st = append_bytes(o, at + done + i, c->vp + c->data_off, (size_t)len,
                                        err)) != LR_OK)
                     return st;
-                c->bool_bit += (uint64_t)len;
+                c->data_off += (size_t)len;
             }
             done += k;
         }

@@ -64,7 +64,7 @@ void lr__pq_stats_decode(const lr_pq_reader *r, const lr__pq_leaf *leaf,
     const lr__pq_statistics *s = &cm->statistics;
     const uint8_t *minp = NULL, *maxp = NULL;
     uint32_t minn = 0, maxn = 0;
-    bool use_new = false, use_legacy = false;
+    bool use_new = false;
     uint32_t col = (uint32_t)(leaf - r->leaves);
 
     memset(out, 0, sizeof *out);
@@ -97,7 +97,6 @@ void lr__pq_stats_decode(const lr_pq_reader *r, const lr__pq_leaf *leaf,
             out->max_exact = !s->has_is_max_value_exact || s->is_max_value_exact;
         }
     } else if (leaf->legacy_stats_ok && (s->has_min || s->has_max)) {
-        use_legacy = true;
         if (s->has_min) {
             minp = s->min;
             minn = s->min_len;
@@ -109,7 +108,6 @@ void lr__pq_stats_decode(const lr_pq_reader *r, const lr__pq_leaf *leaf,
             out->max_exact = true;
         }
     }
-    (void)use_legacy;
     if (minp)
         out->has_min = scalar_from_bytes(leaf, minp, minn, &out->min);
     if (maxp)

@@ -45,6 +45,8 @@
 #define DICT_SAMPLE 8192u      /* values after which a chunk's dictionary is first judged */
 #define ROWBUF_BYTES (4u << 20)
 #define PAGE_MAX ((size_t)INT32_MAX - 4096) /* a page's body must fit an i32 */
+#define PAGE_HDR_MAX 96u /* room reserved for a data page header (they take about 30 bytes) */
+#define STAGE_BYTES ((size_t)1 << 20) /* small pages are gathered into writes of this size */
 #define BUF_MAX ((size_t)1 << 40) /* caps the growable buffers (the row group bounds them) */
 
 /* ---- dictionary ---- */
@@ -159,10 +161,17 @@ typedef struct colw {
     bool dict_checked; /* the early dictionary check ran in this chunk */
     dict d;
 
-    /* finished pages of the chunk */
+    /* finished pages of the chunk: regions of `chunk`, with gaps between them */
     lr_buf chunk;
+    struct page_region {
+        size_t off;
+        size_t len;
+    } *pages;
+    size_t pages_cap;
+    uint32_t n_pages;
     int64_t chunk_values;
     int64_t chunk_uncompressed;
+    int64_t chunk_compressed;
 
     wstats st;
     uint32_t *sel; /* slots of the non-null values of a sub-slice */
@@ -189,7 +198,7 @@ struct lr_pq_writer {
     uint32_t n_groups, groups_cap;
 
     lr__pq_codec_ctx *codec;
-    lr_buf body, cbuf, hdr, tmp;
+    lr_buf body, cbuf, hdr, tmp, stage;
 
     uint32_t row_rows;   /* rows buffered by the row API */
     size_t row_bytes;
@@ -631,10 +640,10 @@ static lr_status dict_check(colw *c, lr_error *err)
 static lr_status flush_page(lr_pq_writer *w, colw *c, lr_error *err)
 {
     lr__pq_page_header h;
-    const lr_buf *payload, *body = &w->body;
+    const lr_buf *body = &w->body;
     lr_status st;
     bool use_dict = c->dict_on;
-    size_t hdr_len;
+    size_t hdr_len, gap_at, payload_at;
 
     if (c->n_lv == 0)
         return LR_OK;
@@ -674,23 +683,56 @@ static lr_status flush_page(lr_pq_writer *w, colw *c, lr_error *err)
     if (body->len > PAGE_MAX)
         return lr_error_set(err, LR_ELIMIT, "column '%s': a Parquet page is over 2 GiB",
                             c->def.name);
-    if ((st = compress_body(w, body, &payload, err)) != LR_OK)
+    /*
+     * The payload is compressed straight into the chunk after a gap wide
+     * enough for any page header; the header then goes just before it. The
+     * unused head of the gap is never written out (see write_pages).
+     */
+    gap_at = c->chunk.len;
+    if ((st = lr_buf_reserve(&c->chunk, PAGE_HDR_MAX)) != LR_OK)
+        return buf_err(st, err);
+    c->chunk.len += PAGE_HDR_MAX;
+    payload_at = c->chunk.len;
+    if (w->opt.codec == LR_PQ_UNCOMPRESSED)
+        st = buf_err(lr_buf_append(&c->chunk, body->data, body->len), err);
+    else
+        st = lr__pq_compress(w->codec, (int)w->opt.codec, w->opt.level, body->data, body->len,
+                             &c->chunk, err);
+    if (st == LR_OK && c->chunk.len - payload_at > PAGE_MAX)
+        st = lr_error_set(err, LR_ELIMIT, "a compressed Parquet page is over 2 GiB");
+    if (st != LR_OK) {
+        c->chunk.len = gap_at;
         return st;
+    }
     memset(&h, 0, sizeof h);
     h.type = LR__PQ_PAGE_DATA;
     h.uncompressed_page_size = (int32_t)body->len;
-    h.compressed_page_size = (int32_t)payload->len;
+    h.compressed_page_size = (int32_t)(c->chunk.len - payload_at);
     h.has_data_page_header = true;
     h.data_page_header.num_values = (int32_t)c->n_lv;
     h.data_page_header.encoding = use_dict ? LR__PQ_ENC_RLE_DICTIONARY : LR__PQ_ENC_PLAIN;
     h.data_page_header.definition_level_encoding = LR__PQ_ENC_RLE;
     h.data_page_header.repetition_level_encoding = LR__PQ_ENC_RLE;
-    hdr_len = c->chunk.len;
-    if ((st = lr__pq_page_header_encode(&h, &c->chunk)) != LR_OK)
+    lr_buf_clear(&w->hdr);
+    if ((st = lr__pq_page_header_encode(&h, &w->hdr)) != LR_OK) {
+        c->chunk.len = gap_at;
         return buf_err(st, err);
-    hdr_len = c->chunk.len - hdr_len;
-    if ((st = lr_buf_append(&c->chunk, payload->data, payload->len)) != LR_OK)
-        return buf_err(st, err);
+    }
+    hdr_len = w->hdr.len;
+    if (hdr_len > PAGE_HDR_MAX) {
+        c->chunk.len = gap_at;
+        return lr_error_set(err, LR_EINTERNAL, "page header of %zu bytes", hdr_len);
+    }
+    memcpy(c->chunk.data + payload_at - hdr_len, w->hdr.data, hdr_len);
+    if ((st = grow(&c->pages, &c->pages_cap, ((size_t)c->n_pages + 1) * sizeof *c->pages, err)) !=
+        LR_OK) {
+        c->chunk.len = gap_at;
+        return st;
+    }
+    c->pages[c->n_pages].off = payload_at - hdr_len;
+    c->pages[c->n_pages].len = hdr_len + (c->chunk.len - payload_at);
+    c->chunk_compressed += (int64_t)c->pages[c->n_pages].len;
+    c->n_pages++;
     c->chunk_values += c->n_lv;
     c->chunk_uncompressed += (int64_t)(hdr_len + body->len);
     if (use_dict)
@@ -845,9 +887,40 @@ static void chunk_reset(lr_pq_writer *w, colw *c)
     c->dict_checked = false;
     dict_clear(&c->d);
     lr_buf_clear(&c->chunk);
+    c->n_pages = 0;
     c->chunk_values = 0;
     c->chunk_uncompressed = 0;
+    c->chunk_compressed = 0;
     stats_reset(&c->st);
+}
+
+/*
+ * Writes the chunk's data pages: large pages straight from the chunk buffer,
+ * small ones gathered so that a sink sees few, large writes.
+ */
+static lr_status write_pages(lr_pq_writer *w, colw *c, lr_error *err)
+{
+    lr_status st;
+    lr_buf_clear(&w->stage);
+    for (uint32_t i = 0; i < c->n_pages; i++) {
+        const char *p = c->chunk.data + c->pages[i].off;
+        size_t n = c->pages[i].len;
+        if (n >= STAGE_BYTES / 4) {
+            if ((st = sink_write(w, w->stage.data, w->stage.len, err)) != LR_OK ||
+                (st = sink_write(w, p, n, err)) != LR_OK)
+                return st;
+            lr_buf_clear(&w->stage);
+            continue;
+        }
+        if ((st = lr_buf_append(&w->stage, p, n)) != LR_OK)
+            return buf_err(st, err);
+        if (w->stage.len >= STAGE_BYTES) {
+            if ((st = sink_write(w, w->stage.data, w->stage.len, err)) != LR_OK)
+                return st;
+            lr_buf_clear(&w->stage);
+        }
+    }
+    return sink_write(w, w->stage.data, w->stage.len, err);
 }
 
 static lr_status write_column_chunk(lr_pq_writer *w, colw *c, lr__pq_column_chunk *cc,
@@ -864,7 +937,7 @@ static lr_status write_column_chunk(lr_pq_writer *w, colw *c, lr__pq_column_chun
         return st;
     if (c->dict_pages) {
         lr__pq_page_header h;
-        const lr_buf *payload;
+        const lr_buf *payload = NULL;
         if (dict_bytes(c) > PAGE_MAX)
             return lr_error_set(err, LR_ELIMIT, "column '%s': dictionary page over 2 GiB",
                                 c->def.name);
@@ -886,7 +959,7 @@ static lr_status write_column_chunk(lr_pq_writer *w, colw *c, lr__pq_column_chun
         dict_total = (int64_t)(w->hdr.len + payload->len);
         dict_unc = (int64_t)(w->hdr.len + c->d.data.len);
     }
-    if ((st = sink_write(w, c->chunk.data, c->chunk.len, err)) != LR_OK)
+    if ((st = write_pages(w, c, err)) != LR_OK)
         return st;
 
     memset(cc, 0, sizeof *cc);
@@ -916,7 +989,7 @@ static lr_status write_column_chunk(lr_pq_writer *w, colw *c, lr__pq_column_chun
     m->codec = (int32_t)w->opt.codec;
     m->num_values = c->chunk_values;
     m->total_uncompressed_size = dict_unc + c->chunk_uncompressed;
-    m->total_compressed_size = dict_total + (int64_t)c->chunk.len;
+    m->total_compressed_size = dict_total + c->chunk_compressed;
     m->data_page_offset = (int64_t)start + dict_total;
     if (c->dict_pages) {
         m->has_dictionary_page_offset = true;
@@ -1254,14 +1327,12 @@ static lr_status row_put(lr_pq_writer *w, colw *c, const void *v, size_t n, bool
                          lr_error *err)
 {
     rowcol *rc = &c->rc;
-    uint32_t slot = rc->n_slots + (c->def.list ? 0 : 0);
     lr_status st;
     uint8_t vb = valid;
 
     if (!valid && (c->def.list ? !c->def.element_optional : !c->def.optional))
         return lr_error_set(err, LR_EINVAL, "column '%s' is required: null not allowed",
                             c->def.name);
-    (void)slot;
     if (c->is_bytes) {
         uint32_t end;
         if (n > INT32_MAX || rc->bytes.len + n > UINT32_MAX)
@@ -1397,8 +1468,6 @@ lr_status lr_pq_writer_list_end(lr_pq_writer *w, uint32_t col, lr_error *err)
 static void rowcol_truncate(colw *c)
 {
     rowcol *rc = &c->rc;
-    uint32_t rows = (uint32_t)(c->def.list ? rc->list_offsets.len / 4 : rc->validity.len);
-    (void)rows;
     rc->n_slots = rc->row_slot0;
     if (c->is_bytes) {
         uint32_t end;
@@ -1448,6 +1517,7 @@ static void rowbuf_reset(lr_pq_writer *w)
 
 static lr_status flush_row_buffer(lr_pq_writer *w, lr_error *err)
 {
+    static const uint8_t no_bytes[8];
     lr_pq_column_batch *cols = NULL;
     lr_status st;
     if (w->row_rows == 0)
@@ -1468,11 +1538,12 @@ static lr_status flush_row_buffer(lr_pq_writer *w, lr_error *err)
             b->list_offsets = (const uint32_t *)(void *)rc->list_offsets.data;
             b->elem_validity = (const uint8_t *)rc->elem_validity.data;
         }
+        /* Columns with no slots yet still get valid (unread) pointers. */
         if (c->is_bytes) {
             b->offsets = (const uint32_t *)(void *)rc->offsets.data;
-            b->bytes = rc->bytes.data ? (const uint8_t *)rc->bytes.data : (const uint8_t *)"";
+            b->bytes = rc->bytes.data ? (const uint8_t *)rc->bytes.data : no_bytes;
         } else {
-            b->values = rc->vals.data ? rc->vals.data : (const void *)"\0\0\0\0\0\0\0";
+            b->values = rc->vals.data ? (const void *)rc->vals.data : (const void *)no_bytes;
         }
     }
     st = write_rows(w, cols, w->row_rows, err);
@@ -1588,6 +1659,7 @@ lr_status lr_pq_writer_open(const lr_pq_column_def *columns, uint32_t n_columns,
     lr_buf_init(&w->cbuf, 0);
     lr_buf_init(&w->hdr, 0);
     lr_buf_init(&w->tmp, 0);
+    lr_buf_init(&w->stage, 0);
     if ((w->arena = lr_arena_new(0, 0)) == NULL ||
         (w->cols = calloc(n_columns, sizeof *w->cols)) == NULL) {
         st = lr_error_set(err, LR_ENOMEM, "out of memory opening a Parquet writer");
@@ -1751,6 +1823,7 @@ void lr_pq_writer_free(lr_pq_writer *w)
         free(c->sel);
         lr_buf_free(&c->plain);
         lr_buf_free(&c->chunk);
+        free(c->pages);
         dict_free(&c->d);
         lr_buf_free(&c->st.bmin);
         lr_buf_free(&c->st.bmax);
@@ -1767,6 +1840,7 @@ void lr_pq_writer_free(lr_pq_writer *w)
     lr_buf_free(&w->cbuf);
     lr_buf_free(&w->hdr);
     lr_buf_free(&w->tmp);
+    lr_buf_free(&w->stage);
     lr__pq_codec_ctx_free(w->codec);
     lr_arena_free(w->arena);
     free(w);

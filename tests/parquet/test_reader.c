@@ -980,5 +980,7 @@ int main(void)
         cmocka_unit_test(test_scan_errors),
         cmocka_unit_test(test_corruption),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    free(row_index.off);
+    return rc;
 }
