@@ -26,9 +26,9 @@ duck_s=()
 for i in $(seq 1 "$runs"); do
   data="$work/data-$i"
   "$L" --data-dir "$data" fg create --file "$top/examples/smart-meter.json" >/dev/null
-  t=$( { /usr/bin/time -f "%e %U %S %M" "$L" --data-dir "$data" ingest smart-meter "$csv" \
-          --quiet >/dev/null 2>"$work/ingest.err"; } 2>&1 | tail -1)
-  read -r wall user sys maxkb <<<"$t"
+  /usr/bin/time -o "$work/time" -f "%e %U %S %M" "$L" --data-dir "$data" ingest smart-meter \
+    "$csv" --quiet >/dev/null 2>"$work/ingest.err"
+  read -r wall user sys maxkb <"$work/time"
   files=$(find "$data/offline" -name '*.parquet' | wc -l)
   bytes=$(du -sb "$data/offline" | cut -f1)
   echo "larder ingest run $i: ${wall}s wall, ${user}s user, ${sys}s sys, $((maxkb / 1024)) MiB peak," \
@@ -37,9 +37,11 @@ for i in $(seq 1 "$runs"); do
   rm -rf "$data"
 
   out="$work/duck-$i.parquet"
-  t=$( { /usr/bin/time -f "%e %U %S %M" node "$here/duck_csv.mjs" "$csv" "$out" >"$work/duck.json"; } 2>&1 | tail -1)
-  read -r wall user sys maxkb <<<"$t"
-  echo "duckdb csv->parquet run $i: ${wall}s wall (process), $(cat "$work/duck.json"), $(stat -c %s "$out") bytes"
+  /usr/bin/time -o "$work/time" -f "%e %U %S %M" node "$here/duck_csv.mjs" "$csv" "$out" \
+    >"$work/duck.json"
+  read -r wall user sys maxkb <"$work/time"
+  echo "duckdb csv->parquet run $i: ${wall}s wall (process), ${user}s user, ${sys}s sys," \
+       "$((maxkb / 1024)) MiB peak, $(cat "$work/duck.json"), $(stat -c %s "$out") bytes"
   duck_s+=("$(node -e "console.log(JSON.parse(require('fs').readFileSync('$work/duck.json')).seconds)")")
   rm -f "$out"
 done

@@ -42,7 +42,7 @@ typedef enum lr_pq_type {
     LR_PQ_BOOLEAN = 0,
     LR_PQ_INT32 = 1,
     LR_PQ_INT64 = 2,
-    LR_PQ_INT96 = 3,                /* reading only: values arrive as int64 microseconds */
+    LR_PQ_INT96 = 3, /* reading only: values arrive as int64 microseconds */
     LR_PQ_FLOAT = 4,
     LR_PQ_DOUBLE = 5,
     LR_PQ_BYTE_ARRAY = 6,
@@ -106,7 +106,7 @@ typedef struct lr_pq_column_def {
      * legacy files such as parquet-mr's old list structure); inner lists
      * may be null when inner_optional. The writer writes depth 1 only.
      */
-    uint8_t depth;         /* list columns: 1, or 2 for a list of lists */
+    uint8_t depth; /* list columns: 1, or 2 for a list of lists */
     bool inner_optional;
 } lr_pq_column_def;
 
@@ -200,15 +200,15 @@ lr_status lr_pq_source_fd(int fd, lr_pq_source *out, lr_error *err);
 /* ------------------------------------------------------------------------ */
 
 typedef struct lr_pq_write_options {
-    lr_pq_codec codec;          /* default SNAPPY */
-    int level;                  /* codec level (ZSTD 1..22, GZIP 1..9); 0: codec default */
-    uint64_t row_group_bytes;   /* a row group ends at this many encoded bytes (128 MiB) */
-    uint64_t row_group_rows;    /* ... or at this many rows (0: no row limit) */
-    uint32_t page_bytes;        /* a data page ends near this many encoded bytes (1 MiB) */
-    uint32_t page_rows;         /* ... or at this many rows (0: no row limit) */
-    bool dictionary;            /* dictionary-encode columns (true) */
-    uint32_t dictionary_bytes;  /* largest dictionary page; beyond it PLAIN pages (1 MiB) */
-    const lr_pq_kv *kv;         /* key-value metadata for the footer (copied at open) */
+    lr_pq_codec codec;         /* default SNAPPY */
+    int level;                 /* codec level (ZSTD 1..22, GZIP 1..9); 0: codec default */
+    uint64_t row_group_bytes;  /* a row group ends at this many encoded bytes (128 MiB) */
+    uint64_t row_group_rows;   /* ... or at this many rows (0: no row limit) */
+    uint32_t page_bytes;       /* a data page ends near this many encoded bytes (1 MiB) */
+    uint32_t page_rows;        /* ... or at this many rows (0: no row limit) */
+    bool dictionary;           /* dictionary-encode columns (true) */
+    uint32_t dictionary_bytes; /* largest dictionary page; beyond it PLAIN pages (1 MiB) */
+    const lr_pq_kv *kv;        /* key-value metadata for the footer (copied at open) */
     uint32_t n_kv;
 } lr_pq_write_options;
 
@@ -288,8 +288,8 @@ void lr_pq_writer_free(lr_pq_writer *w);
 /* ------------------------------------------------------------------------ */
 
 /* Limits every reader applies to untrusted files. */
-#define LR_PQ_MAX_COLUMNS 65536             /* leaf columns */
-#define LR_PQ_MAX_FOOTER (256u << 20)       /* footer bytes */
+#define LR_PQ_MAX_COLUMNS     65536         /* leaf columns */
+#define LR_PQ_MAX_FOOTER      (256u << 20)  /* footer bytes */
 #define LR_PQ_MAX_PAGE_VALUES (16u << 20)   /* values in one page */
 #define LR_PQ_MAX_BATCH_BYTES (1024u << 20) /* byte-array data in one column batch */
 
@@ -337,7 +337,7 @@ typedef struct lr_pq_chunk_info {
     int64_t total_uncompressed_size; /* page headers included */
     int64_t data_page_offset;
     int64_t dictionary_page_offset; /* -1 when absent */
-    uint32_t encodings;              /* bit (1 << e) for each parquet.thrift Encoding e */
+    uint32_t encodings;             /* bit (1 << e) for each parquet.thrift Encoding e */
     lr_pq_stats stats;
 } lr_pq_chunk_info;
 

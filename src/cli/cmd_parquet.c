@@ -255,7 +255,10 @@ static void append_text(lr_buf *out, const uint8_t *p, size_t n, bool json)
         lr_buf clean;
         lr_buf_init(&clean, 0);
         for (size_t i = 0; i < n;) {
-            size_t len = (p[i] & 0x80) == 0 ? 1 : (p[i] & 0xE0) == 0xC0 ? 2 : (p[i] & 0xF0) == 0xE0 ? 3 : 4;
+            size_t len = (p[i] & 0x80) == 0      ? 1
+                         : (p[i] & 0xE0) == 0xC0 ? 2
+                         : (p[i] & 0xF0) == 0xE0 ? 3
+                                                 : 4;
             if (i + len <= n && lr_utf8_valid((const char *)p + i, len)) {
                 lr_buf_append(&clean, p + i, len);
                 i += len;
@@ -312,8 +315,8 @@ void pqcli_append_slot(lr_buf *out, const lr_pq_column_def *d, const lr_pq_colum
     case LR_PQ_INT64:
     case LR_PQ_INT96:
         if (d->logical == LR_PQ_LOGICAL_TIMESTAMP) {
-            pqcli_fmt_timestamp(c->i64[s], d->type == LR_PQ_INT96 ? LR_PQ_MICROS : d->unit,
-                                d->utc, t, sizeof t);
+            pqcli_fmt_timestamp(c->i64[s], d->type == LR_PQ_INT96 ? LR_PQ_MICROS : d->unit, d->utc,
+                                t, sizeof t);
             quote = true;
         } else if (d->logical == LR_PQ_LOGICAL_TIME) {
             fmt_time(c->i64[s], d->unit, t, sizeof t);
@@ -371,7 +374,8 @@ void pqcli_append_slot(lr_buf *out, const lr_pq_column_def *d, const lr_pq_colum
             lr_buf_append_byte(out, '"');
         if (d->logical == LR_PQ_LOGICAL_UUID && n == 16) {
             for (uint32_t i = 0; i < 16; i++)
-                lr_buf_printf(out, "%s%02x", i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", p[i]);
+                lr_buf_printf(out, "%s%02x", i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "",
+                              p[i]);
         } else {
             lr_buf_append_str(out, "0x");
             for (uint32_t i = 0; i < n; i++)
@@ -647,8 +651,9 @@ static int do_meta(const char *path, bool json)
         }
         lr_buf_append_str(&out, "},\"row_groups\":[");
     } else {
-        lr_buf_printf(&out, "file: %s\nsize: %ld\ncreated_by: %s\nrows: %" PRId64
-                            "\ncolumns: %u\nrow groups: %u\n",
+        lr_buf_printf(&out,
+                      "file: %s\nsize: %ld\ncreated_by: %s\nrows: %" PRId64
+                      "\ncolumns: %u\nrow groups: %u\n",
                       path, size, cb ? cb : "(none)", lr_pq_reader_num_rows(r), n_col, n_rg);
         for (uint32_t i = 0; i < n_kv; i++) {
             const char *v = kv[i].value ? kv[i].value : "(null)";
@@ -684,7 +689,8 @@ static int do_meta(const char *path, bool json)
             if (json) {
                 lr_buf_append_str(&out, c ? ",{\"name\":" : "{\"name\":");
                 lr_buf_append_json_str(&out, d->name, strlen(d->name));
-                lr_buf_printf(&out, ",\"codec\":\"%s\",\"encodings\":[", lr_pq_codec_name(ci.codec));
+                lr_buf_printf(&out, ",\"codec\":\"%s\",\"encodings\":[",
+                              lr_pq_codec_name(ci.codec));
                 encodings_text(&out, ci.encodings, true);
                 lr_buf_printf(&out,
                               "],\"num_values\":%" PRId64 ",\"compressed_size\":%" PRId64
@@ -923,9 +929,8 @@ done:
 
 static int sub_schema_meta(int argc, char **argv, bool meta)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *cmd = meta ? "parquet meta" : "parquet schema";
     bool json = false;
     int c;

@@ -33,9 +33,9 @@
 #include "larder/parquet.h"
 #include "larder/value.h"
 
-#define RECORD_MAX ((size_t)64 << 20) /* one CSV record or NDJSON line */
+#define RECORD_MAX  ((size_t)64 << 20) /* one CSV record or NDJSON line */
 #define COLUMNS_MAX 10000u
-#define DEF_MAX ((size_t)16 << 20)    /* the --schema file */
+#define DEF_MAX     ((size_t)16 << 20) /* the --schema file */
 
 static const char convert_usage[] =
     "Usage: larder parquet convert IN.csv|IN.ndjson OUT.parquet [--schema FG-DEF.json]\n"
@@ -113,8 +113,7 @@ static lr_status read_line(conv *c, lr_buf *b, bool *got)
         char *nl;
         if (fgets(chunk, sizeof chunk, c->in) == NULL) {
             if (ferror(c->in))
-                return lr_error_set(&c->err, LR_EIO, "reading %s: %s", c->in_path,
-                                    strerror(errno));
+                return lr_error_set(&c->err, LR_EIO, "reading %s: %s", c->in_path, strerror(errno));
             break;
         }
         *got = true;
@@ -252,8 +251,7 @@ static lr_status csv_record(conv *c, bool *got)
             }
             if (ch == '"')
                 return lr_error_set(&c->err, LR_EINVAL,
-                                    "line %" PRIu64 ": a quote inside an unquoted field",
-                                    c->line);
+                                    "line %" PRIu64 ": a quote inside an unquoted field", c->line);
             if ((st = lr_buf_append_byte(&c->fields, (uint8_t)ch)) != LR_OK)
                 return lr_error_set(&c->err, st, "line %" PRIu64 ": record too long",
                                     c->record_line);
@@ -430,7 +428,6 @@ static ctype classify_json(json_t *v)
     }
 }
 
-
 static void infer_json(ccol *col, json_t *v)
 {
     size_t i;
@@ -467,8 +464,7 @@ static lr_status csv_header(conv *c, bool schema_mode)
     if (st != LR_OK)
         return st;
     if (!got)
-        return lr_error_set(&c->err, LR_EINVAL, "%s is empty: a CSV header is needed",
-                            c->in_path);
+        return lr_error_set(&c->err, LR_EINVAL, "%s is empty: a CSV header is needed", c->in_path);
     if ((c->csv_map = calloc(c->nf, sizeof *c->csv_map)) == NULL)
         return lr_error_set(&c->err, LR_ENOMEM, "out of memory");
     c->n_csv = c->nf;
@@ -480,8 +476,7 @@ static lr_status csv_header(conv *c, bool schema_mode)
             if (idx < 0)
                 return lr_error_set(&c->err, LR_EINVAL,
                                     "line %" PRIu64 ": column '%.*s' is not a feature of %s",
-                                    c->record_line, (int)(n > 200 ? 200 : n), name,
-                                    c->def->name);
+                                    c->record_line, (int)(n > 200 ? 200 : n), name, c->def->name);
             for (uint32_t k = 0; k < i; k++) {
                 if (c->csv_map[k] == (uint32_t)idx)
                     return lr_error_set(&c->err, LR_EINVAL,
@@ -493,8 +488,8 @@ static lr_status csv_header(conv *c, bool schema_mode)
             uint32_t ni;
             if (idx >= 0)
                 return lr_error_set(&c->err, LR_EINVAL,
-                                    "line %" PRIu64 ": column '%.*s' appears twice",
-                                    c->record_line, (int)(n > 200 ? 200 : n), name);
+                                    "line %" PRIu64 ": column '%.*s' appears twice", c->record_line,
+                                    (int)(n > 200 ? 200 : n), name);
             if ((st = add_col(c, name, n, &ni)) != LR_OK)
                 return st;
             c->csv_map[i] = ni;
@@ -507,8 +502,8 @@ static lr_status csv_check_width(conv *c)
 {
     if (c->nf != c->n_csv)
         return lr_error_set(&c->err, LR_EINVAL,
-                            "line %" PRIu64 ": %u fields where the header has %u",
-                            c->record_line, c->nf, c->n_csv);
+                            "line %" PRIu64 ": %u fields where the header has %u", c->record_line,
+                            c->nf, c->n_csv);
     return LR_OK;
 }
 
@@ -599,7 +594,9 @@ static lr_status schema_columns(conv *c)
             return st;
         col = &c->cols[idx];
         col->feature = (int32_t)i;
-        col->t = f->type == LR_FT_INTEGRAL ? T_INT64 : f->type == LR_FT_FRACTIONAL ? T_DOUBLE : T_STRING;
+        col->t = f->type == LR_FT_INTEGRAL     ? T_INT64
+                 : f->type == LR_FT_FRACTIONAL ? T_DOUBLE
+                                               : T_STRING;
         col->list = f->collection != LR_COLL_NONE;
         col->nullable = i != c->def->record_id_index && i != c->def->event_time_index;
     }
@@ -610,8 +607,8 @@ static lr_status schema_columns(conv *c)
 
 static lr_status col_err(conv *c, const ccol *col, const char *fmt, const char *what)
 {
-    return lr_error_set(&c->err, LR_EINVAL, "line %" PRIu64 ": column '%s': %s%s",
-                        c->record_line, col->name, fmt, what ? what : "");
+    return lr_error_set(&c->err, LR_EINVAL, "line %" PRIu64 ": column '%s': %s%s", c->record_line,
+                        col->name, fmt, what ? what : "");
 }
 
 /* Checks the record identifier and event time of a --schema conversion. */
@@ -824,9 +821,9 @@ static lr_status convert_rows(conv *c)
         {
             int32_t ci = find_col(c, key, strlen(key));
             if (ci < 0) {
-                st = lr_error_set(&c->err, LR_EINVAL, "line %" PRIu64 ": column '%s' is %s",
-                                  c->record_line, key,
-                                  c->def ? "not a feature of the group" : "new since the first pass");
+                st = lr_error_set(
+                    &c->err, LR_EINVAL, "line %" PRIu64 ": column '%s' is %s", c->record_line, key,
+                    c->def ? "not a feature of the group" : "new since the first pass");
                 break;
             }
             if (c->cols[ci].list && !json_is_null(v))
@@ -951,8 +948,7 @@ static lr_status run(conv *c, const char *out_path, const char *schema, lr_pq_co
     lr_pq_write_options_init(&opt);
     opt.codec = codec;
     opt.level = level;
-    if ((st = lr_pq_writer_open(defs, c->n_cols, &opt, lr_pq_sink_fd(fd), &c->w, &c->err)) !=
-        LR_OK)
+    if ((st = lr_pq_writer_open(defs, c->n_cols, &opt, lr_pq_sink_fd(fd), &c->w, &c->err)) != LR_OK)
         goto done;
     if ((st = convert_rows(c)) != LR_OK)
         goto done;
@@ -1026,8 +1022,7 @@ int pqcli_convert(int argc, char **argv)
         case 'f':
             format = optarg;
             if (strcmp(format, "csv") != 0 && strcmp(format, "ndjson") != 0)
-                return cli_usage("parquet convert", "--format is csv or ndjson, not '%s'",
-                                 format);
+                return cli_usage("parquet convert", "--format is csv or ndjson, not '%s'", format);
             break;
         case 'h':
             fputs(convert_usage, stdout);

@@ -48,12 +48,12 @@ typedef struct lr__pq_leaf {
     int32_t type_length;
     uint16_t max_def;
     uint16_t max_rep;
-    uint16_t rep_def;      /* def level of the (outer) repeated node (max_rep >= 1) */
-    uint16_t rep_def2;     /* def level of the inner repeated node (max_rep == 2) */
-    bool supported;        /* false: max_rep > 1, or a type Larder cannot read */
-    bool legacy_stats_ok;  /* deprecated min/max follow this column's order */
-    bool stats_ok;         /* min_value/max_value may be used */
-    bool unsigned_order;   /* INT(bits, unsigned): compare as unsigned */
+    uint16_t rep_def;     /* def level of the (outer) repeated node (max_rep >= 1) */
+    uint16_t rep_def2;    /* def level of the inner repeated node (max_rep == 2) */
+    bool supported;       /* false: max_rep > 1, or a type Larder cannot read */
+    bool legacy_stats_ok; /* deprecated min/max follow this column's order */
+    bool stats_ok;        /* min_value/max_value may be used */
+    bool unsigned_order;  /* INT(bits, unsigned): compare as unsigned */
     const char *why_unsupported;
 } lr__pq_leaf;
 
@@ -61,9 +61,9 @@ struct lr_pq_reader {
     lr_pq_source src;
     int owned_fd; /* -1 unless opened by lr_pq_reader_open_file */
     uint64_t file_size;
-    uint64_t data_end;    /* first byte of the footer */
-    uint8_t *footer;      /* raw FileMetaData bytes (statistics point here) */
-    lr_arena *arena;      /* decoded metadata */
+    uint64_t data_end; /* first byte of the footer */
+    uint8_t *footer;   /* raw FileMetaData bytes (statistics point here) */
+    lr_arena *arena;   /* decoded metadata */
     lr__pq_file_meta meta;
     lr__pq_leaf *leaves;
     uint32_t n_leaves;

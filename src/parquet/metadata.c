@@ -88,119 +88,168 @@ static bool want_ok(uint8_t t, int kind)
 }
 
 /*
+ * Walking the fields of one struct:
+ *
+ *     fields f;
+ *     if ((st = fields_begin(d, type, &f)) != LR_OK)
+ *         return st;
+ *     while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+ *         switch (f.fid) { case 1: ...; default: st = lr__tr_skip(&d->r, f.t); }
+ *         if (st != LR_OK)
+ *             break;
+ *     }
+ *     fields_end(d);
+ *
+ * f.seen has bit i set when field id i (1..31) was present with the
+ * expected wire type.
+ */
+typedef struct fields {
+    int16_t last;
+    int16_t fid;
+    uint8_t t;
+    uint32_t seen;
+} fields;
+
+static lr_status fields_begin(dec *d, uint8_t type, fields *f)
+{
+    memset(f, 0, sizeof *f);
+    if (type != LR__T_STRUCT)
+        return corrupt(d, "expected a struct");
+    return lr__tr_struct_enter(&d->r, &f->last);
+}
+
+static lr_status fields_next(dec *d, fields *f)
+{
+    lr_status st = lr__tr_field(&d->r, &f->last, &f->fid, &f->t);
+    if (st == LR_OK && f->t != LR__T_STOP && f->fid > 0 && f->fid < 32)
+        f->seen |= 1u << f->fid;
+    return st;
+}
+
+static void fields_end(dec *d)
+{
+    lr__tr_struct_leave(&d->r);
+}
+
+/*
  * A known field id with another wire type is some writer's private
  * extension (Dremio reuses ColumnMetaData field 15 for a list): it is
  * skipped as unknown, and a required field skipped this way is then
- * reported missing.
+ * reported missing. Returns false (with *st set) when the field was skipped.
  */
-#define WANT(kind)                                                                         \
-    if (!want_ok(t, kind)) {                                                               \
-        seen_ &= ~(1u << fid);                                                             \
-        st = lr__tr_skip(&d->r, t);                                                        \
-        break;                                                                             \
-    }
-
-/*
- * Iterates over the fields of a struct: declares fid, t (the field's type),
- * st and seen_ (bit i set when field id i, 1..31, was present).
- */
-#define STRUCT_BEGIN(d)                                                                    \
-    int16_t last_, fid;                                                                    \
-    uint8_t t;                                                                             \
-    lr_status st;                                                                          \
-    uint32_t seen_ = 0;                                                                    \
-    if (t_in_ != LR__T_STRUCT)                                                             \
-        return corrupt(d, "expected a struct");                                            \
-    if ((st = lr__tr_struct_enter(&(d)->r, &last_)) != LR_OK)                              \
-        return st;                                                                         \
-    for (;;) {                                                                             \
-        if ((st = lr__tr_field(&(d)->r, &last_, &fid, &t)) != LR_OK)                       \
-            break;                                                                         \
-        if (t == LR__T_STOP)                                                               \
-            break;                                                                         \
-        if (fid > 0 && fid < 32)                                                           \
-            seen_ |= 1u << fid;                                                            \
-        switch (fid) {
-
-#define STRUCT_END(d)                                                                      \
-        default:                                                                           \
-            st = lr__tr_skip(&(d)->r, t);                                                  \
-        }                                                                                  \
-        if (st != LR_OK)                                                                   \
-            break;                                                                         \
-    }                                                                                      \
-    lr__tr_struct_leave(&(d)->r);                                                          \
-    (void)seen_;                                                                           \
-    if (st != LR_OK)                                                                       \
-        return st;
+static bool want(dec *d, fields *f, int kind, lr_status *st)
+{
+    if (want_ok(f->t, kind))
+        return true;
+    if (f->fid > 0 && f->fid < 32)
+        f->seen &= ~(1u << f->fid);
+    *st = lr__tr_skip(&d->r, f->t);
+    return false;
+}
 
 /* ---- decoders ---- */
 
 static lr_status dec_statistics(dec *d, uint8_t t_in_, lr__pq_statistics *s)
 {
     memset(s, 0, sizeof *s);
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_BIN)
-        st = lr__tr_binary(&d->r, t, &s->max, &s->max_len);
-        s->has_max = true;
-        break;
-    case 2:
-        WANT(W_BIN)
-        st = lr__tr_binary(&d->r, t, &s->min, &s->min_len);
-        s->has_min = true;
-        break;
-    case 3:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &s->null_count);
-        s->has_null_count = true;
-        break;
-    case 4:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &s->distinct_count);
-        s->has_distinct_count = true;
-        break;
-    case 5:
-        WANT(W_BIN)
-        st = lr__tr_binary(&d->r, t, &s->max_value, &s->max_value_len);
-        s->has_max_value = true;
-        break;
-    case 6:
-        WANT(W_BIN)
-        st = lr__tr_binary(&d->r, t, &s->min_value, &s->min_value_len);
-        s->has_min_value = true;
-        break;
-    case 7:
-        WANT(W_BOOL)
-        st = lr__tr_bool(&d->r, t, &s->is_max_value_exact);
-        s->has_is_max_value_exact = true;
-        break;
-    case 8:
-        WANT(W_BOOL)
-        st = lr__tr_bool(&d->r, t, &s->is_min_value_exact);
-        s->has_is_min_value_exact = true;
-        break;
-    case 9:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &s->nan_count);
-        s->has_nan_count = true;
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_BIN, &st))
+                break;
+            st = lr__tr_binary(&d->r, f.t, &s->max, &s->max_len);
+            s->has_max = true;
+            break;
+        case 2:
+            if (!want(d, &f, W_BIN, &st))
+                break;
+            st = lr__tr_binary(&d->r, f.t, &s->min, &s->min_len);
+            s->has_min = true;
+            break;
+        case 3:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &s->null_count);
+            s->has_null_count = true;
+            break;
+        case 4:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &s->distinct_count);
+            s->has_distinct_count = true;
+            break;
+        case 5:
+            if (!want(d, &f, W_BIN, &st))
+                break;
+            st = lr__tr_binary(&d->r, f.t, &s->max_value, &s->max_value_len);
+            s->has_max_value = true;
+            break;
+        case 6:
+            if (!want(d, &f, W_BIN, &st))
+                break;
+            st = lr__tr_binary(&d->r, f.t, &s->min_value, &s->min_value_len);
+            s->has_min_value = true;
+            break;
+        case 7:
+            if (!want(d, &f, W_BOOL, &st))
+                break;
+            st = lr__tr_bool(&d->r, f.t, &s->is_max_value_exact);
+            s->has_is_max_value_exact = true;
+            break;
+        case 8:
+            if (!want(d, &f, W_BOOL, &st))
+                break;
+            st = lr__tr_bool(&d->r, f.t, &s->is_min_value_exact);
+            s->has_is_min_value_exact = true;
+            break;
+        case 9:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &s->nan_count);
+            s->has_nan_count = true;
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     return LR_OK;
 }
 
 static lr_status dec_time_unit(dec *d, uint8_t t_in_, uint8_t *unit)
 {
     *unit = 0;
-    STRUCT_BEGIN(d)
-    case 1:
-    case 2:
-    case 3:
-        WANT(W_STRUCT)
-        *unit = (uint8_t)fid;
-        st = skip_struct(d, t);
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+        case 2:
+        case 3:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            *unit = (uint8_t)f.fid;
+            st = skip_struct(d, f.t);
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (*unit == 0)
         return corrupt(d, "time unit missing");
     return LR_OK;
@@ -209,18 +258,33 @@ static lr_status dec_time_unit(dec *d, uint8_t t_in_, uint8_t *unit)
 static lr_status dec_time_like(dec *d, uint8_t t_in_, lr__pq_logical_type *lt)
 {
     bool has_utc = false, has_unit = false;
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_BOOL)
-        st = lr__tr_bool(&d->r, t, &lt->utc);
-        has_utc = true;
-        break;
-    case 2:
-        WANT(W_STRUCT)
-        st = dec_time_unit(d, t, &lt->unit);
-        has_unit = true;
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_BOOL, &st))
+                break;
+            st = lr__tr_bool(&d->r, f.t, &lt->utc);
+            has_utc = true;
+            break;
+        case 2:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            st = dec_time_unit(d, f.t, &lt->unit);
+            has_unit = true;
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (!has_utc || !has_unit)
         return corrupt(d, "TIME/TIMESTAMP logical type incomplete");
     return LR_OK;
@@ -229,18 +293,33 @@ static lr_status dec_time_like(dec *d, uint8_t t_in_, lr__pq_logical_type *lt)
 static lr_status dec_decimal(dec *d, uint8_t t_in_, lr__pq_logical_type *lt)
 {
     bool has_scale = false, has_precision = false;
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &lt->scale);
-        has_scale = true;
-        break;
-    case 2:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &lt->precision);
-        has_precision = true;
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &lt->scale);
+            has_scale = true;
+            break;
+        case 2:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &lt->precision);
+            has_precision = true;
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (!has_scale || !has_precision)
         return corrupt(d, "DECIMAL logical type incomplete");
     return LR_OK;
@@ -250,18 +329,33 @@ static lr_status dec_int_type(dec *d, uint8_t t_in_, lr__pq_logical_type *lt)
 {
     bool has_width = false, has_signed = false;
     int32_t w = 0;
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &w);
-        has_width = true;
-        break;
-    case 2:
-        WANT(W_BOOL)
-        st = lr__tr_bool(&d->r, t, &lt->is_signed);
-        has_signed = true;
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &w);
+            has_width = true;
+            break;
+        case 2:
+            if (!want(d, &f, W_BOOL, &st))
+                break;
+            st = lr__tr_bool(&d->r, f.t, &lt->is_signed);
+            has_signed = true;
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (!has_width || !has_signed || (w != 8 && w != 16 && w != 32 && w != 64))
         return corrupt(d, "INTEGER logical type incomplete or with a bad width");
     lt->bit_width = (int8_t)w;
@@ -273,38 +367,55 @@ static lr_status dec_logical_type(dec *d, uint8_t t_in_, lr__pq_logical_type *lt
     memset(lt, 0, sizeof *lt);
     /* Stays OTHER for a member newer than this code: readers then use the physical type. */
     lt->kind = LR__PQ_LT_OTHER;
-    STRUCT_BEGIN(d)
-    case LR__PQ_LT_DECIMAL:
-        WANT(W_STRUCT)
-        lt->kind = LR__PQ_LT_DECIMAL;
-        st = dec_decimal(d, t, lt);
-        break;
-    case LR__PQ_LT_TIME:
-    case LR__PQ_LT_TIMESTAMP:
-        WANT(W_STRUCT)
-        lt->kind = (uint8_t)fid;
-        st = dec_time_like(d, t, lt);
-        break;
-    case LR__PQ_LT_INTEGER:
-        WANT(W_STRUCT)
-        lt->kind = LR__PQ_LT_INTEGER;
-        st = dec_int_type(d, t, lt);
-        break;
-    case LR__PQ_LT_STRING:
-    case LR__PQ_LT_MAP:
-    case LR__PQ_LT_LIST:
-    case LR__PQ_LT_ENUM:
-    case LR__PQ_LT_DATE:
-    case LR__PQ_LT_UNKNOWN:
-    case LR__PQ_LT_JSON:
-    case LR__PQ_LT_BSON:
-    case LR__PQ_LT_UUID:
-    case LR__PQ_LT_FLOAT16:
-        WANT(W_STRUCT)
-        lt->kind = (uint8_t)fid;
-        st = skip_struct(d, t);
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case LR__PQ_LT_DECIMAL:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            lt->kind = LR__PQ_LT_DECIMAL;
+            st = dec_decimal(d, f.t, lt);
+            break;
+        case LR__PQ_LT_TIME:
+        case LR__PQ_LT_TIMESTAMP:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            lt->kind = (uint8_t)f.fid;
+            st = dec_time_like(d, f.t, lt);
+            break;
+        case LR__PQ_LT_INTEGER:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            lt->kind = LR__PQ_LT_INTEGER;
+            st = dec_int_type(d, f.t, lt);
+            break;
+        case LR__PQ_LT_STRING:
+        case LR__PQ_LT_MAP:
+        case LR__PQ_LT_LIST:
+        case LR__PQ_LT_ENUM:
+        case LR__PQ_LT_DATE:
+        case LR__PQ_LT_UNKNOWN:
+        case LR__PQ_LT_JSON:
+        case LR__PQ_LT_BSON:
+        case LR__PQ_LT_UUID:
+        case LR__PQ_LT_FLOAT16:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            lt->kind = (uint8_t)f.fid;
+            st = skip_struct(d, f.t);
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     return LR_OK;
 }
 
@@ -313,53 +424,76 @@ static lr_status dec_schema_element(dec *d, uint8_t t_in_, lr__pq_schema_element
     memset(e, 0, sizeof *e);
     e->type = e->repetition = e->num_children = e->converted_type = -1;
     e->scale = e->precision = -1;
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_INT)
-        st = get_enum(d, t, &e->type, LR__PQ_T_FIXED_LEN_BYTE_ARRAY, "physical type");
-        break;
-    case 2:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &e->type_length);
-        e->has_type_length = true;
-        break;
-    case 3:
-        WANT(W_INT)
-        /* VECTOR (3) and anything newer are kept as is; the reader refuses them. */
-        st = get_enum(d, t, &e->repetition, INT32_MAX, "repetition type");
-        break;
-    case 4:
-        WANT(W_BIN)
-        st = get_string(d, t, &e->name, NULL);
-        break;
-    case 5:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &e->num_children);
-        if (st == LR_OK && e->num_children < 0)
-            st = corrupt(d, "negative num_children");
-        break;
-    case 6:
-        WANT(W_INT)
-        st = get_enum(d, t, &e->converted_type, INT32_MAX, "converted type");
-        break;
-    case 7:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &e->scale);
-        break;
-    case 8:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &e->precision);
-        break;
-    case 9:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &e->field_id);
-        e->has_field_id = true;
-        break;
-    case 10:
-        WANT(W_STRUCT)
-        st = dec_logical_type(d, t, &e->logical);
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = get_enum(d, f.t, &e->type, LR__PQ_T_FIXED_LEN_BYTE_ARRAY, "physical type");
+            break;
+        case 2:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &e->type_length);
+            e->has_type_length = true;
+            break;
+        case 3:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            /* VECTOR (3) and anything newer are kept as is; the reader refuses them. */
+            st = get_enum(d, f.t, &e->repetition, INT32_MAX, "repetition type");
+            break;
+        case 4:
+            if (!want(d, &f, W_BIN, &st))
+                break;
+            st = get_string(d, f.t, &e->name, NULL);
+            break;
+        case 5:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &e->num_children);
+            if (st == LR_OK && e->num_children < 0)
+                st = corrupt(d, "negative num_children");
+            break;
+        case 6:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = get_enum(d, f.t, &e->converted_type, INT32_MAX, "converted type");
+            break;
+        case 7:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &e->scale);
+            break;
+        case 8:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &e->precision);
+            break;
+        case 9:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &e->field_id);
+            e->has_field_id = true;
+            break;
+        case 10:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            st = dec_logical_type(d, f.t, &e->logical);
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (e->name == NULL)
         return corrupt(d, "schema element without a name");
     return LR_OK;
@@ -368,16 +502,31 @@ static lr_status dec_schema_element(dec *d, uint8_t t_in_, lr__pq_schema_element
 static lr_status dec_kv(dec *d, uint8_t t_in_, lr__pq_kv *kv)
 {
     memset(kv, 0, sizeof *kv);
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_BIN)
-        st = get_string(d, t, &kv->key, &kv->key_len);
-        break;
-    case 2:
-        WANT(W_BIN)
-        st = get_string(d, t, &kv->value, &kv->value_len);
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_BIN, &st))
+                break;
+            st = get_string(d, f.t, &kv->key, &kv->key_len);
+            break;
+        case 2:
+            if (!want(d, &f, W_BIN, &st))
+                break;
+            st = get_string(d, f.t, &kv->value, &kv->value_len);
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (kv->key == NULL)
         return corrupt(d, "key-value pair without a key");
     return LR_OK;
@@ -405,93 +554,120 @@ static lr_status dec_kv_list(dec *d, uint8_t t, lr__pq_kv **out, uint32_t *n_out
 static lr_status dec_column_meta(dec *d, uint8_t t_in_, lr__pq_column_meta *m)
 {
     memset(m, 0, sizeof *m);
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_INT)
-        st = get_enum(d, t, &m->type, LR__PQ_T_FIXED_LEN_BYTE_ARRAY, "physical type");
-        break;
-    case 2: {
-        WANT(W_LIST)
-        uint8_t elem;
-        uint32_t n;
-        if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = get_enum(d, f.t, &m->type, LR__PQ_T_FIXED_LEN_BYTE_ARRAY, "physical type");
             break;
-        if ((m->encodings = alloc_array(d, n, sizeof *m->encodings)) == NULL) {
-            st = nomem(d);
-            break;
-        }
-        for (uint32_t i = 0; i < n && st == LR_OK; i++)
-            st = lr__tr_i32(&d->r, elem, &m->encodings[i]);
-        m->n_encodings = n;
-        break;
-    }
-    case 3: {
-        WANT(W_LIST)
-        uint8_t elem;
-        uint32_t n;
-        if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
-            break;
-        if ((m->path = alloc_array(d, n, sizeof *m->path)) == NULL) {
-            st = nomem(d);
+        case 2: {
+            if (!want(d, &f, W_LIST, &st))
+                break;
+            uint8_t elem;
+            uint32_t n;
+            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
+                break;
+            if ((m->encodings = alloc_array(d, n, sizeof *m->encodings)) == NULL) {
+                st = nomem(d);
+                break;
+            }
+            for (uint32_t i = 0; i < n && st == LR_OK; i++)
+                st = lr__tr_i32(&d->r, elem, &m->encodings[i]);
+            m->n_encodings = n;
             break;
         }
-        for (uint32_t i = 0; i < n && st == LR_OK; i++)
-            st = get_string(d, elem, &m->path[i], NULL);
-        m->n_path = n;
-        break;
+        case 3: {
+            if (!want(d, &f, W_LIST, &st))
+                break;
+            uint8_t elem;
+            uint32_t n;
+            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
+                break;
+            if ((m->path = alloc_array(d, n, sizeof *m->path)) == NULL) {
+                st = nomem(d);
+                break;
+            }
+            for (uint32_t i = 0; i < n && st == LR_OK; i++)
+                st = get_string(d, elem, &m->path[i], NULL);
+            m->n_path = n;
+            break;
+        }
+        case 4:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = get_enum(d, f.t, &m->codec, INT32_MAX, "codec");
+            break;
+        case 5:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &m->num_values);
+            break;
+        case 6:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &m->total_uncompressed_size);
+            break;
+        case 7:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &m->total_compressed_size);
+            break;
+        case 8:
+            if (!want(d, &f, W_LIST, &st))
+                break;
+            st = dec_kv_list(d, f.t, &m->kv, &m->n_kv);
+            break;
+        case 9:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &m->data_page_offset);
+            break;
+        case 10:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &m->index_page_offset);
+            m->has_index_page_offset = true;
+            break;
+        case 11:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &m->dictionary_page_offset);
+            m->has_dictionary_page_offset = true;
+            break;
+        case 12:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            st = dec_statistics(d, f.t, &m->statistics);
+            m->has_statistics = true;
+            break;
+        case 14:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &m->bloom_filter_offset);
+            m->has_bloom_filter_offset = true;
+            break;
+        case 15:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &m->bloom_filter_length);
+            m->has_bloom_filter_length = true;
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
     }
-    case 4:
-        WANT(W_INT)
-        st = get_enum(d, t, &m->codec, INT32_MAX, "codec");
-        break;
-    case 5:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &m->num_values);
-        break;
-    case 6:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &m->total_uncompressed_size);
-        break;
-    case 7:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &m->total_compressed_size);
-        break;
-    case 8:
-        WANT(W_LIST)
-        st = dec_kv_list(d, t, &m->kv, &m->n_kv);
-        break;
-    case 9:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &m->data_page_offset);
-        break;
-    case 10:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &m->index_page_offset);
-        m->has_index_page_offset = true;
-        break;
-    case 11:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &m->dictionary_page_offset);
-        m->has_dictionary_page_offset = true;
-        break;
-    case 12:
-        WANT(W_STRUCT)
-        st = dec_statistics(d, t, &m->statistics);
-        m->has_statistics = true;
-        break;
-    case 14:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &m->bloom_filter_offset);
-        m->has_bloom_filter_offset = true;
-        break;
-    case 15:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &m->bloom_filter_length);
-        m->has_bloom_filter_length = true;
-        break;
-    STRUCT_END(d)
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     /* type, encodings, path_in_schema, codec, num_values, both sizes, data_page_offset */
-    if ((seen_ & 0x2FE) != 0x2FE)
+    if ((f.seen & 0x2FE) != 0x2FE)
         return corrupt(d, "ColumnMetaData lacks a required field");
     if (m->num_values < 0 || m->total_compressed_size < 0 || m->total_uncompressed_size < 0)
         return corrupt(d, "ColumnMetaData has a negative count or size");
@@ -501,64 +677,100 @@ static lr_status dec_column_meta(dec *d, uint8_t t_in_, lr__pq_column_meta *m)
 static lr_status dec_column_chunk(dec *d, uint8_t t_in_, lr__pq_column_chunk *c)
 {
     memset(c, 0, sizeof *c);
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_BIN)
-        st = get_string(d, t, &c->file_path, NULL);
-        break;
-    case 2:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &c->file_offset);
-        break;
-    case 3:
-        WANT(W_STRUCT)
-        st = dec_column_meta(d, t, &c->meta_data);
-        c->has_meta_data = true;
-        break;
-    case 4:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &c->offset_index_offset);
-        c->has_offset_index = true;
-        break;
-    case 5:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &c->offset_index_length);
-        break;
-    case 6:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &c->column_index_offset);
-        c->has_column_index = true;
-        break;
-    case 7:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &c->column_index_length);
-        break;
-    case 8:
-    case 9:
-        c->encrypted = true;
-        st = lr__tr_skip(&d->r, t);
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_BIN, &st))
+                break;
+            st = get_string(d, f.t, &c->file_path, NULL);
+            break;
+        case 2:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &c->file_offset);
+            break;
+        case 3:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            st = dec_column_meta(d, f.t, &c->meta_data);
+            c->has_meta_data = true;
+            break;
+        case 4:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &c->offset_index_offset);
+            c->has_offset_index = true;
+            break;
+        case 5:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &c->offset_index_length);
+            break;
+        case 6:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &c->column_index_offset);
+            c->has_column_index = true;
+            break;
+        case 7:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &c->column_index_length);
+            break;
+        case 8:
+        case 9:
+            c->encrypted = true;
+            st = lr__tr_skip(&d->r, f.t);
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     return LR_OK;
 }
 
 static lr_status dec_sorting_column(dec *d, uint8_t t_in_, lr__pq_sorting_column *s)
 {
     memset(s, 0, sizeof *s);
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &s->column_idx);
-        break;
-    case 2:
-        WANT(W_BOOL)
-        st = lr__tr_bool(&d->r, t, &s->descending);
-        break;
-    case 3:
-        WANT(W_BOOL)
-        st = lr__tr_bool(&d->r, t, &s->nulls_first);
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &s->column_idx);
+            break;
+        case 2:
+            if (!want(d, &f, W_BOOL, &st))
+                break;
+            st = lr__tr_bool(&d->r, f.t, &s->descending);
+            break;
+        case 3:
+            if (!want(d, &f, W_BOOL, &st))
+                break;
+            st = lr__tr_bool(&d->r, f.t, &s->nulls_first);
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     return LR_OK;
 }
 
@@ -566,76 +778,96 @@ static lr_status dec_row_group(dec *d, uint8_t t_in_, lr__pq_row_group *g)
 {
     bool has_columns = false, has_rows = false;
     memset(g, 0, sizeof *g);
-    STRUCT_BEGIN(d)
-    case 1: {
-        WANT(W_LIST)
-        uint8_t elem;
-        uint32_t n;
-        if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
-            break;
-        if (elem != LR__T_STRUCT) {
-            st = corrupt(d, "column chunk list of non-structs");
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1: {
+            if (!want(d, &f, W_LIST, &st))
+                break;
+            uint8_t elem;
+            uint32_t n;
+            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
+                break;
+            if (elem != LR__T_STRUCT) {
+                st = corrupt(d, "column chunk list of non-structs");
+                break;
+            }
+            if ((g->columns = alloc_array(d, n, sizeof *g->columns)) == NULL) {
+                st = nomem(d);
+                break;
+            }
+            for (uint32_t i = 0; i < n && st == LR_OK; i++)
+                st = dec_column_chunk(d, elem, &g->columns[i]);
+            g->n_columns = n;
+            has_columns = true;
             break;
         }
-        if ((g->columns = alloc_array(d, n, sizeof *g->columns)) == NULL) {
-            st = nomem(d);
+        case 2:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &g->total_byte_size);
+            break;
+        case 3:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &g->num_rows);
+            has_rows = true;
+            break;
+        case 4: {
+            if (!want(d, &f, W_LIST, &st))
+                break;
+            uint8_t elem;
+            uint32_t n;
+            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
+                break;
+            if (elem != LR__T_STRUCT) {
+                st = corrupt(d, "sorting column list of non-structs");
+                break;
+            }
+            if ((g->sorting_columns = alloc_array(d, n, sizeof *g->sorting_columns)) == NULL) {
+                st = nomem(d);
+                break;
+            }
+            for (uint32_t i = 0; i < n && st == LR_OK; i++)
+                st = dec_sorting_column(d, elem, &g->sorting_columns[i]);
+            g->n_sorting_columns = n;
             break;
         }
-        for (uint32_t i = 0; i < n && st == LR_OK; i++)
-            st = dec_column_chunk(d, elem, &g->columns[i]);
-        g->n_columns = n;
-        has_columns = true;
-        break;
+        case 5:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &g->file_offset);
+            g->has_file_offset = true;
+            break;
+        case 6:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &g->total_compressed_size);
+            g->has_total_compressed_size = true;
+            break;
+        case 7: {
+            if (!want(d, &f, W_INT, &st))
+                break;
+            int32_t v;
+            st = lr__tr_i32(&d->r, f.t, &v);
+            if (st == LR_OK && (v < INT16_MIN || v > INT16_MAX))
+                st = corrupt(d, "row group ordinal out of range");
+            g->ordinal = (int16_t)v;
+            g->has_ordinal = true;
+            break;
+        }
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
     }
-    case 2:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &g->total_byte_size);
-        break;
-    case 3:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &g->num_rows);
-        has_rows = true;
-        break;
-    case 4: {
-        WANT(W_LIST)
-        uint8_t elem;
-        uint32_t n;
-        if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
-            break;
-        if (elem != LR__T_STRUCT) {
-            st = corrupt(d, "sorting column list of non-structs");
-            break;
-        }
-        if ((g->sorting_columns = alloc_array(d, n, sizeof *g->sorting_columns)) == NULL) {
-            st = nomem(d);
-            break;
-        }
-        for (uint32_t i = 0; i < n && st == LR_OK; i++)
-            st = dec_sorting_column(d, elem, &g->sorting_columns[i]);
-        g->n_sorting_columns = n;
-        break;
-    }
-    case 5:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &g->file_offset);
-        g->has_file_offset = true;
-        break;
-    case 6:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &g->total_compressed_size);
-        g->has_total_compressed_size = true;
-        break;
-    case 7: {
-        WANT(W_INT)
-        int32_t v;
-        st = lr__tr_i32(&d->r, t, &v);
-        if (st == LR_OK && (v < INT16_MIN || v > INT16_MAX))
-            st = corrupt(d, "row group ordinal out of range");
-        g->ordinal = (int16_t)v;
-        g->has_ordinal = true;
-        break;
-    }
-    STRUCT_END(d)
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (!has_columns || !has_rows)
         return corrupt(d, "RowGroup lacks columns or num_rows");
     if (g->num_rows < 0)
@@ -646,18 +878,33 @@ static lr_status dec_row_group(dec *d, uint8_t t_in_, lr__pq_row_group *g)
 static lr_status dec_column_order(dec *d, uint8_t t_in_, uint8_t *order)
 {
     *order = LR__PQ_ORDER_UNKNOWN;
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_STRUCT)
-        *order = LR__PQ_ORDER_TYPE_DEFINED;
-        st = skip_struct(d, t);
-        break;
-    case 2:
-        WANT(W_STRUCT)
-        *order = LR__PQ_ORDER_IEEE754_TOTAL;
-        st = skip_struct(d, t);
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            *order = LR__PQ_ORDER_TYPE_DEFINED;
+            st = skip_struct(d, f.t);
+            break;
+        case 2:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            *order = LR__PQ_ORDER_IEEE754_TOTAL;
+            st = skip_struct(d, f.t);
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     return LR_OK;
 }
 
@@ -665,89 +912,109 @@ static lr_status dec_file_meta(dec *d, uint8_t t_in_, lr__pq_file_meta *m)
 {
     bool has_version = false, has_schema = false, has_rows = false, has_groups = false;
     memset(m, 0, sizeof *m);
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &m->version);
-        has_version = true;
-        break;
-    case 2: {
-        WANT(W_LIST)
-        uint8_t elem;
-        uint32_t n;
-        if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &m->version);
+            has_version = true;
             break;
-        if (elem != LR__T_STRUCT) {
-            st = corrupt(d, "schema list of non-structs");
+        case 2: {
+            if (!want(d, &f, W_LIST, &st))
+                break;
+            uint8_t elem;
+            uint32_t n;
+            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
+                break;
+            if (elem != LR__T_STRUCT) {
+                st = corrupt(d, "schema list of non-structs");
+                break;
+            }
+            if ((m->schema = alloc_array(d, n, sizeof *m->schema)) == NULL) {
+                st = nomem(d);
+                break;
+            }
+            for (uint32_t i = 0; i < n && st == LR_OK; i++)
+                st = dec_schema_element(d, elem, &m->schema[i]);
+            m->n_schema = n;
+            has_schema = true;
             break;
         }
-        if ((m->schema = alloc_array(d, n, sizeof *m->schema)) == NULL) {
-            st = nomem(d);
+        case 3:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i64(&d->r, f.t, &m->num_rows);
+            has_rows = true;
+            break;
+        case 4: {
+            if (!want(d, &f, W_LIST, &st))
+                break;
+            uint8_t elem;
+            uint32_t n;
+            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
+                break;
+            if (elem != LR__T_STRUCT) {
+                st = corrupt(d, "row group list of non-structs");
+                break;
+            }
+            if ((m->row_groups = alloc_array(d, n, sizeof *m->row_groups)) == NULL) {
+                st = nomem(d);
+                break;
+            }
+            for (uint32_t i = 0; i < n && st == LR_OK; i++)
+                st = dec_row_group(d, elem, &m->row_groups[i]);
+            m->n_row_groups = n;
+            has_groups = true;
             break;
         }
-        for (uint32_t i = 0; i < n && st == LR_OK; i++)
-            st = dec_schema_element(d, elem, &m->schema[i]);
-        m->n_schema = n;
-        has_schema = true;
-        break;
+        case 5:
+            if (!want(d, &f, W_LIST, &st))
+                break;
+            st = dec_kv_list(d, f.t, &m->kv, &m->n_kv);
+            break;
+        case 6:
+            if (!want(d, &f, W_BIN, &st))
+                break;
+            st = get_string(d, f.t, &m->created_by, NULL);
+            break;
+        case 7: {
+            if (!want(d, &f, W_LIST, &st))
+                break;
+            uint8_t elem;
+            uint32_t n;
+            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
+                break;
+            if (elem != LR__T_STRUCT) {
+                st = corrupt(d, "column order list of non-structs");
+                break;
+            }
+            if ((m->column_orders = alloc_array(d, n, 1)) == NULL) {
+                st = nomem(d);
+                break;
+            }
+            for (uint32_t i = 0; i < n && st == LR_OK; i++)
+                st = dec_column_order(d, elem, &m->column_orders[i]);
+            m->n_column_orders = n;
+            break;
+        }
+        case 8:
+            m->encrypted = true;
+            st = lr__tr_skip(&d->r, f.t);
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
     }
-    case 3:
-        WANT(W_INT)
-        st = lr__tr_i64(&d->r, t, &m->num_rows);
-        has_rows = true;
-        break;
-    case 4: {
-        WANT(W_LIST)
-        uint8_t elem;
-        uint32_t n;
-        if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
-            break;
-        if (elem != LR__T_STRUCT) {
-            st = corrupt(d, "row group list of non-structs");
-            break;
-        }
-        if ((m->row_groups = alloc_array(d, n, sizeof *m->row_groups)) == NULL) {
-            st = nomem(d);
-            break;
-        }
-        for (uint32_t i = 0; i < n && st == LR_OK; i++)
-            st = dec_row_group(d, elem, &m->row_groups[i]);
-        m->n_row_groups = n;
-        has_groups = true;
-        break;
-    }
-    case 5:
-        WANT(W_LIST)
-        st = dec_kv_list(d, t, &m->kv, &m->n_kv);
-        break;
-    case 6:
-        WANT(W_BIN)
-        st = get_string(d, t, &m->created_by, NULL);
-        break;
-    case 7: {
-        WANT(W_LIST)
-        uint8_t elem;
-        uint32_t n;
-        if ((st = lr__tr_list(&d->r, t, &elem, &n)) != LR_OK)
-            break;
-        if (elem != LR__T_STRUCT) {
-            st = corrupt(d, "column order list of non-structs");
-            break;
-        }
-        if ((m->column_orders = alloc_array(d, n, 1)) == NULL) {
-            st = nomem(d);
-            break;
-        }
-        for (uint32_t i = 0; i < n && st == LR_OK; i++)
-            st = dec_column_order(d, elem, &m->column_orders[i]);
-        m->n_column_orders = n;
-        break;
-    }
-    case 8:
-        m->encrypted = true;
-        st = lr__tr_skip(&d->r, t);
-        break;
-    STRUCT_END(d)
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (!has_version || !has_schema || !has_rows || !has_groups)
         return corrupt(d, "FileMetaData lacks a required field");
     if (m->num_rows < 0)
@@ -769,33 +1036,51 @@ static lr_status dec_data_page_header(dec *d, uint8_t t_in_, lr__pq_data_page_he
 {
     uint32_t seen = 0;
     memset(h, 0, sizeof *h);
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &h->num_values);
-        seen |= 1;
-        break;
-    case 2:
-        WANT(W_INT)
-        st = get_enum(d, t, &h->encoding, INT32_MAX, "encoding");
-        seen |= 2;
-        break;
-    case 3:
-        WANT(W_INT)
-        st = get_enum(d, t, &h->definition_level_encoding, INT32_MAX, "level encoding");
-        seen |= 4;
-        break;
-    case 4:
-        WANT(W_INT)
-        st = get_enum(d, t, &h->repetition_level_encoding, INT32_MAX, "level encoding");
-        seen |= 8;
-        break;
-    case 5:
-        WANT(W_STRUCT)
-        st = dec_statistics(d, t, &h->statistics);
-        h->has_statistics = true;
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &h->num_values);
+            seen |= 1;
+            break;
+        case 2:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = get_enum(d, f.t, &h->encoding, INT32_MAX, "encoding");
+            seen |= 2;
+            break;
+        case 3:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = get_enum(d, f.t, &h->definition_level_encoding, INT32_MAX, "level encoding");
+            seen |= 4;
+            break;
+        case 4:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = get_enum(d, f.t, &h->repetition_level_encoding, INT32_MAX, "level encoding");
+            seen |= 8;
+            break;
+        case 5:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            st = dec_statistics(d, f.t, &h->statistics);
+            h->has_statistics = true;
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (seen != 15)
         return corrupt(d, "DataPageHeader lacks a required field");
     if (h->num_values < 0)
@@ -807,23 +1092,39 @@ static lr_status dec_dict_page_header(dec *d, uint8_t t_in_, lr__pq_dict_page_he
 {
     uint32_t seen = 0;
     memset(h, 0, sizeof *h);
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &h->num_values);
-        seen |= 1;
-        break;
-    case 2:
-        WANT(W_INT)
-        st = get_enum(d, t, &h->encoding, INT32_MAX, "encoding");
-        seen |= 2;
-        break;
-    case 3:
-        WANT(W_BOOL)
-        st = lr__tr_bool(&d->r, t, &h->is_sorted);
-        h->has_is_sorted = true;
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &h->num_values);
+            seen |= 1;
+            break;
+        case 2:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = get_enum(d, f.t, &h->encoding, INT32_MAX, "encoding");
+            seen |= 2;
+            break;
+        case 3:
+            if (!want(d, &f, W_BOOL, &st))
+                break;
+            st = lr__tr_bool(&d->r, f.t, &h->is_sorted);
+            h->has_is_sorted = true;
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (seen != 3)
         return corrupt(d, "DictionaryPageHeader lacks a required field");
     if (h->num_values < 0)
@@ -836,47 +1137,68 @@ static lr_status dec_data_page_header_v2(dec *d, uint8_t t_in_, lr__pq_data_page
     uint32_t seen = 0;
     memset(h, 0, sizeof *h);
     h->is_compressed = true;
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &h->num_values);
-        seen |= 1;
-        break;
-    case 2:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &h->num_nulls);
-        seen |= 2;
-        break;
-    case 3:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &h->num_rows);
-        seen |= 4;
-        break;
-    case 4:
-        WANT(W_INT)
-        st = get_enum(d, t, &h->encoding, INT32_MAX, "encoding");
-        seen |= 8;
-        break;
-    case 5:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &h->definition_levels_byte_length);
-        seen |= 16;
-        break;
-    case 6:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &h->repetition_levels_byte_length);
-        seen |= 32;
-        break;
-    case 7:
-        WANT(W_BOOL)
-        st = lr__tr_bool(&d->r, t, &h->is_compressed);
-        break;
-    case 8:
-        WANT(W_STRUCT)
-        st = dec_statistics(d, t, &h->statistics);
-        h->has_statistics = true;
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &h->num_values);
+            seen |= 1;
+            break;
+        case 2:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &h->num_nulls);
+            seen |= 2;
+            break;
+        case 3:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &h->num_rows);
+            seen |= 4;
+            break;
+        case 4:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = get_enum(d, f.t, &h->encoding, INT32_MAX, "encoding");
+            seen |= 8;
+            break;
+        case 5:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &h->definition_levels_byte_length);
+            seen |= 16;
+            break;
+        case 6:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &h->repetition_levels_byte_length);
+            seen |= 32;
+            break;
+        case 7:
+            if (!want(d, &f, W_BOOL, &st))
+                break;
+            st = lr__tr_bool(&d->r, f.t, &h->is_compressed);
+            break;
+        case 8:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            st = dec_statistics(d, f.t, &h->statistics);
+            h->has_statistics = true;
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (seen != 63)
         return corrupt(d, "DataPageHeaderV2 lacks a required field");
     if (h->num_values < 0 || h->num_nulls < 0 || h->num_rows < 0 || h->num_nulls > h->num_values ||
@@ -889,43 +1211,63 @@ static lr_status dec_page_header(dec *d, uint8_t t_in_, lr__pq_page_header *h)
 {
     uint32_t seen = 0;
     memset(h, 0, sizeof *h);
-    STRUCT_BEGIN(d)
-    case 1:
-        WANT(W_INT)
-        st = get_enum(d, t, &h->type, INT32_MAX, "page type");
-        seen |= 1;
-        break;
-    case 2:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &h->uncompressed_page_size);
-        seen |= 2;
-        break;
-    case 3:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &h->compressed_page_size);
-        seen |= 4;
-        break;
-    case 4:
-        WANT(W_INT)
-        st = lr__tr_i32(&d->r, t, &h->crc);
-        h->has_crc = true;
-        break;
-    case 5:
-        WANT(W_STRUCT)
-        st = dec_data_page_header(d, t, &h->data_page_header);
-        h->has_data_page_header = true;
-        break;
-    case 7:
-        WANT(W_STRUCT)
-        st = dec_dict_page_header(d, t, &h->dictionary_page_header);
-        h->has_dictionary_page_header = true;
-        break;
-    case 8:
-        WANT(W_STRUCT)
-        st = dec_data_page_header_v2(d, t, &h->data_page_header_v2);
-        h->has_data_page_header_v2 = true;
-        break;
-    STRUCT_END(d)
+    fields f;
+    lr_status st;
+    if ((st = fields_begin(d, t_in_, &f)) != LR_OK)
+        return st;
+    while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
+        switch (f.fid) {
+        case 1:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = get_enum(d, f.t, &h->type, INT32_MAX, "page type");
+            seen |= 1;
+            break;
+        case 2:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &h->uncompressed_page_size);
+            seen |= 2;
+            break;
+        case 3:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &h->compressed_page_size);
+            seen |= 4;
+            break;
+        case 4:
+            if (!want(d, &f, W_INT, &st))
+                break;
+            st = lr__tr_i32(&d->r, f.t, &h->crc);
+            h->has_crc = true;
+            break;
+        case 5:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            st = dec_data_page_header(d, f.t, &h->data_page_header);
+            h->has_data_page_header = true;
+            break;
+        case 7:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            st = dec_dict_page_header(d, f.t, &h->dictionary_page_header);
+            h->has_dictionary_page_header = true;
+            break;
+        case 8:
+            if (!want(d, &f, W_STRUCT, &st))
+                break;
+            st = dec_data_page_header_v2(d, f.t, &h->data_page_header_v2);
+            h->has_data_page_header_v2 = true;
+            break;
+        default:
+            st = lr__tr_skip(&d->r, f.t);
+        }
+        if (st != LR_OK)
+            break;
+    }
+    fields_end(d);
+    if (st != LR_OK)
+        return st;
     if (seen != 7)
         return corrupt(d, "PageHeader lacks a required field");
     if (h->uncompressed_page_size < 0 || h->compressed_page_size < 0)
@@ -1218,16 +1560,10 @@ const char *lr__pq_type_name(int32_t type)
 
 const char *lr__pq_encoding_name(int32_t enc)
 {
-    static const char *const names[] = {"PLAIN",
-                                        "GROUP_VAR_INT",
-                                        "PLAIN_DICTIONARY",
-                                        "RLE",
-                                        "BIT_PACKED",
-                                        "DELTA_BINARY_PACKED",
-                                        "DELTA_LENGTH_BYTE_ARRAY",
-                                        "DELTA_BYTE_ARRAY",
-                                        "RLE_DICTIONARY",
-                                        "BYTE_STREAM_SPLIT"};
+    static const char *const names[] = {
+        "PLAIN",          "GROUP_VAR_INT",       "PLAIN_DICTIONARY",        "RLE",
+        "BIT_PACKED",     "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
+        "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"};
     if (enc < 0 || enc > LR__PQ_ENC_MAX)
         return "UNKNOWN";
     return names[enc];
@@ -1235,11 +1571,28 @@ const char *lr__pq_encoding_name(int32_t enc)
 
 const char *lr__pq_converted_type_name(int32_t ct)
 {
-    static const char *const names[] = {
-        "UTF8",   "MAP",     "MAP_KEY_VALUE", "LIST",     "ENUM",     "DECIMAL",
-        "DATE",   "TIME_MILLIS", "TIME_MICROS", "TIMESTAMP_MILLIS", "TIMESTAMP_MICROS",
-        "UINT_8", "UINT_16", "UINT_32",       "UINT_64",  "INT_8",    "INT_16",
-        "INT_32", "INT_64",  "JSON",          "BSON",     "INTERVAL"};
+    static const char *const names[] = {"UTF8",
+                                        "MAP",
+                                        "MAP_KEY_VALUE",
+                                        "LIST",
+                                        "ENUM",
+                                        "DECIMAL",
+                                        "DATE",
+                                        "TIME_MILLIS",
+                                        "TIME_MICROS",
+                                        "TIMESTAMP_MILLIS",
+                                        "TIMESTAMP_MICROS",
+                                        "UINT_8",
+                                        "UINT_16",
+                                        "UINT_32",
+                                        "UINT_64",
+                                        "INT_8",
+                                        "INT_16",
+                                        "INT_32",
+                                        "INT_64",
+                                        "JSON",
+                                        "BSON",
+                                        "INTERVAL"};
     if (ct < 0 || ct > LR__PQ_CT_INTERVAL)
         return "UNKNOWN";
     return names[ct];

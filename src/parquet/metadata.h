@@ -159,9 +159,9 @@ typedef struct lr__pq_schema_element {
     const char *name;
     int32_t type; /* LR__PQ_T_*, -1: absent (a group) */
     int32_t type_length;
-    int32_t repetition; /* LR__PQ_REP_*, -1: absent */
-    int32_t num_children; /* -1: absent */
-    int32_t converted_type; /* LR__PQ_CT_*, -1: absent */
+    int32_t repetition;       /* LR__PQ_REP_*, -1: absent */
+    int32_t num_children;     /* -1: absent */
+    int32_t converted_type;   /* LR__PQ_CT_*, -1: absent */
     int32_t scale, precision; /* -1: absent */
     int32_t field_id;
     bool has_type_length, has_field_id;
@@ -278,9 +278,9 @@ typedef struct lr__pq_page_header {
 /*
  * Decodes a FileMetaData from p[0..n) into *out, allocating from `arena`
  * (whose cap bounds the memory a hostile footer can claim). Everything in
- * *out lives as long as the arena, statistics as long as p[0..n). Errors: LR_ECORRUPT (malformed, missing
- * required fields, bad enum values), LR_ELIMIT or LR_ENOMEM (arena), with
- * the details in err.
+ * *out lives as long as the arena, statistics as long as p[0..n). Errors: LR_ECORRUPT (malformed,
+ * missing required fields, bad enum values), LR_ELIMIT or LR_ENOMEM (arena), with the details in
+ * err.
  */
 lr_status lr__pq_file_meta_decode(const uint8_t *p, size_t n, lr_arena *arena,
                                   lr__pq_file_meta *out, lr_error *err);

@@ -20,7 +20,7 @@
 
 /* Decoded metadata may take this many bytes per footer byte (plus a floor). */
 #define META_BYTES_PER_FOOTER_BYTE 48
-#define META_ARENA_FLOOR ((size_t)1 << 20)
+#define META_ARENA_FLOOR           ((size_t)1 << 20)
 
 static lr_status check_chunks(lr_pq_reader *r, lr_error *err)
 {

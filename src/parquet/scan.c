@@ -25,7 +25,7 @@
 #include "parquet/encoding.h"
 #include "parquet/internal.h"
 
-#define LVL_CHUNK 4096
+#define LVL_CHUNK          4096
 #define DEFAULT_BATCH_ROWS 65536u
 /* Element slots one column batch may hold (list columns). */
 #define MAX_BATCH_SLOTS ((size_t)64 << 20)
@@ -79,9 +79,9 @@ typedef struct colr {
     uint32_t page_left; /* level entries not yet decoded into the level buffer */
     int32_t enc;
     const uint8_t *vp, *vend;
-    uint64_t bool_bit;  /* PLAIN booleans: next bit */
-    size_t data_off;    /* DELTA_LENGTH_BYTE_ARRAY: next byte after the lengths */
-    bool vals_ready; /* lazily initialised decoders are set up */
+    uint64_t bool_bit; /* PLAIN booleans: next bit */
+    size_t data_off;   /* DELTA_LENGTH_BYTE_ARRAY: next byte after the lengths */
+    bool vals_ready;   /* lazily initialised decoders are set up */
     lr__pq_rle_dec idx_dec;
     lr__pq_delta_dec delta_dec;
     lr_buf mat; /* materialised values (BYTE_STREAM_SPLIT, DELTA_BYTE_ARRAY) */
@@ -135,8 +135,7 @@ static lr_status grow(void *pp, size_t *cap, size_t need, size_t max, lr_error *
     if (need <= *cap)
         return LR_OK;
     if (need > max)
-        return lr_error_set(err, LR_ELIMIT, "Parquet batch exceeds the limit of %zu bytes",
-                            max);
+        return lr_error_set(err, LR_ELIMIT, "Parquet batch exceeds the limit of %zu bytes", max);
     ncap = *cap ? *cap : 256;
     while (ncap < need)
         ncap = ncap > max / 2 ? max : ncap * 2;
@@ -209,8 +208,7 @@ static lr_status bytes_reserve(outcol *o, size_t extra, lr_error *err)
     return grow(&o->bytes, &o->bytes_cap, o->bytes_len + extra, LR_PQ_MAX_BATCH_BYTES, err);
 }
 
-static lr_status append_bytes(outcol *o, uint32_t slot, const uint8_t *p, size_t n,
-                              lr_error *err)
+static lr_status append_bytes(outcol *o, uint32_t slot, const uint8_t *p, size_t n, lr_error *err)
 {
     lr_status st;
     if (o->bytes_len + n > o->bytes_cap && (st = bytes_reserve(o, n, err)) != LR_OK)
@@ -241,8 +239,8 @@ static int64_t int96_micros(const uint8_t *p)
 
 /* ---- dictionary ---- */
 
-static lr_status decompress_into(lr_pq_scan *s, colr *c, const uint8_t *src, size_t n,
-                                 size_t usize, lr_buf *dst, const uint8_t **out, lr_error *err)
+static lr_status decompress_into(lr_pq_scan *s, colr *c, const uint8_t *src, size_t n, size_t usize,
+                                 lr_buf *dst, const uint8_t **out, lr_error *err)
 {
     lr_status st;
     if (usize == 0) {
@@ -262,8 +260,8 @@ static lr_status decompress_into(lr_pq_scan *s, colr *c, const uint8_t *src, siz
     return LR_OK;
 }
 
-static lr_status load_dict(lr_pq_scan *s, colr *c, const lr__pq_page_header *h,
-                           const uint8_t *body, lr_error *err)
+static lr_status load_dict(lr_pq_scan *s, colr *c, const lr__pq_page_header *h, const uint8_t *body,
+                           lr_error *err)
 {
     const lr__pq_dict_page_header *dh = &h->dictionary_page_header;
     const uint8_t *p;
@@ -351,8 +349,8 @@ static lr_status levels_v1(colr *c, uint16_t max, int32_t enc, uint32_t num, con
     if (enc == LR__PQ_ENC_RLE) {
         const uint8_t *data;
         size_t dlen, consumed;
-        if ((st = lr__pq_levels_v1_section(*p, (size_t)(end - *p), &data, &dlen, &consumed,
-                                           err)) != LR_OK)
+        if ((st = lr__pq_levels_v1_section(*p, (size_t)(end - *p), &data, &dlen, &consumed, err)) !=
+            LR_OK)
             return st;
         if ((st = lr__pq_rle_dec_init(dec, data, dlen, bw, err)) != LR_OK)
             return st;
@@ -376,8 +374,7 @@ static lr_status levels_v1(colr *c, uint16_t max, int32_t enc, uint32_t num, con
         c->arr_pos = 0;
         return LR_OK;
     }
-    return lr_error_set(err, LR_EUNSUPPORTED, "levels encoded as %s",
-                        lr__pq_encoding_name(enc));
+    return lr_error_set(err, LR_EUNSUPPORTED, "levels encoded as %s", lr__pq_encoding_name(enc));
 }
 
 static size_t value_width(const colr *c)
@@ -472,8 +469,8 @@ static lr_status values_setup(colr *c, lr_error *err)
             cap = LR_PQ_MAX_BATCH_BYTES;
         c->mat_storage.max = cap;
         if ((st = lr__pq_delta_byte_array_decode(c->vp, len, (lr__pq_bytes *)c->mat.data,
-                                                 (size_t)total, &c->mat_storage, &consumed,
-                                                 err)) != LR_OK)
+                                                 (size_t)total, &c->mat_storage, &consumed, err)) !=
+            LR_OK)
             return st;
         c->mat_pos = 0;
         c->mat_n = (size_t)total;
@@ -501,8 +498,8 @@ static lr_status values_setup(colr *c, lr_error *err)
     c->vals_ready = true;
     return LR_OK;
 unsupported:
-    return lr_error_set(err, LR_EUNSUPPORTED, "%s values encoded as %s",
-                        lr__pq_type_name(phys), lr__pq_encoding_name(c->enc));
+    return lr_error_set(err, LR_EUNSUPPORTED, "%s values encoded as %s", lr__pq_type_name(phys),
+                        lr__pq_encoding_name(c->enc));
 }
 
 static lr_status setup_data_page(lr_pq_scan *s, colr *c, const lr__pq_page_header *h,
@@ -516,8 +513,8 @@ static lr_status setup_data_page(lr_pq_scan *s, colr *c, const lr__pq_page_heade
     if (h->type == LR__PQ_PAGE_DATA) {
         const lr__pq_data_page_header *dh = &h->data_page_header;
         num = (uint32_t)dh->num_values;
-        if ((uint64_t)num > (uint64_t)LR__PQ_MAX_VALUES_PER_BYTE *
-                                ((uint64_t)h->compressed_page_size + hlen) ||
+        if ((uint64_t)num >
+                (uint64_t)LR__PQ_MAX_VALUES_PER_BYTE * ((uint64_t)h->compressed_page_size + hlen) ||
             num > LR_PQ_MAX_PAGE_VALUES)
             return corrupt(err, "page declares more values than it can hold");
         if ((st = decompress_into(s, c, body, (size_t)h->compressed_page_size,
@@ -619,8 +616,8 @@ static lr_status next_page(lr_pq_scan *s, colr *c, bool *end, lr_error *err)
     }
 }
 
-static lr_status get_levels(colr *c, lvl_mode mode, lr__pq_rle_dec *dec, lr_buf *arr,
-                            uint16_t *out, uint32_t n, lr_error *err)
+static lr_status get_levels(colr *c, lvl_mode mode, lr__pq_rle_dec *dec, lr_buf *arr, uint16_t *out,
+                            uint32_t n, lr_error *err)
 {
     if (mode == LVL_RLE)
         return lr__pq_rle_dec_get_u16(dec, out, n, err);
@@ -777,8 +774,8 @@ static lr_status decode_dense(colr *c, outcol *o, uint32_t at, uint32_t n, lr_er
     case LR__PQ_ENC_RLE_DICTIONARY:
         for (uint32_t done = 0; done < n;) {
             uint32_t k = n - done < LVL_CHUNK ? n - done : LVL_CHUNK;
-            if ((st = lr__pq_rle_dec_get_indices(&c->idx_dec, c->scratch_idx, k, c->dict_n,
-                                                 err)) != LR_OK)
+            if ((st = lr__pq_rle_dec_get_indices(&c->idx_dec, c->scratch_idx, k, c->dict_n, err)) !=
+                LR_OK)
                 return st;
             if ((st = gather_dict(c, o, at + done, c->scratch_idx, k, err)) != LR_OK)
                 return st;
@@ -800,8 +797,7 @@ static lr_status decode_dense(colr *c, outcol *o, uint32_t at, uint32_t n, lr_er
             int32_t *out = (int32_t *)(void *)(o->values + (size_t)at * 4);
             for (uint32_t done = 0; done < n;) {
                 uint32_t k = n - done < LVL_CHUNK ? n - done : LVL_CHUNK;
-                if ((st = lr__pq_delta_dec_get_i64(&c->delta_dec, c->scratch_i64, k, err)) !=
-                    LR_OK)
+                if ((st = lr__pq_delta_dec_get_i64(&c->delta_dec, c->scratch_i64, k, err)) != LR_OK)
                     return st;
                 for (uint32_t i = 0; i < k; i++)
                     out[done + i] = (int32_t)(uint32_t)(uint64_t)c->scratch_i64[i];
@@ -821,8 +817,8 @@ static lr_status decode_dense(colr *c, outcol *o, uint32_t at, uint32_t n, lr_er
                 int32_t len = c->scratch_len[i];
                 if (len < 0 || (size_t)len > avail - c->data_off)
                     return corrupt(err, "DELTA_LENGTH_BYTE_ARRAY length past the data");
-                if ((st = append_bytes(o, at + done + i, c->vp + c->data_off, (size_t)len,
-                                       err)) != LR_OK)
+                if ((st = append_bytes(o, at + done + i, c->vp + c->data_off, (size_t)len, err)) !=
+                    LR_OK)
                     return st;
                 c->data_off += (size_t)len;
             }
@@ -1119,7 +1115,8 @@ static lr_status chunk_start(lr_pq_scan *s, colr *c, uint32_t rg, lr_error *err)
     if (cm->has_dictionary_page_offset && cm->dictionary_page_offset >= 4 &&
         cm->dictionary_page_offset < start)
         start = cm->dictionary_page_offset;
-    if (start < 4 || (uint64_t)start >= r->data_end || (uint64_t)len > r->data_end - (uint64_t)start)
+    if (start < 4 || (uint64_t)start >= r->data_end ||
+        (uint64_t)len > r->data_end - (uint64_t)start)
         return lr_error_set(err, LR_ECORRUPT,
                             "corrupt Parquet footer: column chunk at %lld (%lld bytes) lies "
                             "outside the data",

@@ -24,9 +24,9 @@
 typedef struct walk {
     lr_pq_reader *r;
     lr_error *err;
-    uint32_t next;      /* next schema element to visit */
-    uint32_t n_leaves;  /* leaves seen so far */
-    uint32_t cap;       /* capacity of r->leaves */
+    uint32_t next;     /* next schema element to visit */
+    uint32_t n_leaves; /* leaves seen so far */
+    uint32_t cap;      /* capacity of r->leaves */
     const char *path[LR__PQ_MAX_SCHEMA_DEPTH];
 } walk;
 
@@ -189,8 +189,8 @@ static char *join_path(lr_arena *a, const char *const *path, unsigned n)
     return s;
 }
 
-static lr_status add_leaf(walk *w, const lr__pq_schema_element *e, unsigned depth,
-                          uint16_t max_def, uint16_t max_rep, const uint16_t *rep_defs)
+static lr_status add_leaf(walk *w, const lr__pq_schema_element *e, unsigned depth, uint16_t max_def,
+                          uint16_t max_rep, const uint16_t *rep_defs)
 {
     lr_pq_reader *r = w->r;
     lr__pq_leaf *leaf;
@@ -384,8 +384,7 @@ lr_status lr__pq_schema_map(lr_pq_reader *r, lr_error *err)
 
 /* ---- writing ---- */
 
-static lr_status leaf_annotation(const lr_pq_column_def *c, lr__pq_schema_element *e,
-                                 lr_error *err)
+static lr_status leaf_annotation(const lr_pq_column_def *c, lr__pq_schema_element *e, lr_error *err)
 {
     e->type = (int32_t)c->type;
     switch (c->logical) {

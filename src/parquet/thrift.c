@@ -490,9 +490,8 @@ lr_status lr__tr_skip(lr__tr *r, uint8_t type)
             st = (kt == LR__T_BOOL_TRUE || kt == LR__T_BOOL_FALSE) ? lr__tr_elem_bool(r, &b)
                                                                    : lr__tr_skip(r, kt);
             if (st == LR_OK)
-                st = (vt == LR__T_BOOL_TRUE || vt == LR__T_BOOL_FALSE)
-                         ? lr__tr_elem_bool(r, &b)
-                         : lr__tr_skip(r, vt);
+                st = (vt == LR__T_BOOL_TRUE || vt == LR__T_BOOL_FALSE) ? lr__tr_elem_bool(r, &b)
+                                                                       : lr__tr_skip(r, vt);
         }
         r->depth--;
         return st;

@@ -38,16 +38,16 @@
 #include "parquet/encoding.h"
 #include "parquet/internal.h"
 
-#define SLICE_ROWS 4096u       /* rows per slice across columns */
-#define SUB_ROWS 512u          /* rows between page-size checks */
-#define SUB_BYTES (64u << 10)  /* byte-array data between page-size checks */
-#define ROWBUF_ROWS 4096u      /* rows the row API buffers before writing */
-#define DICT_SAMPLE 8192u      /* values after which a chunk's dictionary is first judged */
+#define SLICE_ROWS   4096u       /* rows per slice across columns */
+#define SUB_ROWS     512u        /* rows between page-size checks */
+#define SUB_BYTES    (64u << 10) /* byte-array data between page-size checks */
+#define ROWBUF_ROWS  4096u       /* rows the row API buffers before writing */
+#define DICT_SAMPLE  8192u       /* values after which a chunk's dictionary is first judged */
 #define ROWBUF_BYTES (4u << 20)
-#define PAGE_MAX ((size_t)INT32_MAX - 4096) /* a page's body must fit an i32 */
+#define PAGE_MAX     ((size_t)INT32_MAX - 4096) /* a page's body must fit an i32 */
 #define PAGE_HDR_MAX 96u /* room reserved for a data page header (they take about 30 bytes) */
-#define STAGE_BYTES ((size_t)1 << 20) /* small pages are gathered into writes of this size */
-#define BUF_MAX ((size_t)1 << 40) /* caps the growable buffers (the row group bounds them) */
+#define STAGE_BYTES  ((size_t)1 << 20) /* small pages are gathered into writes of this size */
+#define BUF_MAX      ((size_t)1 << 40) /* caps the growable buffers (the row group bounds them) */
 
 /* ---- dictionary ---- */
 
@@ -55,8 +55,8 @@ typedef struct dict {
     uint32_t *slots; /* entry index + 1; 0: empty */
     uint32_t mask;
     uint32_t n;
-    lr_buf data;     /* the dictionary page body (PLAIN) */
-    uint32_t *offs;  /* byte arrays: where entry i's bytes start in data */
+    lr_buf data;    /* the dictionary page body (PLAIN) */
+    uint32_t *offs; /* byte arrays: where entry i's bytes start in data */
     size_t offs_cap;
 } dict;
 
@@ -128,9 +128,9 @@ typedef struct rowcol {
     lr_buf elem_validity; /* per slot */
     lr_buf offsets;       /* per slot + 1, u32 */
     lr_buf bytes;
-    uint32_t n_slots;     /* slots committed */
-    uint32_t row_slot0;   /* first slot of the row in progress */
-    uint8_t state;        /* ROW_* */
+    uint32_t n_slots;   /* slots committed */
+    uint32_t row_slot0; /* first slot of the row in progress */
+    uint8_t state;      /* ROW_* */
 } rowcol;
 
 enum { ROW_UNSET = 0, ROW_SET, ROW_LIST_OPEN, ROW_LIST_DONE };
@@ -155,9 +155,9 @@ typedef struct colw {
     uint32_t page_rows;
 
     bool dict_on;
-    bool dict_pages;  /* a data page of this chunk uses the dictionary */
-    bool plain_pages; /* a data page of this chunk is PLAIN */
-    bool first_page;  /* no data page flushed yet in this chunk */
+    bool dict_pages;   /* a data page of this chunk uses the dictionary */
+    bool plain_pages;  /* a data page of this chunk is PLAIN */
+    bool first_page;   /* no data page flushed yet in this chunk */
     bool dict_checked; /* the early dictionary check ran in this chunk */
     dict d;
 
@@ -166,7 +166,7 @@ typedef struct colw {
     struct page_region {
         size_t off;
         size_t len;
-    } *pages;
+    } * pages;
     size_t pages_cap;
     uint32_t n_pages;
     int64_t chunk_values;
@@ -200,9 +200,9 @@ struct lr_pq_writer {
     lr__pq_codec_ctx *codec;
     lr_buf body, cbuf, hdr, tmp, stage;
 
-    uint32_t row_rows;   /* rows buffered by the row API */
+    uint32_t row_rows; /* rows buffered by the row API */
     size_t row_bytes;
-    bool row_started;    /* a set_* call since the last end_row */
+    bool row_started; /* a set_* call since the last end_row */
     bool failed;
     bool closed;
 };
@@ -395,56 +395,56 @@ static lr_status idx_push_reserve(colw *c, size_t n, lr_error *err)
 }
 
 /* Fixed-width values: a template over the C type and its statistics. */
-#define DEFINE_PUT_FIXED(NAME, T, UT, STATS)                                                    \
-    static lr_status NAME(colw *c, const T *v, const uint32_t *sel, uint32_t n, lr_error *err)  \
-    {                                                                                           \
-        lr_status st;                                                                           \
-        if (c->dict_on) {                                                                       \
-            dict *d = &c->d;                                                                    \
-            if ((st = idx_push_reserve(c, n, err)) != LR_OK)                                    \
-                return st;                                                                      \
-            for (uint32_t i = 0; i < n; i++) {                                                  \
-                UT bits;                                                                        \
-                uint32_t pos, e;                                                                \
-                memcpy(&bits, &v[sel[i]], sizeof bits);                                         \
-                if ((size_t)(d->n + 1) * 2 > (size_t)d->mask + 1 || d->slots == NULL) {         \
-                    if ((st = dict_rehash(c, err)) != LR_OK)                                    \
-                        return st;                                                              \
-                }                                                                               \
-                pos = (uint32_t)hash64(bits) & d->mask;                                         \
-                for (;;) {                                                                      \
-                    UT cur;                                                                     \
-                    e = d->slots[pos];                                                          \
-                    if (e == 0)                                                                 \
-                        break;                                                                  \
-                    memcpy(&cur, d->data.data + (size_t)(e - 1) * sizeof(UT), sizeof cur);      \
-                    if (cur == bits)                                                            \
-                        break;                                                                  \
-                    pos = (pos + 1) & d->mask;                                                  \
-                }                                                                               \
-                if (e == 0) {                                                                   \
-                    if ((st = lr_buf_append(&d->data, &bits, sizeof bits)) != LR_OK)            \
-                        return buf_err(st, err);                                                \
-                    e = ++d->n;                                                                 \
-                    d->slots[pos] = e;                                                          \
-                    STATS(&c->st, v[sel[i]]);                                                   \
-                }                                                                               \
-                c->idx[c->n_idx++] = e - 1;                                                     \
-            }                                                                                   \
-            return LR_OK;                                                                       \
-        }                                                                                       \
-        if ((st = lr_buf_reserve(&c->plain, (size_t)n * sizeof(T))) != LR_OK)                   \
-            return buf_err(st, err);                                                            \
-        {                                                                                       \
-            T *out = (T *)(void *)(c->plain.data + c->plain.len);                               \
-            for (uint32_t i = 0; i < n; i++) {                                                  \
-                T x = v[sel[i]];                                                                \
-                out[i] = x;                                                                     \
-                STATS(&c->st, x);                                                               \
-            }                                                                                   \
-        }                                                                                       \
-        c->plain.len += (size_t)n * sizeof(T);                                                  \
-        return LR_OK;                                                                           \
+#define DEFINE_PUT_FIXED(NAME, T, UT, STATS)                                                       \
+    static lr_status NAME(colw *c, const T *v, const uint32_t *sel, uint32_t n, lr_error *err)     \
+    {                                                                                              \
+        lr_status st;                                                                              \
+        if (c->dict_on) {                                                                          \
+            dict *d = &c->d;                                                                       \
+            if ((st = idx_push_reserve(c, n, err)) != LR_OK)                                       \
+                return st;                                                                         \
+            for (uint32_t i = 0; i < n; i++) {                                                     \
+                UT bits;                                                                           \
+                uint32_t pos, e;                                                                   \
+                memcpy(&bits, &v[sel[i]], sizeof bits);                                            \
+                if ((size_t)(d->n + 1) * 2 > (size_t)d->mask + 1 || d->slots == NULL) {            \
+                    if ((st = dict_rehash(c, err)) != LR_OK)                                       \
+                        return st;                                                                 \
+                }                                                                                  \
+                pos = (uint32_t)hash64(bits) & d->mask;                                            \
+                for (;;) {                                                                         \
+                    UT cur;                                                                        \
+                    e = d->slots[pos];                                                             \
+                    if (e == 0)                                                                    \
+                        break;                                                                     \
+                    memcpy(&cur, d->data.data + (size_t)(e - 1) * sizeof(UT), sizeof cur);         \
+                    if (cur == bits)                                                               \
+                        break;                                                                     \
+                    pos = (pos + 1) & d->mask;                                                     \
+                }                                                                                  \
+                if (e == 0) {                                                                      \
+                    if ((st = lr_buf_append(&d->data, &bits, sizeof bits)) != LR_OK)               \
+                        return buf_err(st, err);                                                   \
+                    e = ++d->n;                                                                    \
+                    d->slots[pos] = e;                                                             \
+                    STATS(&c->st, v[sel[i]]);                                                      \
+                }                                                                                  \
+                c->idx[c->n_idx++] = e - 1;                                                        \
+            }                                                                                      \
+            return LR_OK;                                                                          \
+        }                                                                                          \
+        if ((st = lr_buf_reserve(&c->plain, (size_t)n * sizeof(T))) != LR_OK)                      \
+            return buf_err(st, err);                                                               \
+        {                                                                                          \
+            T *out = (T *)(void *)(c->plain.data + c->plain.len);                                  \
+            for (uint32_t i = 0; i < n; i++) {                                                     \
+                T x = v[sel[i]];                                                                   \
+                out[i] = x;                                                                        \
+                STATS(&c->st, x);                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        c->plain.len += (size_t)n * sizeof(T);                                                     \
+        return LR_OK;                                                                              \
     }
 
 DEFINE_PUT_FIXED(put_i32, int32_t, uint32_t, stats_i32)
@@ -452,8 +452,7 @@ DEFINE_PUT_FIXED(put_i64, int64_t, uint64_t, stats_i64)
 DEFINE_PUT_FIXED(put_f32, float, uint32_t, stats_f32)
 DEFINE_PUT_FIXED(put_f64, double, uint64_t, stats_f64)
 
-static lr_status put_bool(colw *c, const uint8_t *v, const uint32_t *sel, uint32_t n,
-                          lr_error *err)
+static lr_status put_bool(colw *c, const uint8_t *v, const uint32_t *sel, uint32_t n, lr_error *err)
 {
     lr_status st;
     uint8_t *out;
@@ -531,8 +530,8 @@ static lr_status put_bytes(colw *c, const uint32_t *offsets, const uint8_t *byte
     return LR_OK;
 }
 
-static lr_status put_values(colw *c, const lr_pq_column_batch *b, const uint32_t *sel,
-                            uint32_t n, lr_error *err)
+static lr_status put_values(colw *c, const lr_pq_column_batch *b, const uint32_t *sel, uint32_t n,
+                            lr_error *err)
 {
     if (n == 0)
         return LR_OK;
@@ -802,8 +801,7 @@ static lr_status stats_bound(lr_pq_writer *w, const colw *c, const uint8_t *p, s
     return LR_OK;
 }
 
-static lr_status build_stats(lr_pq_writer *w, const colw *c, lr__pq_statistics *s,
-                             lr_error *err)
+static lr_status build_stats(lr_pq_writer *w, const colw *c, lr__pq_statistics *s, lr_error *err)
 {
     const wstats *ws = &c->st;
     uint8_t tmin[8], tmax[8];
@@ -866,8 +864,8 @@ static lr_status build_stats(lr_pq_writer *w, const colw *c, lr__pq_statistics *
     s->has_min_value = true;
     s->has_is_min_value_exact = true;
     s->is_min_value_exact = exact;
-    if ((st = stats_bound(w, c, pmax, nmax, true, &s->max_value, &s->max_value_len, &exact,
-                          err)) != LR_OK)
+    if ((st = stats_bound(w, c, pmax, nmax, true, &s->max_value, &s->max_value_len, &exact, err)) !=
+        LR_OK)
         return st;
     if (s->max_value) {
         s->has_max_value = true;
@@ -1048,7 +1046,8 @@ static size_t row_group_estimate(const lr_pq_writer *w)
     size_t total = 0;
     for (uint32_t i = 0; i < w->n_cols; i++) {
         const colw *c = &w->cols[i];
-        total += c->chunk.len + page_estimate(c) + (c->dict_on || c->dict_pages ? dict_bytes(c) : 0);
+        total +=
+            c->chunk.len + page_estimate(c) + (c->dict_on || c->dict_pages ? dict_bytes(c) : 0);
     }
     return total;
 }
@@ -1216,12 +1215,12 @@ static lr_status validate_batch(const lr_pq_writer *w, const lr_pq_column_batch 
             for (uint32_t r = 0; r < n_rows; r++) {
                 if (b->list_offsets[r + 1] < b->list_offsets[r])
                     return lr_error_set(err, LR_EINVAL,
-                                        "column '%s': list offsets decrease at row %u",
-                                        c->def.name, r);
+                                        "column '%s': list offsets decrease at row %u", c->def.name,
+                                        r);
             }
             if (n_rows && b->list_offsets[0] != 0)
-                return lr_error_set(err, LR_EINVAL,
-                                    "column '%s': list offsets must start at 0", c->def.name);
+                return lr_error_set(err, LR_EINVAL, "column '%s': list offsets must start at 0",
+                                    c->def.name);
             slots = n_rows ? b->list_offsets[n_rows] : 0;
             if (b->elem_validity && !c->def.element_optional) {
                 for (uint32_t s = 0; s < slots; s++) {
@@ -1446,8 +1445,7 @@ lr_status lr_pq_writer_list_begin(lr_pq_writer *w, uint32_t col, lr_error *err)
     if (!c->def.list)
         return lr_error_set(err, LR_EINVAL, "column '%s' is not a list", c->def.name);
     if (c->rc.state != ROW_UNSET)
-        return lr_error_set(err, LR_EINVAL, "column '%s' is already set in this row",
-                            c->def.name);
+        return lr_error_set(err, LR_EINVAL, "column '%s' is already set in this row", c->def.name);
     off = c->rc.row_slot0;
     if ((st = lr_buf_append(&c->rc.validity, &one, 1)) != LR_OK ||
         (st = lr_buf_append(&c->rc.list_offsets, &off, 4)) != LR_OK)
@@ -1618,8 +1616,7 @@ static lr_status check_column(const lr_pq_column_def *c, lr_error *err)
         return lr_error_set(err, LR_EINVAL, "column '%s': the writer does not write lists of lists",
                             c->name);
     if (!c->list && c->element_optional)
-        return lr_error_set(err, LR_EINVAL, "column '%s': element_optional without list",
-                            c->name);
+        return lr_error_set(err, LR_EINVAL, "column '%s': element_optional without list", c->name);
     return LR_OK;
 }
 
@@ -1697,13 +1694,14 @@ lr_status lr_pq_writer_open(const lr_pq_column_def *columns, uint32_t n_columns,
         }
         c->phys = (int32_t)c->def.type;
         c->is_bytes = c->phys == LR__PQ_T_BYTE_ARRAY;
-        c->width = c->phys == LR__PQ_T_BOOLEAN                                  ? 1
+        c->width = c->phys == LR__PQ_T_BOOLEAN                                ? 1
                    : (c->phys == LR__PQ_T_INT32 || c->phys == LR__PQ_T_FLOAT) ? 4
-                   : c->is_bytes                                                ? 0
-                                                                                : 8;
+                   : c->is_bytes                                              ? 0
+                                                                              : 8;
         if (c->def.list) {
             c->max_rep = 1;
-            c->max_def = (uint16_t)((c->def.optional ? 1 : 0) + 1 + (c->def.element_optional ? 1 : 0));
+            c->max_def =
+                (uint16_t)((c->def.optional ? 1 : 0) + 1 + (c->def.element_optional ? 1 : 0));
         } else {
             c->max_def = c->def.optional ? 1 : 0;
         }

@@ -17,6 +17,13 @@
 #include <jansson.h>
 #include <zlib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "support/testutil.h"
 
 static const char def_json[] =
@@ -372,6 +379,108 @@ static void test_datagen_deterministic(void **state)
     free(b);
 }
 
+/* Starts `larder serve` on a free loopback port; returns its pid and port. */
+static pid_t start_server(fx *f, int *port)
+{
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        execl(lr_test_larder_bin(), lr_test_larder_bin(), "--data-dir", f->data, "serve",
+              "--listen", "127.0.0.1:0", (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char line[512];
+    size_t n = 0;
+    while (n < sizeof line - 1) {
+        ssize_t r = read(out[0], line + n, 1);
+        if (r <= 0 || line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = '\0';
+    close(out[0]);
+    const char *p = strstr(line, "http://127.0.0.1:");
+    if (p == NULL)
+        fail_msg("serve did not start: '%s'", line);
+    *port = atoi(p + strlen("http://127.0.0.1:"));
+    return pid;
+}
+
+/* GET path from the server; returns the body (malloc'd) and the status. */
+static char *http_get(int port, const char *path, int *status)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    ssize_t r;
+    while ((r = read(fd, buf + len, cap - len - 1)) > 0)
+        len += (size_t)r;
+    buf[len] = '\0';
+    close(fd);
+    *status = atoi(buf + 9);
+    char *body = strstr(buf, "\r\n\r\n");
+    char *out = strdup(body ? body + 4 : "");
+    free(buf);
+    return out;
+}
+
+/* Ingest and a server share one data directory: the server sees the rows. */
+static void test_ingest_while_serving(void **state)
+{
+    fx *f = *state;
+    int port, status;
+    pid_t pid = start_server(f, &port);
+
+    char *body = http_get(port, "/FeatureGroup/orders?RecordIdentifierValueAsString=a", &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(body, "{}"); /* nothing yet */
+    free(body);
+
+    char *path = put(f, "orders.csv", csv, sizeof csv - 1);
+    lr_test_proc p;
+    lr_test_larder(&p, f->data, "ingest", "orders", path, NULL);
+    if (p.status != 0)
+        fprintf(stderr, "%s\n", p.err);
+    assert_int_equal(p.status, 0);
+    lr_test_proc_free(&p);
+
+    body = http_get(port, "/FeatureGroup/orders?RecordIdentifierValueAsString=a", &status);
+    assert_int_equal(status, 200);
+    json_error_t je;
+    json_t *g = json_loads(body, 0, &je);
+    assert_non_null(g);
+    assert_string_equal(record_value(g, "qty"), "3");
+    json_decref(g);
+    free(body);
+
+    /* The offline rows are there too, while the server still runs. */
+    json_t *rows = offline_rows(f, false);
+    assert_int_equal(json_array_size(rows), 4);
+    json_decref(rows);
+
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int wst;
+    assert_int_equal(waitpid(pid, &wst, 0), pid);
+    assert_true(WIFEXITED(wst));
+    assert_int_equal(WEXITSTATUS(wst), 0);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +491,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ndjson_parquet_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_datagen_deterministic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_while_serving, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

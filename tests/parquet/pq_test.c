@@ -44,8 +44,7 @@ static void gen_value(const lr_pq_column_def *d, const tgen *g, uint64_t *rng, u
 {
     uint64_t r = rng_next(rng);
     uint64_t k = g->cardinality ? r % g->cardinality : r;
-    static const double dspecial[] = {NAN, INFINITY, -INFINITY, -0.0, 0.0, 1e308, -1e308,
-                                      4.9e-324};
+    static const double dspecial[] = {NAN, INFINITY, -INFINITY, -0.0, 0.0, 1e308, -1e308, 4.9e-324};
     static const int64_t ispecial[] = {INT64_MIN, INT64_MAX, 0, -1, 1};
     static const int32_t i32special[] = {INT32_MIN, INT32_MAX, 0, -1, 1};
     bool sp = g->specials && i < 8;
@@ -85,8 +84,7 @@ static void gen_value(const lr_pq_column_def *d, const tgen *g, uint64_t *rng, u
         for (uint32_t j = 0; j < len; j++) {
             uint64_t x = rng_next(&r2);
             /* Printable ASCII mostly, with some high bytes when not a STRING. */
-            strbuf[j] = d->logical == LR_PQ_LOGICAL_STRING ? (uint8_t)(0x20 + x % 95)
-                                                           : (uint8_t)x;
+            strbuf[j] = d->logical == LR_PQ_LOGICAL_STRING ? (uint8_t)(0x20 + x % 95) : (uint8_t)x;
         }
         *strlen_out = len;
         break;
@@ -278,8 +276,8 @@ void pq_check_batch_column(const lr_pq_column_batch *b, uint32_t n_rows, const t
             if (!ev)
                 es1 = es0;
             if (es1 - es0 != gs1 - gs0)
-                fail_msg("column %s row %u: %u elements, expected %u", exp->def.name, r,
-                         gs1 - gs0, es1 - es0);
+                fail_msg("column %s row %u: %u elements, expected %u", exp->def.name, r, gs1 - gs0,
+                         es1 - es0);
         } else {
             if (!ev)
                 continue;
@@ -293,8 +291,8 @@ void pq_check_batch_column(const lr_pq_column_batch *b, uint32_t n_rows, const t
             bool eev = !exp->def.list || !exp->elem_validity || exp->elem_validity[es];
             bool gev = !exp->def.list || !b->elem_validity || b->elem_validity[gsl];
             if (eev != gev)
-                fail_msg("column %s row %u element %u: validity %d, expected %d", exp->def.name,
-                         r, k, gev, eev);
+                fail_msg("column %s row %u element %u: validity %d, expected %d", exp->def.name, r,
+                         k, gev, eev);
             if (!eev)
                 continue;
             if (w) {
@@ -307,15 +305,14 @@ void pq_check_batch_column(const lr_pq_column_batch *b, uint32_t n_rows, const t
                 uint32_t gl = b->offsets[gsl + 1] - b->offsets[gsl];
                 if (el != gl || (el && memcmp(exp->bytes + exp->offsets[es],
                                               b->bytes + b->offsets[gsl], el) != 0))
-                    fail_msg("column %s row %u slot %u: bytes differ (len %u vs %u)",
-                             exp->def.name, r, k, gl, el);
+                    fail_msg("column %s row %u slot %u: bytes differ (len %u vs %u)", exp->def.name,
+                             r, k, gl, el);
             }
         }
     }
 }
 
-void pq_check_file(const void *file, size_t len, const tcol *cols, uint32_t n,
-                   uint32_t batch_rows)
+void pq_check_file(const void *file, size_t len, const tcol *cols, uint32_t n, uint32_t batch_rows)
 {
     lr_pq_source src = lr_pq_source_mem(file, len);
     lr_pq_reader *r = NULL;

@@ -48,8 +48,7 @@ void pq_write_mem(const tcol *cols, uint32_t n, const lr_pq_write_options *opt, 
                   lr_buf *out);
 
 /* Reads `file` back with batches of batch_rows and asserts every cell equals cols. */
-void pq_check_file(const void *file, size_t len, const tcol *cols, uint32_t n,
-                   uint32_t batch_rows);
+void pq_check_file(const void *file, size_t len, const tcol *cols, uint32_t n, uint32_t batch_rows);
 
 /* Compares one column of a batch against rows [first, first+n_rows) of the expected column. */
 void pq_check_batch_column(const lr_pq_column_batch *b, uint32_t n_rows, const tcol *exp,

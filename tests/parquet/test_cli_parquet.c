@@ -47,7 +47,8 @@ static char *put(ctx *c, const char *name, const char *text)
 }
 
 /* Runs `larder parquet ARGS...`; trailing NULLs end the arguments. */
-#define run(p, c, ...) assert_int_equal(lr_test_larder(p, (c)->dir, "parquet", __VA_ARGS__, NULL), 0)
+#define run(p, c, ...)                                                                             \
+    assert_int_equal(lr_test_larder(p, (c)->dir, "parquet", __VA_ARGS__, NULL), 0)
 
 static void expect_fail(const lr_test_proc *p, int status, const char *needle)
 {
@@ -126,9 +127,10 @@ static void test_ndjson_inferred(void **state)
     run(&p, c, "cat", out, "--format", "ndjson", NULL, NULL, NULL, NULL);
     assert_int_equal(p.status, 0);
     assert_string_equal(
-        p.out, "{\"id\":1,\"tags\":[\"a\",\"b\"],\"x\":1.5,\"obj\":\"{\\\"k\\\":1}\",\"extra\":null}\n"
-               "{\"id\":2,\"tags\":[],\"x\":2,\"obj\":null,\"extra\":true}\n"
-               "{\"id\":9007199254740993,\"tags\":null,\"x\":\"NaN\",\"obj\":null,\"extra\":null}\n");
+        p.out,
+        "{\"id\":1,\"tags\":[\"a\",\"b\"],\"x\":1.5,\"obj\":\"{\\\"k\\\":1}\",\"extra\":null}\n"
+        "{\"id\":2,\"tags\":[],\"x\":2,\"obj\":null,\"extra\":true}\n"
+        "{\"id\":9007199254740993,\"tags\":null,\"x\":\"NaN\",\"obj\":null,\"extra\":null}\n");
     lr_test_proc_free(&p);
 
     run(&p, c, "schema", out, "--json", NULL, NULL, NULL, NULL);
@@ -156,8 +158,8 @@ static void test_ndjson_inferred(void **state)
         assert_int_equal(json_integer_value(json_object_get(st, "min")), 1);
         assert_int_equal(json_integer_value(json_object_get(st, "null_count")), 0);
     }
-    assert_non_null(strstr(json_string_value(json_object_get(root, "created_by")),
-                           "larder version"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(root, "created_by")), "larder version"));
     json_decref(root);
     lr_test_proc_free(&p);
 
@@ -184,9 +186,10 @@ static void test_convert_with_definition(void **state)
         "\"Vector\", \"CollectionConfig\": {\"VectorConfig\": {\"Dimension\": 2}}}],"
         " \"OnlineStoreConfig\": {\"EnableOnlineStore\": true, \"StorageType\": \"InMemory\"}}";
     char *defp = put(c, "fg.json", def);
-    char *in = put(c, "o.csv", "order_id,event_time,amount,qty,emb\n"
-                               "o1,2024-01-01T00:00:00Z,9.5,3,\"[1.0, 2.5]\"\n"
-                               "o2,2024-01-01T00:00:01Z,,,\n");
+    char *in = put(c, "o.csv",
+                   "order_id,event_time,amount,qty,emb\n"
+                   "o1,2024-01-01T00:00:00Z,9.5,3,\"[1.0, 2.5]\"\n"
+                   "o2,2024-01-01T00:00:01Z,,,\n");
     char *out = lr_test_path(c->dir, "o.parquet");
     char *bad1 = put(c, "bad1.csv", "order_id,event_time,amount\no3,notatime,1\n");
     char *bad2 = put(c, "bad2.csv", "order_id,event_time,zzz\n");
@@ -204,11 +207,10 @@ static void test_convert_with_definition(void **state)
     lr_test_proc_free(&p);
     run(&p, c, "cat", out, "--format", "ndjson", NULL, NULL, NULL, NULL);
     assert_int_equal(p.status, 0);
-    assert_string_equal(p.out,
-                        "{\"order_id\":\"o1\",\"event_time\":\"2024-01-01T00:00:00Z\","
-                        "\"amount\":9.5,\"qty\":3,\"emb\":[1,2.5]}\n"
-                        "{\"order_id\":\"o2\",\"event_time\":\"2024-01-01T00:00:01Z\","
-                        "\"amount\":null,\"qty\":null,\"emb\":null}\n");
+    assert_string_equal(p.out, "{\"order_id\":\"o1\",\"event_time\":\"2024-01-01T00:00:00Z\","
+                               "\"amount\":9.5,\"qty\":3,\"emb\":[1,2.5]}\n"
+                               "{\"order_id\":\"o2\",\"event_time\":\"2024-01-01T00:00:01Z\","
+                               "\"amount\":null,\"qty\":null,\"emb\":null}\n");
     lr_test_proc_free(&p);
 
     run(&p, c, "convert", bad1, badout, "--schema", defp, NULL, NULL, NULL);

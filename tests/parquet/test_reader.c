@@ -250,11 +250,11 @@ static bool have_corpus(void)
     return true;
 }
 
-#define NEED_CORPUS()                                                                      \
-    do {                                                                                   \
-        if (!have_corpus()) {                                                              \
-            skip();                                                                        \
-        }                                                                                  \
+#define NEED_CORPUS()                                                                              \
+    do {                                                                                           \
+        if (!have_corpus()) {                                                                      \
+            skip();                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* ---- the corpus ---- */
@@ -347,7 +347,8 @@ static void test_page_v2_and_lists(void **state)
 
 static void test_codecs(void **state)
 {
-    static const char *files[] = {"hadoop_lz4_compressed.parquet", "non_hadoop_lz4_compressed.parquet",
+    static const char *files[] = {"hadoop_lz4_compressed.parquet",
+                                  "non_hadoop_lz4_compressed.parquet",
                                   "lz4_raw_compressed.parquet"};
     lr_buf t;
     (void)state;
@@ -377,8 +378,9 @@ static void test_codecs(void **state)
 
 static void test_int96_and_dictionary_offsets(void **state)
 {
-    static const char *us[6] = {"1704141296123456", "1704070800000000", "253402225200000000",
-                                "1735599600000000", "null", "9089380393200000000"};
+    static const char *us[6] = {
+        "1704141296123456",   "1704070800000000", "253402225200000000", "1735599600000000", "null",
+        "9089380393200000000"};
     lr_buf t;
     lr_pq_reader *r;
     lr_error err;
@@ -423,8 +425,8 @@ static void test_booleans_and_bss(void **state)
     /* BYTE_STREAM_SPLIT columns equal their PLAIN twins */
     read_ok("byte_stream_split_extended.gzip.parquet", &t, 200);
     {
-        static const char *pairs[] = {"float16", "float", "double", "int32", "int64", "flba5",
-                                      "decimal"};
+        static const char *pairs[] = {"float16", "float", "double", "int32",
+                                      "int64",   "flba5", "decimal"};
         for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
             for (uint64_t row = 0; row < 200; row += 7) {
                 char a[64], b[64], va[256];
@@ -549,15 +551,23 @@ static void test_delta_encodings(void **state)
 /* Every other readable file of the corpus reads through without error. */
 static void test_corpus_reads(void **state)
 {
-    static const char *ok[] = {
-        "binary.parquet", "binary_truncated_min_max.parquet",
-        "column_chunk_key_value_metadata.parquet", "data_index_bloom_encoding_stats.parquet",
-        "datapage_v1-corrupt-checksum.parquet", "datapage_v1-uncompressed-checksum.parquet",
-        "fixed_length_byte_array.parquet", "floating_orders_nan_count.parquet",
-        "int32_decimal.parquet", "int64_decimal.parquet", "int32_with_null_pages.parquet",
-        "nan_in_stats.parquet", "overflow_i16_page_cnt.parquet",
-        "rle-dict-uncompressed-corrupt-checksum.parquet", "single_nan.parquet",
-        "sort_columns.parquet", "unknown-logical-type.parquet"};
+    static const char *ok[] = {"binary.parquet",
+                               "binary_truncated_min_max.parquet",
+                               "column_chunk_key_value_metadata.parquet",
+                               "data_index_bloom_encoding_stats.parquet",
+                               "datapage_v1-corrupt-checksum.parquet",
+                               "datapage_v1-uncompressed-checksum.parquet",
+                               "fixed_length_byte_array.parquet",
+                               "floating_orders_nan_count.parquet",
+                               "int32_decimal.parquet",
+                               "int64_decimal.parquet",
+                               "int32_with_null_pages.parquet",
+                               "nan_in_stats.parquet",
+                               "overflow_i16_page_cnt.parquet",
+                               "rle-dict-uncompressed-corrupt-checksum.parquet",
+                               "single_nan.parquet",
+                               "sort_columns.parquet",
+                               "unknown-logical-type.parquet"};
     (void)state;
     NEED_CORPUS();
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -586,8 +596,8 @@ static void test_corpus_stats(void **state)
     assert_false(st.has_min && isnan(st.min.f64));
     lr_pq_reader_free(r);
     /* Truncated binary statistics are inexact bounds. */
-    assert_int_equal(
-        lr_pq_reader_open_file(CORPUS "/binary_truncated_min_max.parquet", &r, &err), LR_OK);
+    assert_int_equal(lr_pq_reader_open_file(CORPUS "/binary_truncated_min_max.parquet", &r, &err),
+                     LR_OK);
     for (uint32_t c = 0; c < lr_pq_reader_num_columns(r); c++) {
         assert_int_equal(lr_pq_reader_stats(r, 0, c, &st), LR_OK);
         if (strstr(lr_pq_reader_column(r, c)->name, "no_truncation")) {

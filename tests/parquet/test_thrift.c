@@ -27,22 +27,22 @@ static void test_wire_bytes(void **state)
     (void)state;
     lr_buf_init(&b, 0);
     lr__tw_init(&w, &b);
-    lr__tw_i32(&w, 1, 3);        /* 0x15 zigzag(3)=6 */
-    lr__tw_i64(&w, 2, -1);       /* 0x16 0x01 */
-    lr__tw_bool(&w, 3, true);    /* 0x11 */
-    lr__tw_bool(&w, 4, false);   /* 0x12 */
-    lr__tw_string(&w, 5, "ab");  /* 0x18 0x02 'a' 'b' */
-    lr__tw_i32(&w, 40, 1);       /* long form: 0x05 zigzag(40)=80=0x50, value 0x02 */
-    lr__tw_i32(&w, 41, 50399);   /* short form again: 0x15 0xBE 0x93 0x06 */
+    lr__tw_i32(&w, 1, 3);                    /* 0x15 zigzag(3)=6 */
+    lr__tw_i64(&w, 2, -1);                   /* 0x16 0x01 */
+    lr__tw_bool(&w, 3, true);                /* 0x11 */
+    lr__tw_bool(&w, 4, false);               /* 0x12 */
+    lr__tw_string(&w, 5, "ab");              /* 0x18 0x02 'a' 'b' */
+    lr__tw_i32(&w, 40, 1);                   /* long form: 0x05 zigzag(40)=80=0x50, value 0x02 */
+    lr__tw_i32(&w, 41, 50399);               /* short form again: 0x15 0xBE 0x93 0x06 */
     lr__tw_list_begin(&w, 42, LR__T_I32, 2); /* 0x19 0x25 */
     lr__tw_elem_i32(&w, 1);
     lr__tw_elem_i32(&w, -2);
     lr__tw_struct_end(&w);
     assert_int_equal(lr__tw_status(&w), LR_OK);
     {
-        static const uint8_t expect[] = {0x15, 0x06, 0x16, 0x01, 0x11, 0x12, 0x18, 0x02, 'a',
-                                         'b',  0x05, 0x50, 0x02, 0x15, 0xBE, 0x93, 0x06, 0x19,
-                                         0x25, 0x02, 0x03, 0x00};
+        static const uint8_t expect[] = {0x15, 0x06, 0x16, 0x01, 0x11, 0x12, 0x18, 0x02,
+                                         'a',  'b',  0x05, 0x50, 0x02, 0x15, 0xBE, 0x93,
+                                         0x06, 0x19, 0x25, 0x02, 0x03, 0x00};
         assert_int_equal(b.len, sizeof expect);
         assert_memory_equal(b.data, expect, sizeof expect);
     }
@@ -51,8 +51,8 @@ static void test_wire_bytes(void **state)
 
 static void test_roundtrip_values(void **state)
 {
-    static const int64_t vals[] = {0, 1, -1, 63, -64, 64, INT32_MAX, INT32_MIN, INT64_MAX,
-                                   INT64_MIN};
+    static const int64_t vals[] = {0,  1,         -1,        63,        -64,
+                                   64, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN};
     lr_buf b;
     lr__tw w;
     lr__tr r;
@@ -139,18 +139,18 @@ static void test_type_checks(void **state)
 static void test_skip_unknown(void **state)
 {
     static const uint8_t data[] = {
-        0x1C,                   /* field 1: struct */
-        0x15, 0x02,             /*   field 1: i32 1 */
-        0x19, 0x2C,             /*   field 2: list<struct> of 2 */
-        0x11, 0x00,             /*     { field 1 true } */
-        0x00,                   /*     {} */
-        0x1B, 0x02, 0x58,       /*   field 3: map size 2 key i32 value binary */
-        0x02, 0x01, 'a', 0x04, 0x00,
-        0x1A, 0x21, 0x01,       /*   field 4: set<bool> of 2, elements 1 and 0 */
-        0x00,
-        0x00,                   /*   stop */
-        0x17, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F, /* field 2: double 1.0 */
-        0x1D, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, /* field 3: uuid */
+        0x1C,             /* field 1: struct */
+        0x15, 0x02,       /*   field 1: i32 1 */
+        0x19, 0x2C,       /*   field 2: list<struct> of 2 */
+        0x11, 0x00,       /*     { field 1 true } */
+        0x00,             /*     {} */
+        0x1B, 0x02, 0x58, /*   field 3: map size 2 key i32 value binary */
+        0x02, 0x01, 'a',  0x04, 0x00, 0x1A, 0x21, 0x01, /*   field 4: set<bool> of 2, elements 1 and
+                                                           0 */
+        0x00, 0x00,                                     /*   stop */
+        0x17, 0,    0,    0,    0,    0,    0,    0xF0, 0x3F, /* field 2: double 1.0 */
+        0x1D, 1,    2,    3,    4,    5,    6,    7,    8,
+        9,    10,   11,   12,   13,   14,   15,   16, /* field 3: uuid */
         0x19, 0x22, 0x01, 0x02, /* field 4: list<bool> typed 2, elements 1, 2 */
         0x19, 0x21, 0x01, 0x00, /* field 5: list<bool> typed 1 */
         0x13, 0xFF,             /* field 6: i8 */
@@ -217,8 +217,8 @@ static void test_depth_and_size_limits(void **state)
     /* Binary length past the end; varint of 11 bytes. */
     {
         static const uint8_t bin[] = {0x05, 'a'};
-        static const uint8_t v11[] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                                      0x01};
+        static const uint8_t v11[] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                      0xFF, 0xFF, 0xFF, 0xFF, 0x01};
         const uint8_t *p;
         uint32_t n;
         int64_t v;
@@ -355,8 +355,7 @@ static void test_file_meta_roundtrip(void **state)
     assert_int_equal(d.row_groups[1].columns[1].meta_data.n_path, 3);
     assert_string_equal(d.row_groups[1].columns[1].meta_data.path[2], "element");
     assert_int_equal(d.row_groups[0].columns[0].meta_data.statistics.null_count, 3);
-    assert_memory_equal(d.row_groups[0].columns[0].meta_data.statistics.max_value, "\x09\0\0\0",
-                        4);
+    assert_memory_equal(d.row_groups[0].columns[0].meta_data.statistics.max_value, "\x09\0\0\0", 4);
     assert_true(d.row_groups[0].columns[0].meta_data.has_dictionary_page_offset);
     assert_string_equal(d.created_by, "larder version test");
     assert_int_equal(d.n_kv, 2);
@@ -406,7 +405,7 @@ static void test_file_meta_malformed(void **state)
         lr_buf h;
         lr_arena *t = lr_arena_new(0, 64 << 10);
         lr_buf_init(&h, 0);
-        lr_buf_append(&h, "\x15\x02\x19\x0c", 4); /* version, schema list of 0 */
+        lr_buf_append(&h, "\x15\x02\x19\x0c", 4);             /* version, schema list of 0 */
         lr_buf_append(&h, "\x16\x00\x19\xfc\x80\x80\x04", 7); /* num_rows 0, 65536 row groups */
         for (int i = 0; i < 65536; i++)
             lr_buf_append(&h, "\x00", 1);
@@ -453,15 +452,14 @@ static void test_page_header_roundtrip(void **state)
     assert_int_equal(d.data_page_header_v2.num_nulls, 10);
     assert_int_equal(d.data_page_header_v2.definition_levels_byte_length, 12);
     for (size_t n = 0; n < used; n++)
-        assert_int_not_equal(
-            lr__pq_page_header_decode((const uint8_t *)b.data, n, &d, &used, &err), LR_OK);
+        assert_int_not_equal(lr__pq_page_header_decode((const uint8_t *)b.data, n, &d, &used, &err),
+                             LR_OK);
     lr_buf_free(&b);
 
     /* A data page header without its DataPageHeader is corrupt. */
     {
         static const uint8_t bad[] = {0x15, 0x00, 0x15, 0x02, 0x15, 0x02, 0x00};
-        assert_int_equal(lr__pq_page_header_decode(bad, sizeof bad, &d, &used, &err),
-                         LR_ECORRUPT);
+        assert_int_equal(lr__pq_page_header_decode(bad, sizeof bad, &d, &used, &err), LR_ECORRUPT);
     }
     /* v2 with more nulls than values */
     {
@@ -473,8 +471,7 @@ static void test_page_header_roundtrip(void **state)
         h.data_page_header_v2.is_compressed = true;
         lr_buf_init(&b, 0);
         assert_int_equal(lr__pq_page_header_encode(&h, &b), LR_OK);
-        assert_int_equal(lr__pq_page_header_decode((const uint8_t *)b.data, b.len, &d, &used,
-                                                   &err),
+        assert_int_equal(lr__pq_page_header_decode((const uint8_t *)b.data, b.len, &d, &used, &err),
                          LR_ECORRUPT);
         lr_buf_free(&b);
     }

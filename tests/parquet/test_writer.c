@@ -55,10 +55,9 @@ static uint32_t matrix_columns(lr_pq_column_def *defs, bool optional)
     defs[n++] = coldef(optional ? "f_opt" : "f", LR_PQ_FLOAT, LR_PQ_LOGICAL_NONE, optional);
     defs[n++] = coldef(optional ? "d_opt" : "d", LR_PQ_DOUBLE, LR_PQ_LOGICAL_NONE, optional);
     defs[n++] = coldef(optional ? "s_opt" : "s", LR_PQ_BYTE_ARRAY, LR_PQ_LOGICAL_STRING, optional);
-    defs[n++] = coldef(optional ? "bin_opt" : "bin", LR_PQ_BYTE_ARRAY, LR_PQ_LOGICAL_NONE,
-                       optional);
     defs[n++] =
-        coldef(optional ? "ts_opt" : "ts", LR_PQ_INT64, LR_PQ_LOGICAL_TIMESTAMP, optional);
+        coldef(optional ? "bin_opt" : "bin", LR_PQ_BYTE_ARRAY, LR_PQ_LOGICAL_NONE, optional);
+    defs[n++] = coldef(optional ? "ts_opt" : "ts", LR_PQ_INT64, LR_PQ_LOGICAL_TIMESTAMP, optional);
     return n;
 }
 
@@ -96,8 +95,8 @@ static void roundtrip_case(lr_pq_codec codec, bool optional, uint32_t rows, uint
 
 static void test_roundtrip_matrix(void **state)
 {
-    static const lr_pq_codec codecs[] = {LR_PQ_UNCOMPRESSED, LR_PQ_SNAPPY, LR_PQ_ZSTD,
-                                         LR_PQ_GZIP, LR_PQ_LZ4_RAW};
+    static const lr_pq_codec codecs[] = {LR_PQ_UNCOMPRESSED, LR_PQ_SNAPPY, LR_PQ_ZSTD, LR_PQ_GZIP,
+                                         LR_PQ_LZ4_RAW};
     (void)state;
     for (size_t c = 0; c < sizeof codecs / sizeof codecs[0]; c++) {
         for (int opt = 0; opt < 2; opt++) {
@@ -816,22 +815,14 @@ static void test_fd_sink_and_file_reader(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip_matrix),
-        cmocka_unit_test(test_roundtrip_sizes),
-        cmocka_unit_test(test_empty_file),
-        cmocka_unit_test(test_all_null_columns),
-        cmocka_unit_test(test_long_strings),
-        cmocka_unit_test(test_lists),
-        cmocka_unit_test(test_list_edges),
-        cmocka_unit_test(test_row_api),
-        cmocka_unit_test(test_row_api_then_batch),
-        cmocka_unit_test(test_dictionary_and_fallback),
-        cmocka_unit_test(test_stats_numbers),
-        cmocka_unit_test(test_stats_strings),
-        cmocka_unit_test(test_footer_metadata),
-        cmocka_unit_test(test_writer_errors),
-        cmocka_unit_test(test_sink_failure),
-        cmocka_unit_test(test_fd_sink_and_file_reader),
+        cmocka_unit_test(test_roundtrip_matrix),   cmocka_unit_test(test_roundtrip_sizes),
+        cmocka_unit_test(test_empty_file),         cmocka_unit_test(test_all_null_columns),
+        cmocka_unit_test(test_long_strings),       cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_list_edges),         cmocka_unit_test(test_row_api),
+        cmocka_unit_test(test_row_api_then_batch), cmocka_unit_test(test_dictionary_and_fallback),
+        cmocka_unit_test(test_stats_numbers),      cmocka_unit_test(test_stats_strings),
+        cmocka_unit_test(test_footer_metadata),    cmocka_unit_test(test_writer_errors),
+        cmocka_unit_test(test_sink_failure),       cmocka_unit_test(test_fd_sink_and_file_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
