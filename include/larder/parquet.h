@@ -49,7 +49,7 @@ typedef enum lr_pq_type {
     LR_PQ_FIXED_LEN_BYTE_ARRAY = 7, /* reading only */
 } lr_pq_type;
 
-/* Logical annotations. The writer supports NONE, STRING, TIMESTAMP and DATE. */
+/* Logical annotations. The writer writes NONE, STRING, JSON, TIMESTAMP and DATE. */
 typedef enum lr_pq_logical {
     LR_PQ_LOGICAL_NONE = 0,
     LR_PQ_LOGICAL_STRING = 1,    /* BYTE_ARRAY holding UTF-8 */
@@ -134,6 +134,9 @@ typedef struct lr_pq_kv {
  * A null slot still occupies its place in the value array (its value is
  * ignored by the writer and zero or empty from the reader); a null or empty
  * list has list_offsets[r] == list_offsets[r+1].
+ *
+ * Offsets index the arrays directly: the writer accepts offsets that do not
+ * start at 0 (a slice of a larger batch); the reader's start at 0.
  *
  * Lists of lists (depth 2, reading only): list_offsets index inner lists,
  * inner list j is present when inner_validity[j] (NULL: never null) and

@@ -25,7 +25,8 @@
 #include "parquet/encoding.h"
 #include "parquet/internal.h"
 
-#define LVL_CHUNK          4096
+#define LVL_CHUNK          1024 /* level entries decoded at a time, per column */
+#define VAL_CHUNK          4096 /* dictionary indices and lengths decoded at a time */
 #define DEFAULT_BATCH_ROWS 65536u
 /* Element slots one column batch may hold (list columns). */
 #define MAX_BATCH_SLOTS ((size_t)64 << 20)
@@ -54,6 +55,13 @@ typedef struct outcol {
     uint32_t n_slots;
     uint32_t n_inner;
 } outcol;
+
+/* Decoding scratch, one per scan. */
+struct scratch {
+    uint32_t idx[VAL_CHUNK];
+    int32_t len[VAL_CHUNK];
+    int64_t i64[VAL_CHUNK];
+};
 
 typedef struct colr {
     const lr__pq_leaf *leaf;
@@ -95,11 +103,9 @@ typedef struct colr {
 
     uint16_t rep_buf[LVL_CHUNK];
     uint16_t def_buf[LVL_CHUNK];
+    struct scratch *sc; /* shared by the scan's columns (filled one at a time) */
     uint32_t lb_pos, lb_n;
 
-    uint32_t scratch_idx[LVL_CHUNK];
-    int32_t scratch_len[LVL_CHUNK];
-    int64_t scratch_i64[LVL_CHUNK];
 } colr;
 
 struct lr_pq_scan {
@@ -111,6 +117,7 @@ struct lr_pq_scan {
     lr_pq_column_batch *cb;
     lr_pq_batch batch;
     lr__pq_codec_ctx *codec;
+    struct scratch *sc;
     lr_pq_row_group_filter filter;
     void *filter_ctx;
     uint32_t batch_rows;
@@ -773,22 +780,22 @@ static lr_status decode_dense(colr *c, outcol *o, uint32_t at, uint32_t n, lr_er
     case LR__PQ_ENC_PLAIN_DICTIONARY:
     case LR__PQ_ENC_RLE_DICTIONARY:
         for (uint32_t done = 0; done < n;) {
-            uint32_t k = n - done < LVL_CHUNK ? n - done : LVL_CHUNK;
-            if ((st = lr__pq_rle_dec_get_indices(&c->idx_dec, c->scratch_idx, k, c->dict_n, err)) !=
+            uint32_t k = n - done < VAL_CHUNK ? n - done : VAL_CHUNK;
+            if ((st = lr__pq_rle_dec_get_indices(&c->idx_dec, c->sc->idx, k, c->dict_n, err)) !=
                 LR_OK)
                 return st;
-            if ((st = gather_dict(c, o, at + done, c->scratch_idx, k, err)) != LR_OK)
+            if ((st = gather_dict(c, o, at + done, c->sc->idx, k, err)) != LR_OK)
                 return st;
             done += k;
         }
         return LR_OK;
     case LR__PQ_ENC_RLE:
         for (uint32_t done = 0; done < n;) {
-            uint32_t k = n - done < LVL_CHUNK ? n - done : LVL_CHUNK;
-            if ((st = lr__pq_rle_dec_get_u32(&c->idx_dec, c->scratch_idx, k, err)) != LR_OK)
+            uint32_t k = n - done < VAL_CHUNK ? n - done : VAL_CHUNK;
+            if ((st = lr__pq_rle_dec_get_u32(&c->idx_dec, c->sc->idx, k, err)) != LR_OK)
                 return st;
             for (uint32_t i = 0; i < k; i++)
-                o->values[at + done + i] = (uint8_t)(c->scratch_idx[i] & 1);
+                o->values[at + done + i] = (uint8_t)(c->sc->idx[i] & 1);
             done += k;
         }
         return LR_OK;
@@ -796,11 +803,11 @@ static lr_status decode_dense(colr *c, outcol *o, uint32_t at, uint32_t n, lr_er
         if (c->leaf->physical == LR__PQ_T_INT32) {
             int32_t *out = (int32_t *)(void *)(o->values + (size_t)at * 4);
             for (uint32_t done = 0; done < n;) {
-                uint32_t k = n - done < LVL_CHUNK ? n - done : LVL_CHUNK;
-                if ((st = lr__pq_delta_dec_get_i64(&c->delta_dec, c->scratch_i64, k, err)) != LR_OK)
+                uint32_t k = n - done < VAL_CHUNK ? n - done : VAL_CHUNK;
+                if ((st = lr__pq_delta_dec_get_i64(&c->delta_dec, c->sc->i64, k, err)) != LR_OK)
                     return st;
                 for (uint32_t i = 0; i < k; i++)
-                    out[done + i] = (int32_t)(uint32_t)(uint64_t)c->scratch_i64[i];
+                    out[done + i] = (int32_t)(uint32_t)(uint64_t)c->sc->i64[i];
                 done += k;
             }
             return LR_OK;
@@ -809,12 +816,12 @@ static lr_status decode_dense(colr *c, outcol *o, uint32_t at, uint32_t n, lr_er
                                         (int64_t *)(void *)(o->values + (size_t)at * 8), n, err);
     case LR__PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
         for (uint32_t done = 0; done < n;) {
-            uint32_t k = n - done < LVL_CHUNK ? n - done : LVL_CHUNK;
+            uint32_t k = n - done < VAL_CHUNK ? n - done : VAL_CHUNK;
             size_t avail = (size_t)(c->vend - c->vp);
-            if ((st = lr__pq_delta_dec_get_i32(&c->delta_dec, c->scratch_len, k, err)) != LR_OK)
+            if ((st = lr__pq_delta_dec_get_i32(&c->delta_dec, c->sc->len, k, err)) != LR_OK)
                 return st;
             for (uint32_t i = 0; i < k; i++) {
-                int32_t len = c->scratch_len[i];
+                int32_t len = c->sc->len[i];
                 if (len < 0 || (size_t)len > avail - c->data_off)
                     return corrupt(err, "DELTA_LENGTH_BYTE_ARRAY length past the data");
                 if ((st = append_bytes(o, at + done + i, c->vp + c->data_off, (size_t)len, err)) !=
@@ -1308,6 +1315,7 @@ void lr_pq_scan_free(lr_pq_scan *s)
     free(s->oc);
     free(s->cb);
     free(s->cols);
+    free(s->sc);
     lr__pq_codec_ctx_free(s->codec);
     free(s);
 }
@@ -1331,7 +1339,8 @@ lr_status lr_pq_scan_open(lr_pq_reader *r, const lr_pq_scan_options *opt, lr_pq_
     s->cr = calloc(n ? n : 1, sizeof *s->cr);
     s->oc = calloc(n ? n : 1, sizeof *s->oc);
     s->cb = calloc(n ? n : 1, sizeof *s->cb);
-    if (s->cols == NULL || s->cr == NULL || s->oc == NULL || s->cb == NULL) {
+    s->sc = malloc(sizeof *s->sc);
+    if (s->cols == NULL || s->cr == NULL || s->oc == NULL || s->cb == NULL || s->sc == NULL) {
         st = lr_error_set(err, LR_ENOMEM, "out of memory starting a Parquet scan");
         goto fail;
     }
@@ -1362,6 +1371,7 @@ lr_status lr_pq_scan_open(lr_pq_reader *r, const lr_pq_scan_options *opt, lr_pq_
             goto fail;
         }
         s->cr[i] = c;
+        c->sc = s->sc;
         c->leaf = leaf;
         c->col = col;
         c->is_bytes = leaf->physical == LR__PQ_T_BYTE_ARRAY ||

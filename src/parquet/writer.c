@@ -1199,7 +1199,7 @@ static lr_status validate_batch(const lr_pq_writer *w, const lr_pq_column_batch 
     for (uint32_t i = 0; i < w->n_cols; i++) {
         const colw *c = &w->cols[i];
         const lr_pq_column_batch *b = &cols[i];
-        uint32_t slots = n_rows;
+        uint32_t first = 0, slots = n_rows;
         if (b->validity && !c->def.optional) {
             for (uint32_t r = 0; r < n_rows; r++) {
                 if (!b->validity[r])
@@ -1218,12 +1218,10 @@ static lr_status validate_batch(const lr_pq_writer *w, const lr_pq_column_batch 
                                         "column '%s': list offsets decrease at row %u", c->def.name,
                                         r);
             }
-            if (n_rows && b->list_offsets[0] != 0)
-                return lr_error_set(err, LR_EINVAL, "column '%s': list offsets must start at 0",
-                                    c->def.name);
+            first = n_rows ? b->list_offsets[0] : 0;
             slots = n_rows ? b->list_offsets[n_rows] : 0;
             if (b->elem_validity && !c->def.element_optional) {
-                for (uint32_t s = 0; s < slots; s++) {
+                for (uint32_t s = first; s < slots; s++) {
                     if (!b->elem_validity[s])
                         return lr_error_set(err, LR_EINVAL,
                                             "column '%s': elements are required but element %u "
@@ -1233,16 +1231,17 @@ static lr_status validate_batch(const lr_pq_writer *w, const lr_pq_column_batch 
             }
         }
         if (c->is_bytes) {
-            if (b->offsets == NULL || (slots && b->bytes == NULL && b->offsets[slots] != 0))
+            if (b->offsets == NULL ||
+                (slots > first && b->bytes == NULL && b->offsets[slots] != b->offsets[first]))
                 return lr_error_set(err, LR_EINVAL, "column '%s' without byte offsets or data",
                                     c->def.name);
-            for (uint32_t s = 0; s < slots; s++) {
+            for (uint32_t s = first; s < slots; s++) {
                 if (b->offsets[s + 1] < b->offsets[s])
                     return lr_error_set(err, LR_EINVAL,
                                         "column '%s': byte offsets decrease at value %u",
                                         c->def.name, s);
             }
-        } else if (slots && b->values == NULL) {
+        } else if (slots > first && b->values == NULL) {
             return lr_error_set(err, LR_EINVAL, "column '%s' without values", c->def.name);
         }
     }

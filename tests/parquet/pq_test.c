@@ -188,6 +188,11 @@ lr_pq_column_batch tcol_batch_slice(const tcol *c, uint32_t r0)
     size_t w = width_of(c->def.type);
     if (b.validity)
         b.validity += r0;
+    if (c->def.list) {
+        /* List offsets stay absolute: only the per-row arrays move. */
+        b.list_offsets += r0;
+        return b;
+    }
     if (w)
         b.values = (const uint8_t *)c->values + (size_t)r0 * w;
     else
@@ -215,13 +220,8 @@ void pq_write_mem(const tcol *cols, uint32_t n, const lr_pq_write_options *opt, 
         batch = rows;
     for (uint32_t r0 = 0; r0 < rows; r0 += batch) {
         uint32_t k = rows - r0 < batch ? rows - r0 : batch;
-        bool lists = false;
-        for (uint32_t i = 0; i < n; i++) {
+        for (uint32_t i = 0; i < n; i++)
             b[i] = tcol_batch_slice(&cols[i], r0);
-            lists |= cols[i].def.list;
-        }
-        if (lists && k != rows)
-            fail_msg("pq_write_mem: list columns are written in one batch");
         if (lr_pq_writer_write_batch(w, b, k, &err) != LR_OK)
             fail_msg("write_batch: %s", err.msg);
     }

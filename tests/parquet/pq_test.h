@@ -40,7 +40,7 @@ typedef struct tgen {
 void tcol_gen(tcol *c, const lr_pq_column_def *def, uint32_t n_rows, const tgen *g);
 void tcol_free(tcol *c);
 lr_pq_column_batch tcol_batch(const tcol *c);
-/* A batch view of rows [r0, r0+n) of a flat column (lists: whole column only). */
+/* A batch view starting at row r0 (list offsets stay absolute into the element arrays). */
 lr_pq_column_batch tcol_batch_slice(const tcol *c, uint32_t r0);
 
 /* Writes the columns (n_rows each) in batches of `batch` rows (0: one batch) into out. */
