@@ -4,6 +4,8 @@
  * increasing precedence: built-in defaults, a config file (--config FILE or
  * $LARDER_CONFIG: `name = value` lines using the long option names), the
  * environment (LARDER_LISTEN, LARDER_THREADS, ...), and the command line.
+ * With --compaction-schedule it also runs scheduled compaction (compact.h)
+ * in a thread of its own for as long as the server runs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "larder/compact.h"
 #include "larder/log.h"
 #include "larder/online.h"
 #include "larder/server.h"
@@ -24,8 +27,9 @@ static const char serve_usage[] =
     "Serves the SageMaker Feature Store API over HTTP/1.1 on one port: the runtime\n"
     "(PutRecord, GetRecord, DeleteRecord, BatchGetRecord, BatchWriteRecord,\n"
     "ListRecords, UpdateRecord), the control plane (POST / with X-Amz-Target:\n"
-    "SageMaker.<Op>), GET /healthz and GET /metrics (Prometheus). boto3 code\n"
-    "works unchanged with endpoint_url=http://HOST:PORT.\n"
+    "SageMaker.<Op>), GET /healthz, GET /metrics (Prometheus) and Larder's job API\n"
+    "(GET /v1/jobs, GET /v1/jobs/ID: compaction jobs as JSON). boto3 code works\n"
+    "unchanged with endpoint_url=http://HOST:PORT.\n"
     "\n"
     "Options (environment variable in brackets):\n"
     "  --listen HOST:PORT      address to listen on; port 0 picks a free one\n"
@@ -55,6 +59,12 @@ static const char serve_usage[] =
     "                          [LARDER_WRITE_TIMEOUT] (30000)\n"
     "  --shutdown-grace MS     in-flight work after SIGTERM [LARDER_SHUTDOWN_GRACE] (10000)\n"
     "  --clock-skew S          accepted X-Amz-Date skew [LARDER_CLOCK_SKEW] (900)\n"
+    "  --compaction-schedule CRON\n"
+    "                          compact every group with an offline store\n"
+    "                          (incremental) whenever CRON matches, in UTC: 5 fields\n"
+    "                          (crontab) or EventBridge's 6 (\"0 0 * * ? *\": daily at\n"
+    "                          midnight); see docs/compaction.md\n"
+    "                          [LARDER_COMPACTION_SCHEDULE] (default: none)\n"
     "  --config FILE           read options from FILE [LARDER_CONFIG]: one\n"
     "                          `name = value` per line, names as the long options\n"
     "                          (listen = 0.0.0.0:8080), '#' comments, true/false\n"
@@ -89,6 +99,7 @@ static const char serve_usage[] =
     X(OPT_WRITE_TIMEOUT, "write-timeout", "LARDER_WRITE_TIMEOUT", 1)                               \
     X(OPT_SHUTDOWN_GRACE, "shutdown-grace", "LARDER_SHUTDOWN_GRACE", 1)                            \
     X(OPT_CLOCK_SKEW, "clock-skew", "LARDER_CLOCK_SKEW", 1)                                        \
+    X(OPT_COMPACTION_SCHEDULE, "compaction-schedule", "LARDER_COMPACTION_SCHEDULE", 1)             \
     X(OPT_CONFIG, "config", "LARDER_CONFIG", 1)
 
 enum serve_opt {
@@ -212,6 +223,8 @@ int cmd_serve(lr_cli *cli, int argc, char **argv)
     serve_values sv;
     lr_server_config cfg;
     lr_server *srv = NULL;
+    lr_compact_schedule *sched = NULL;
+    const char *schedule = NULL;
     lr_error err;
     sigset_t set;
     int rc = LR_EXIT_OK, c, sig = 0;
@@ -357,6 +370,18 @@ int cmd_serve(lr_cli *cli, int argc, char **argv)
             if ((rc = parse_u64("clock-skew", v, 604800, &n)) == LR_EXIT_OK)
                 cfg.clock_skew_s = (uint32_t)n;
             break;
+        case OPT_COMPACTION_SCHEDULE: {
+            /* checked before anything opens: a typo must not leave a server unscheduled */
+            lr_cron cron;
+            lr_error cerr;
+            lr_error_clear(&cerr);
+            if (lr_cron_parse(v, &cron, &cerr) != LR_OK)
+                rc = cli_usage("serve", "--compaction-schedule '%s': %s", v,
+                               lr_error_message(&cerr));
+            else
+                schedule = v;
+            break;
+        }
         default:
             break;
         }
@@ -383,9 +408,30 @@ int cmd_serve(lr_cli *cli, int argc, char **argv)
            cli->data_dir,
            lr_server_key_count(srv) > 0 ? "SigV4 required" : "open: no keys, loopback only");
     fflush(stdout);
+    /*
+     * Started only once the server is up, so a server that fails to start
+     * never compacts; its rounds use their own catalog handles and store files.
+     */
+    if (schedule != NULL) {
+        lr_compact_options copt;
+        lr_compact_options_init(&copt);
+        if (lr_compact_schedule_start(cli->data_dir, &cfg.settings, schedule, &copt, &sched,
+                                      &err) != LR_OK) {
+            rc = cli_fail("cannot start the compaction schedule: %s", lr_error_message(&err));
+            lr_server_stop(srv);
+            if (lr_server_wait(srv, &err) != LR_OK)
+                lr_log_error("server", "stopping the server: %s", lr_error_message(&err));
+            lr_server_free(srv);
+            goto done;
+        }
+        lr_log_info("server", "compaction schedule '%s', next round at %lld us", schedule,
+                    (long long)lr_compact_schedule_next_us(sched));
+    }
     while (sigwait(&set, &sig) != 0)
         ;
     lr_log_info("server", "signal %d: stopping", sig);
+    /* a round in progress is canceled (its job ends Failed) before the stores close */
+    lr_compact_schedule_stop(sched);
     lr_server_stop(srv);
     if (lr_server_wait(srv, &err) != LR_OK)
         rc = cli_fail("stopping the server: %s", lr_error_message(&err));

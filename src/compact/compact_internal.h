@@ -90,6 +90,7 @@ typedef struct lr__builder {
     uint8_t *bytes;
     size_t rows, slots, nbytes;
     size_t cap_rows, cap_slots, cap_bytes;
+    size_t nulls;    /* null rows: a view has no validity when there are none */
 } lr__builder;
 
 void lr__builder_init(lr__builder *b, lr__ctype t, bool list);

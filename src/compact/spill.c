@@ -7,8 +7,10 @@
  * spilled: a Parquet file under the job's spill folder holding the table's
  * rows in sorted order plus one extra column, the event time in
  * microseconds, so that merging never parses event times again. Spill
- * files use LZ4_RAW without dictionaries (written once, read once) and
- * small row groups, so a reader holds little memory during the merge.
+ * files are uncompressed and without dictionaries (written once, read once,
+ * usually straight from the page cache: compressing them cost more CPU than
+ * the I/O it saved) and have small row groups, so a reader holds little
+ * memory during the merge.
  *
  * Every run keeps sample keys (every 1024th row in memory; the first row of
  * each row group when spilled). Split points chosen among them divide the
@@ -135,7 +137,7 @@ lr_status lr__spill_write(const lr__table *t, const uint32_t *perm, const char *
         goto done;
     }
     lr_pq_write_options_init(&wo);
-    wo.codec = LR_PQ_LZ4_RAW;
+    wo.codec = LR_PQ_UNCOMPRESSED;
     wo.dictionary = false;
     wo.row_group_rows = SPILL_ROW_GROUP_ROWS;
     st = lr_pq_writer_open(defs, n + 1, &wo, lr_pq_sink_fd(fd), &w, err);

@@ -98,6 +98,7 @@ void lr__builder_free(lr__builder *b)
 
 void lr__builder_clear(lr__builder *b)
 {
+    b->nulls = 0;
     b->rows = 0;
     b->slots = 0;
     b->nbytes = 0;
@@ -204,7 +205,7 @@ void lr__builder_view(const lr__builder *b, lr_pq_column_batch *v)
     static const int64_t no_values[1] = {0};
     static const uint8_t no_bytes[1] = {0};
     memset(v, 0, sizeof *v);
-    v->validity = b->valid;
+    v->validity = b->nulls ? b->valid : NULL; /* no nulls: readers skip the bytes */
     v->list_offsets = b->list ? b->loff : NULL;
     v->elem_validity = b->list ? (b->evalid ? b->evalid : no_bytes) : NULL;
     if (b->type == LR__C_STR) {
@@ -283,10 +284,13 @@ lr_status lr__builder_append_scaled(lr__builder *b, const lr_pq_column_batch *sr
     lr_status st = reserve_rows(b, n);
     if (st != LR_OK)
         return st;
-    if (src->validity)
+    if (src->validity) {
         memcpy(b->valid + b->rows, src->validity + r0, n);
-    else
+        for (uint32_t i = 0; i < n; i++)
+            b->nulls += src->validity[r0 + i] == 0;
+    } else {
         memset(b->valid + b->rows, 1, n);
+    }
     if (!b->list) {
         st = copy_slots(b, src, r0, r0 + n, mult);
     } else {
@@ -315,6 +319,7 @@ lr_status lr__builder_append_null(lr__builder *b)
     if (st != LR_OK)
         return st;
     b->valid[b->rows] = 0;
+    b->nulls++;
     if (b->list) {
         b->loff[b->rows + 1] = (uint32_t)b->slots;
     } else {
@@ -337,7 +342,9 @@ lr_status lr__builder_gather(lr__builder *b, const lr__rowref *refs, uint32_t n,
         return st;
     for (uint32_t i = 0; i < n; i++) {
         const lr_pq_column_batch *s = &refs[i].cols[col];
-        b->valid[b->rows + i] = s->validity ? s->validity[refs[i].row] : 1;
+        uint8_t v = s->validity ? s->validity[refs[i].row] : 1;
+        b->valid[b->rows + i] = v;
+        b->nulls += v == 0;
     }
     if (b->list) {
         for (uint32_t i = 0; i < n; i++) {
@@ -398,9 +405,11 @@ void lr__builder_pop(lr__builder *b)
     if (b->rows == 0)
         return;
     b->rows--;
+    if (b->valid[b->rows] == 0)
+        b->nulls--;
     b->slots = b->list ? b->loff[b->rows] : b->rows;
     if (b->type == LR__C_STR)
-        b->nbytes = b->off[b->slots];
+        b->nbytes = b->off != NULL ? b->off[b->slots] : 0;
 }
 
 /* ---- table ---- */
@@ -894,7 +903,7 @@ lr_status lr__table_sort(const lr__table *t, uint32_t **perm, lr_error *err)
     for (size_t r = 0; r < n; r++) {
         sentry *e = &v[r];
         e->row = (uint32_t)r;
-        e->null_id = idv.validity[r] ? 0 : 1;
+        e->null_id = idv.validity == NULL || idv.validity[r] ? 0 : 1;
         if (e->null_id)
             e->k0 = 0;
         else if (c.str) {

@@ -392,9 +392,9 @@ done:
 
 /*
  * Reads the files handed out by so->next until none are left, then sorts
- * what remains in the table: into an in-memory run, or, when this reader
- * already spilled, into one more spilled run (so the merge holds only its
- * readers' batches).
+ * what remains in the table into an in-memory run (within the reader's
+ * budget, whether or not it spilled before: only what does not fit goes to
+ * disk).
  */
 static void *sorter_main(void *arg)
 {
@@ -410,9 +410,7 @@ static void *sorter_main(void *arg)
         so->files_read++;
     }
     if (st == LR_OK && so->table.rows > 0) {
-        if (so->n_runs > 0) {
-            st = spill(so, &so->err);
-        } else {
+        {
             lr__run r;
             memset(&r, 0, sizeof r);
             r.mem = malloc(sizeof *r.mem);
@@ -972,6 +970,7 @@ static lr_status compact_output(ustate *s, const lr__output *o, lr_error *err)
     sorter *sv = NULL;
     unsigned nr = 0;
     atomic_size_t next;
+    int64_t t0 = lr_now_us();
     lr_status st = LR_OK;
 
     for (size_t k = 0; k < o->n_sources; k++) {
@@ -1053,7 +1052,16 @@ static lr_status compact_output(ustate *s, const lr__output *o, lr_error *err)
         goto done;
 
     /* Phase 2: merge and write, by key range. */
+    int64_t t1 = lr_now_us();
+    size_t spilled = 0;
+    for (size_t i = 0; i < s->n_runs; i++)
+        spilled += s->runs[i].mem == NULL;
+    lr_log_debug("compact", "%s: %" PRIu64 " rows of %zu files read by %u thread(s) in %.2f s, "
+                 "%zu run(s), %zu spilled",
+                 o->partition, rows, n_files, nr, (double)(t1 - t0) / 1e6, s->n_runs, spilled);
     st = write_output(s, o, rows, bytes, name_us, err);
+    lr_log_debug("compact", "%s: merged and written in %.2f s", o->partition,
+                 (double)(lr_now_us() - t1) / 1e6);
 done:
     free_runs(s);
     free(sv);

@@ -1358,6 +1358,10 @@ void lr__api_runtime(lr__worker *w, lr__conn *c, lr__req *req)
     case OP_UPDATE_RECORD:
         update_record(w, c, req);
         break;
+    case OP_LIST_JOBS:
+    case OP_GET_JOB:
+        lr__api_jobs(w, c, req);
+        break;
     default:
         lr__respond_error(c, ERR_NOT_FOUND_ROUTE, false, "No such operation");
         break;

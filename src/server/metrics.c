@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "larder/compact.h"
 #include "larder/offline.h"
 #include "server/server_internal.h"
 
@@ -264,5 +265,9 @@ lr_status lr__metrics_render(lr__worker *w, lr_buf *o, lr_error *err)
     }
     if (st == LR_OK)
         st = render_online(w, o, err);
+    /* process-wide counters: runs started by the schedule and by other threads alike */
+    if (st == LR_OK && (st = lr_compact_metrics_prometheus(o)) != LR_OK && err != NULL &&
+        err->code == LR_OK)
+        lr_error_set(err, st, "rendering compaction metrics: %s", lr_strerror(st));
     return st;
 }

@@ -21,7 +21,9 @@
     X(OP_BATCH_GET_RECORD, "BatchGetRecord", HTTP_POST, "/BatchGetRecord", 0, "")                  \
     X(OP_BATCH_WRITE_RECORD, "BatchWriteRecord", HTTP_POST, "/BatchWriteRecord", 0, "")            \
     X(OP_HEALTHZ, "Healthz", HTTP_GET, "/healthz", 0, "")                                          \
-    X(OP_METRICS, "Metrics", HTTP_GET, "/metrics", 0, "")
+    X(OP_METRICS, "Metrics", HTTP_GET, "/metrics", 0, "")                                          \
+    X(OP_LIST_JOBS, "ListJobs", HTTP_GET, "/v1/jobs", 0, "")                                       \
+    X(OP_GET_JOB, "GetJob", HTTP_GET, "/v1/jobs/", 1, "")
 
 /* Control-plane operations: POST / with X-Amz-Target: SageMaker.<name>. X(id, "name") */
 #define LR_SRV_CONTROL_OPS(X)                                                                      \

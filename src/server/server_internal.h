@@ -324,6 +324,8 @@ void lr__api_finish_pending(lr__worker *w, lr__pending *p);
 
 void lr__api_runtime(lr__worker *w, lr__conn *c, lr__req *req);
 void lr__api_control(lr__worker *w, lr__conn *c, lr__req *req, lr__op op);
+/* GET /v1/jobs and GET /v1/jobs/ID (api_jobs.c). */
+void lr__api_jobs(lr__worker *w, lr__conn *c, lr__req *req);
 /* Maps a library status to an API error. */
 lr__err lr__err_from_status(lr_status st, bool control);
 

@@ -1,7 +1,8 @@
 """test_server_boto3.py - the SageMaker Feature Store API of `larder serve`
 driven by real boto3 (and, for operations newer than the installed
 botocore, by raw HTTP requests signed with botocore's SigV4Auth): every
-operation, the record semantics of DESIGN.md 3.2, error codes and messages
+operation, the record semantics of DESIGN.md 3.2, the compaction job API
+(/v1/jobs) and --compaction-schedule, error codes and messages
 as boto3 raises them, pagination, signed / unsigned / wrongly signed
 requests, protected mode, /metrics and the graceful stop.
 """
@@ -666,6 +667,115 @@ class OpenAndProtected(ErrorCase):
             self.assertGreaterEqual(len(files), 1)
         finally:
             srv.cleanup()
+
+
+class CompactionJobs(ErrorCase):
+    """GET /v1/jobs and /v1/jobs/ID (signed like the SageMaker API), the
+    compaction metrics and --compaction-schedule, on a server of its own so
+    its job list starts empty."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = larder_server.Server(keys=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        cls.srv.cleanup()
+
+    def larder(self, *args, data=None):
+        return subprocess.run([larder_server.larder_bin(), "--data-dir", data or self.srv.data,
+                               *args], capture_output=True, text=True, timeout=120)
+
+    def jobs(self, path="/v1/jobs", query=None, sign=True):
+        return raw("GET", path, query=query, sign=sign, srv=self.srv)
+
+    def test_jobs_listed_after_compaction(self):
+        st, hdrs, body = self.jobs()
+        self.assertEqual((st, body), (200, {"Jobs": []}))
+        self.assertTrue(hdrs["Content-Type"].startswith("application/json"))
+        # jobs are data: unsigned requests are refused as on the runtime API
+        st, _, body = self.jobs(sign=False)
+        self.assertEqual(st, 403, body)
+
+        req = fg_request("jobs-fg")
+        req["OfflineStoreConfig"]["S3StorageConfig"]["S3Uri"] = "file://" + os.path.join(
+            self.srv.dir, "offline")
+        sm(srv=self.srv).create_feature_group(**req)
+        for i in range(4):
+            p = self.larder("put", "jobs-fg", "meter_id=m%d" % i, "event_time=" + now_iso(-i),
+                            "kwh=1.5", "reading=%d" % i, "region=north",
+                            "--target-stores", "offline")
+            self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.larder("compact", "jobs-fg", "--mode", "full", "--grace", "0")
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+        st, _, body = self.jobs()
+        self.assertEqual(st, 200, body)
+        self.assertEqual(len(body["Jobs"]), 1, body)
+        job = body["Jobs"][0]
+        self.assertEqual((job["FeatureGroupName"], job["Status"], job["Mode"]),
+                         ("jobs-fg", "Completed", "full"))
+        self.assertEqual(job["RowsOut"], 4)
+        st, _, one = self.jobs("/v1/jobs/%d" % job["JobId"])
+        self.assertEqual(st, 200, one)
+        self.assertEqual((one["JobId"], one["Status"]), (job["JobId"], "Completed"))
+        self.assertIn("PartitionResults", one)
+
+        st, _, body = self.jobs(query={"feature-group": "jobs-fg", "status": "Completed",
+                                       "limit": "1"})
+        self.assertEqual((st, [j["JobId"] for j in body["Jobs"]]), (200, [job["JobId"]]))
+        st, _, body = self.jobs(query={"status": "Failed"})
+        self.assertEqual((st, body["Jobs"]), (200, []))
+        st, _, body = self.jobs(query={"feature-group": "other-fg"})
+        self.assertEqual((st, body["Jobs"]), (200, []))
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=30)
+        conn.request("GET", "/metrics")
+        resp = conn.getresponse()
+        text = resp.read().decode()
+        conn.close()
+        self.assertEqual(resp.status, 200)
+        self.assertIn("larder_compaction_", text)
+        self.assertRegex(text, r"(?m)^larder_compaction_\w+ ")
+
+    def test_job_errors(self):
+        for path, status, code in (("/v1/jobs/999999", 404, "ResourceNotFound"),
+                                   ("/v1/jobs/abc", 400, "ValidationError"),
+                                   ("/v1/jobs/0", 400, "ValidationError"),
+                                   ("/v1/jobs/-1", 400, "ValidationError")):
+            st, hdrs, body = self.jobs(path)
+            self.assertEqual((st, body["__type"], hdrs["x-amzn-ErrorType"]),
+                             (status, code, code), path)
+        for q in ({"limit": "0"}, {"limit": "1001"}, {"status": "Done"}, {"bogus": "1"},
+                  {"next-token": "x"}):
+            st, _, body = self.jobs(query=q)
+            self.assertEqual((st, body["__type"]), (400, "ValidationError"), q)
+        st, _, body = raw("POST", "/v1/jobs", srv=self.srv)
+        self.assertEqual(st, 404, body)
+
+    def test_compaction_schedule_option(self):
+        d = larder_server.tempfile.mkdtemp(prefix="larder-sched-")
+        try:
+            for args, env in (((("--compaction-schedule", "not a cron")), {}),
+                              ((), {"LARDER_COMPACTION_SCHEDULE": "61 * * * *"})):
+                e = dict(os.environ, **env)
+                p = subprocess.run([larder_server.larder_bin(), "--data-dir", d, "serve",
+                                    "--listen", "127.0.0.1:0", *args], capture_output=True,
+                                   text=True, timeout=60, env=e)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertIn("compaction-schedule", p.stderr)
+            conf = os.path.join(d, "larder.conf")
+            with open(conf, "w") as f:
+                f.write("compaction-schedule = 0 0 * * ? *\n")
+            for args in (("--compaction-schedule", "0 0 * * ? *"), ("--config", conf)):
+                with larder_server.Server(keys=False, args=args) as srv:
+                    st, _, body = raw("GET", "/v1/jobs", sign=False, srv=srv)
+                    self.assertEqual((st, body), (200, {"Jobs": []}))
+                    self.assertEqual(srv.stop(), 0)
+        finally:
+            larder_server.shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
