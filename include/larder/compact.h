@@ -72,7 +72,7 @@ lr_status lr_compact_partition_mode_parse(const char *s, lr_compact_partition_mo
 #define LR_COMPACT_MEMORY_DEFAULT            ((size_t)1 << 30)     /* 1 GiB, all threads */
 #define LR_COMPACT_LEASE_US_DEFAULT          (120LL * 1000000) /* 2 minutes, renewed every 20 s */
 
-/* Progress, reported after each partition and every few seconds within one. */
+/* Progress, reported about four times a second while a run works, and at its end. */
 typedef struct lr_compact_progress {
     uint32_t partitions_total;
     uint32_t partitions_done; /* swapped in */
@@ -163,13 +163,15 @@ void lr_compact_result_free(lr_compact_result *r);
  * filled in either case.
  *
  * Returns LR_OK when the job Completed (nothing to do counts). Otherwise an
- * error whose message names the failed partitions and the path at fault:
- * LR_ENOTFOUND (no such group), LR_EINVAL (bad options, a group without an
- * offline store, --partition-mode day in place), LR_EUNSUPPORTED (an s3://
- * root), LR_EBUSY (every partition was leased by another run), LR_ECORRUPT
- * or LR_EIO (a file cannot be read or written), LR_ECANCELED, LR_ECONFLICT
- * (the job was declared dead, or garbage collection removed its output),
- * the catalog's errors, LR_ENOMEM; with several failures, the first's code.
+ * error whose message names the failed partitions and the path at fault.
+ * Before anything is recorded: LR_ENOTFOUND (no such group), LR_EINVAL (bad
+ * options, a group without an offline store, --partition-mode day in
+ * place), LR_EUNSUPPORTED (an s3:// root), the catalog's errors, LR_ENOMEM.
+ * When partitions failed, the code of the first: LR_EBUSY (leased by
+ * another run), LR_ECORRUPT or LR_EIO (a file cannot be read or written),
+ * LR_EINTERNAL (the new files did not hold the rows read), LR_ECANCELED,
+ * LR_ECONFLICT (the job was declared dead, or garbage collection removed
+ * its output), the catalog's errors, LR_ENOMEM.
  */
 lr_status lr_compact_run(const char *data_dir, const lr_settings *settings, const char *fg,
                          const lr_compact_options *opt, lr_compact_result *res, lr_error *err);

@@ -211,7 +211,11 @@ typedef struct lr__run {
 
 void lr__run_free(lr__run *r);
 
-/* Samples a sorted in-memory run every `every` rows. Errors: LR_ENOMEM. */
+/*
+ * Samples a sorted in-memory run every `every` rows and sets its table's
+ * views, after which the run is only read (merges on several threads).
+ * Errors: LR_ENOMEM.
+ */
 lr_status lr__run_sample(lr__run *r, uint32_t every, lr_error *err);
 
 /*

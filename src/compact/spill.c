@@ -358,8 +358,11 @@ lr_status lr__merge_open(const lr__schema *sc, lr__run *runs, size_t n, const lr
                 st = lr_pq_scan_open(c->rd, &so, &c->scan, err);
             }
         } else {
+            /*
+             * The run's views were set when it was sampled: merges over one run
+             * may run on several threads at once and must only read it.
+             */
             lr__run *r = &runs[i];
-            lr__table_views(r->mem);
             if (lo != NULL) {
                 /* The first row whose record is not below lo. */
                 size_t a = 0, b = r->mem->rows;

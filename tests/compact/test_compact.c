@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -834,7 +835,7 @@ static void test_killed_job(void **state)
 /* Ingestion goes on while compaction runs: every row is there once. */
 typedef struct ingest_arg {
     ct_env *e;
-    volatile int stop;
+    atomic_int stop;
     int written;
 } ingest_arg;
 
@@ -842,7 +843,7 @@ static void *ingest_main(void *p)
 {
     ingest_arg *a = p;
     int i = 0;
-    while (!a->stop || i < 200) {
+    while (!atomic_load(&a->stop) || i < 200) {
         char id[32];
         snprintf(id, sizeof id, "live%05d", i);
         ct_put(a->e, id, CT_T0 + (int64_t)(i % 3) * CT_HOUR + i * 1000LL, i, 1, 5000 + i);
@@ -869,6 +870,7 @@ static void test_ingest_during_compaction(void **state)
         ct_fill(&e, "old", h, 5, 400, 50);
     ct_scan(e.cat, "busy", &before);
     memset(&a, 0, sizeof a);
+    atomic_init(&a.stop, 0);
     a.e = &e;
     assert_int_equal(pthread_create(&th, NULL, ingest_main, &a), 0);
     ct_options(&o);
@@ -880,7 +882,7 @@ static void test_ingest_during_compaction(void **state)
             fail_msg("compaction during ingestion: %s", err.msg);
         lr_compact_result_free(&r);
     }
-    a.stop = 1;
+    atomic_store(&a.stop, 1);
     pthread_join(th, NULL);
     ct_reopen(&e);
     /* One more run takes what arrived last; then everything is one file per hour. */

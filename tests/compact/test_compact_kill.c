@@ -191,6 +191,8 @@ static void test_kill(void **state)
                 kill(pids[c], SIGKILL);
                 assert_int_equal(waitpid(pids[c], &status, 0), pids[c]);
             }
+            if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+                fail_msg("round %d: a compaction died of signal %d", round, WTERMSIG(status));
             if (WIFSIGNALED(status))
                 killed++;
             else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
