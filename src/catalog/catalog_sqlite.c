@@ -35,6 +35,7 @@
 #include <sqlite3.h>
 
 #include "catalog/catalog_internal.h"
+#include "catalog/catalog_sqlite_util.h"
 #include "catalog/catalog_sqlite_offline.h"
 #include "catalog/catalog_sqlite_compact.h"
 #include "larder/arena.h"
@@ -157,7 +158,7 @@ typedef struct sqlite_ctx {
  * Call right after the failing call, before anything else touches the
  * connection, so that sqlite3_errmsg() still describes this failure.
  */
-static lr_status sql_error(sqlite3 *db, int rc, const char *what, lr_error *err)
+lr_status lr__sqlite_error(sqlite3 *db, int rc, const char *what, lr_error *err)
 {
     lr_status st;
     int ext = db ? sqlite3_extended_errcode(db) : rc;
@@ -193,12 +194,46 @@ static lr_status sql_error(sqlite3 *db, int rc, const char *what, lr_error *err)
                         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), sqlite3_errstr(ext));
 }
 
+lr_status lr__sqlite_prep(sqlite3 *db, const char *sql, sqlite3_stmt **s, lr_error *err)
+{
+    int rc = sqlite3_prepare_v2(db, sql, -1, s, NULL);
+    if (rc != SQLITE_OK) {
+        *s = NULL;
+        return lr__sqlite_error(db, rc, "prepare", err);
+    }
+    return LR_OK;
+}
+
+lr_status lr__sqlite_exec(sqlite3 *db, const char *sql, const char *what, lr_error *err)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? LR_OK : lr__sqlite_error(db, rc, what, err);
+}
+
+void lr__sqlite_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v != NULL)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+lr_status lr__sqlite_step_done(sqlite3 *db, sqlite3_stmt *s, const char *what, lr_error *err)
+{
+    int rc = sqlite3_step(s);
+    lr_status st =
+        (rc == SQLITE_DONE || rc == SQLITE_ROW) ? LR_OK : lr__sqlite_error(db, rc, what, err);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return st;
+}
+
 static lr_status prepare(sqlite_ctx *c, const char *sql, sqlite3_stmt **out, lr_error *err)
 {
     int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
     if (rc != SQLITE_OK) {
         *out = NULL;
-        return sql_error(c->db, rc, "prepare", err);
+        return lr__sqlite_error(c->db, rc, "prepare", err);
     }
     return LR_OK;
 }
@@ -240,13 +275,13 @@ static void reset_all(sqlite_ctx *c)
 static lr_status bind_text(sqlite_ctx *c, sqlite3_stmt *s, int i, const char *v, lr_error *err)
 {
     int rc = v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
-    return rc == SQLITE_OK ? LR_OK : sql_error(c->db, rc, "bind", err);
+    return rc == SQLITE_OK ? LR_OK : lr__sqlite_error(c->db, rc, "bind", err);
 }
 
 static lr_status bind_i64(sqlite_ctx *c, sqlite3_stmt *s, int i, int64_t v, lr_error *err)
 {
     int rc = sqlite3_bind_int64(s, i, (sqlite3_int64)v);
-    return rc == SQLITE_OK ? LR_OK : sql_error(c->db, rc, "bind", err);
+    return rc == SQLITE_OK ? LR_OK : lr__sqlite_error(c->db, rc, "bind", err);
 }
 
 /* Runs a statement that returns no rows. */
@@ -255,7 +290,7 @@ static lr_status exec_done(sqlite_ctx *c, sqlite3_stmt *s, const char *what, lr_
     int rc = sqlite3_step(s);
     lr_status st = LR_OK;
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        st = sql_error(c->db, rc, what, err);
+        st = lr__sqlite_error(c->db, rc, what, err);
     done_with(s);
     return st;
 }
@@ -298,12 +333,6 @@ static void tx_rollback(sqlite_ctx *c)
 
 /* ---- open, pragmas, migrations ---- */
 
-static lr_status exec_sql(sqlite3 *db, const char *sql, const char *what, lr_error *err)
-{
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? LR_OK : sql_error(db, rc, what, err);
-}
-
 /* Runs a one-row pragma query and copies its first column as text. */
 static lr_status pragma_text(sqlite3 *db, const char *sql, char *out, size_t cap, lr_error *err)
 {
@@ -312,12 +341,12 @@ static lr_status pragma_text(sqlite3 *db, const char *sql, char *out, size_t cap
     int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
 
     if (rc != SQLITE_OK) {
-        st = sql_error(db, rc, sql, err);
+        st = lr__sqlite_error(db, rc, sql, err);
         goto done;
     }
     rc = sqlite3_step(s);
     if (rc != SQLITE_ROW) {
-        st = sql_error(db, rc == SQLITE_DONE ? SQLITE_ERROR : rc, sql, err);
+        st = lr__sqlite_error(db, rc == SQLITE_DONE ? SQLITE_ERROR : rc, sql, err);
         goto done;
     }
     if (sqlite3_column_text(s, 0) == NULL) {
@@ -365,13 +394,13 @@ static lr_status migrate(sqlite_ctx *c, lr_error *err)
         if (st != LR_OK)
             goto done;
         if (v < N_MIGRATIONS) {
-            st = exec_sql(c->db, migrations[v], "schema migration", err);
+            st = lr__sqlite_exec(c->db, migrations[v], "schema migration", err);
             if (st != LR_OK) {
                 lr_error_prefix(err, "migrating the catalog from version %d to %d", v, v + 1);
                 goto done;
             }
             snprintf(set, sizeof set, "PRAGMA user_version = %d", v + 1);
-            st = exec_sql(c->db, set, "schema migration", err);
+            st = lr__sqlite_exec(c->db, set, "schema migration", err);
             if (st != LR_OK)
                 goto done;
             v++;
@@ -441,7 +470,7 @@ lr_status lr__catalog_sqlite_open(const char *path, void **out, lr_error *err)
     rc = sqlite3_open_v2(path, &c->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        st = sql_error(c->db, rc, "open", err);
+        st = lr__sqlite_error(c->db, rc, "open", err);
         lr_error_prefix(err, "%s", path);
         goto done;
     }
@@ -459,7 +488,7 @@ lr_status lr__catalog_sqlite_open(const char *path, void **out, lr_error *err)
                           mode);
         goto done;
     }
-    st = exec_sql(c->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", "pragmas", err);
+    st = lr__sqlite_exec(c->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", "pragmas", err);
     if (st != LR_OK)
         goto done;
     st = migrate(c, err);
@@ -534,7 +563,7 @@ static lr_status sqlite_fg_create(void *ctx, const lr_fg_def *def, lr_error *err
         goto done;
     rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) {
-        st = sql_error(c->db, rc, "insert feature group", err);
+        st = lr__sqlite_error(c->db, rc, "insert feature group", err);
         if (st == LR_EEXIST)
             lr__catalog_err_fg_exists(err, def->name);
         goto done;
@@ -580,7 +609,7 @@ static lr_status load_def(sqlite_ctx *c, const char *name, lr_fg_def **out, lr_e
         goto done;
     }
     if (rc != SQLITE_ROW) {
-        st = sql_error(c->db, rc, "read feature group", err);
+        st = lr__sqlite_error(c->db, rc, "read feature group", err);
         goto done;
     }
     /* Text before bytes, as SQLite asks, so the length is that of the UTF-8 text. */
@@ -859,7 +888,7 @@ static lr_status sqlite_fg_list(void *ctx, const lr_fg_list_query *q, const lr__
         n++;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        st = sql_error(c->db, rc, "list feature groups", err);
+        st = lr__sqlite_error(c->db, rc, "list feature groups", err);
         goto done;
     }
     if (more) {
@@ -899,7 +928,7 @@ static lr_status feature_missing(sqlite_ctx *c, const char *fg, const char *feat
     else if (rc == SQLITE_DONE)
         st = lr__catalog_err_fg_not_found(err, fg);
     else
-        st = sql_error(c->db, rc, "read feature group", err);
+        st = lr__sqlite_error(c->db, rc, "read feature group", err);
 done:
     done_with(s);
     return st;
@@ -938,7 +967,7 @@ static lr_status sqlite_fm_get(void *ctx, const char *fg, const char *feature,
         goto done;
     }
     if (rc != SQLITE_ROW) {
-        st = sql_error(c->db, rc, "read feature metadata", err);
+        st = lr__sqlite_error(c->db, rc, "read feature metadata", err);
         goto done;
     }
     if (!lr__feature_type_parse((const char *)sqlite3_column_text(s, 0), &m.type)) {
@@ -997,7 +1026,7 @@ static lr_status sqlite_fm_get(void *ctx, const char *fg, const char *feature,
         }
     }
     if (rc != SQLITE_DONE) {
-        st = sql_error(c->db, rc, "read feature parameters", err);
+        st = lr__sqlite_error(c->db, rc, "read feature parameters", err);
         goto done;
     }
     done_with(s);
@@ -1045,7 +1074,7 @@ static lr_status sqlite_fm_update(void *ctx, const char *fg, const char *feature
         goto done;
     }
     if (rc != SQLITE_ROW) {
-        st = sql_error(c->db, rc, "read feature metadata", err);
+        st = lr__sqlite_error(c->db, rc, "read feature metadata", err);
         goto done;
     }
     if (description) {
@@ -1076,7 +1105,7 @@ static lr_status sqlite_fm_update(void *ctx, const char *fg, const char *feature
             goto done;
         rc = sqlite3_step(s);
         if (rc != SQLITE_ROW) {
-            st = sql_error(c->db, rc, "count feature parameters", err);
+            st = lr__sqlite_error(c->db, rc, "count feature parameters", err);
             goto done;
         }
         count = sqlite3_column_int64(s, 0);

@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "catalog/catalog_internal.h"
+#include "catalog/catalog_sqlite_util.h"
 #include "catalog/catalog_sqlite_compact.h"
 #include "larder/arena.h"
 
@@ -43,78 +44,11 @@
 
 /* ---- helpers ---- */
 
-static lr_status sql_err(sqlite3 *db, int rc, const char *what, lr_error *err)
-{
-    lr_status st;
-    int ext = sqlite3_extended_errcode(db);
-
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        st = LR_EBUSY;
-        break;
-    case SQLITE_CONSTRAINT:
-        st = (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE) ? LR_EEXIST
-                                                                                      : LR_EBACKEND;
-        break;
-    case SQLITE_NOMEM:
-        st = LR_ENOMEM;
-        break;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-        st = LR_ECORRUPT;
-        break;
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-        st = LR_EIO;
-        break;
-    default:
-        st = LR_EBACKEND;
-        break;
-    }
-    return lr_error_set(err, st, "catalog (sqlite): %s: %s", what, sqlite3_errmsg(db));
-}
-
-static lr_status prep(sqlite3 *db, const char *sql, sqlite3_stmt **s, lr_error *err)
-{
-    int rc = sqlite3_prepare_v2(db, sql, -1, s, NULL);
-    if (rc != SQLITE_OK) {
-        *s = NULL;
-        return sql_err(db, rc, "prepare", err);
-    }
-    return LR_OK;
-}
-
-static lr_status exec(sqlite3 *db, const char *sql, const char *what, lr_error *err)
-{
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? LR_OK : sql_err(db, rc, what, err);
-}
-
-static void text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v != NULL)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-/* Steps a statement that returns no rows, then resets it for the next use. */
-static lr_status step_done(sqlite3 *db, sqlite3_stmt *s, const char *what, lr_error *err)
-{
-    int rc = sqlite3_step(s);
-    lr_status st = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? LR_OK : sql_err(db, rc, what, err);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return st;
-}
-
 /* Binds a holder at parameters first .. first+3. */
 static void bind_holder(sqlite3_stmt *s, int first, const lr_job_holder *h)
 {
-    text(s, first, h->host);
-    text(s, first + 1, h->boot_id);
+    lr__sqlite_text(s, first, h->host);
+    lr__sqlite_text(s, first + 1, h->boot_id);
     sqlite3_bind_int64(s, first + 2, h->pid);
     sqlite3_bind_int64(s, first + 3, h->start_ticks);
 }
@@ -124,11 +58,11 @@ static lr_status begin(sqlite3 *db, bool durable, lr_error *err)
 {
     lr_status st = LR_OK;
     if (durable)
-        st = exec(db, "PRAGMA synchronous = FULL", "pragma", err);
+        st = lr__sqlite_exec(db, "PRAGMA synchronous = FULL", "pragma", err);
     if (st == LR_OK)
-        st = exec(db, "BEGIN IMMEDIATE", "begin write transaction", err);
+        st = lr__sqlite_exec(db, "BEGIN IMMEDIATE", "begin write transaction", err);
     if (st != LR_OK && durable)
-        (void)exec(db, "PRAGMA synchronous = NORMAL", "pragma", NULL);
+        (void)lr__sqlite_exec(db, "PRAGMA synchronous = NORMAL", "pragma", NULL);
     return st;
 }
 
@@ -136,11 +70,11 @@ static lr_status begin(sqlite3 *db, bool durable, lr_error *err)
 static lr_status end(sqlite3 *db, bool durable, lr_status st, lr_error *err)
 {
     if (st == LR_OK)
-        st = exec(db, "COMMIT", "commit", err);
+        st = lr__sqlite_exec(db, "COMMIT", "commit", err);
     if (st != LR_OK && !sqlite3_get_autocommit(db))
-        (void)exec(db, "ROLLBACK", "rollback", NULL);
+        (void)lr__sqlite_exec(db, "ROLLBACK", "rollback", NULL);
     if (durable)
-        (void)exec(db, "PRAGMA synchronous = NORMAL", "pragma", NULL);
+        (void)lr__sqlite_exec(db, "PRAGMA synchronous = NORMAL", "pragma", NULL);
     return st;
 }
 
@@ -167,7 +101,7 @@ static lr_status job_row(sqlite3 *db, int64_t id, bool *found, char *status, siz
                          lr_job_holder *h, lr_error *err)
 {
     sqlite3_stmt *s = NULL;
-    lr_status st = prep(db,
+    lr_status st = lr__sqlite_prep(db,
                         "SELECT status, holder_host, holder_boot, holder_pid, holder_start"
                         " FROM compact_jobs WHERE id = ?1",
                         &s, err);
@@ -185,7 +119,7 @@ static lr_status job_row(sqlite3 *db, int64_t id, bool *found, char *status, siz
         h->pid = sqlite3_column_int64(s, 3);
         h->start_ticks = sqlite3_column_int64(s, 4);
     } else if (rc != SQLITE_DONE) {
-        st = sql_err(db, rc, "read job", err);
+        st = lr__sqlite_error(db, rc, "read job", err);
     }
     sqlite3_finalize(s);
     return st;
@@ -229,19 +163,19 @@ static lr_status job_create(void *ctx, lr_compact_job *job, const char *const *p
 
     if (st != LR_OK)
         return st;
-    st = prep(db,
+    st = lr__sqlite_prep(db,
               "INSERT INTO compact_jobs (fg_name, fg_created_us, mode, date, partition_mode,"
               " target, dedup, grace_us, target_file_bytes, status, holder_host, holder_boot,"
               " holder_pid, holder_start, start_us, expires_us, partitions) VALUES (?1, ?2,"
               " ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'InProgress', ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
               &ins, err);
     if (st == LR_OK) {
-        text(ins, 1, job->fg_name);
+        lr__sqlite_text(ins, 1, job->fg_name);
         sqlite3_bind_int64(ins, 2, job->fg_created_us);
-        text(ins, 3, job->mode);
-        text(ins, 4, job->date);
-        text(ins, 5, job->partition_mode);
-        text(ins, 6, job->target);
+        lr__sqlite_text(ins, 3, job->mode);
+        lr__sqlite_text(ins, 4, job->date);
+        lr__sqlite_text(ins, 5, job->partition_mode);
+        lr__sqlite_text(ins, 6, job->target);
         sqlite3_bind_int(ins, 7, job->dedup ? 1 : 0);
         sqlite3_bind_int64(ins, 8, job->grace_us);
         sqlite3_bind_int64(ins, 9, job->target_file_bytes);
@@ -249,21 +183,21 @@ static lr_status job_create(void *ctx, lr_compact_job *job, const char *const *p
         sqlite3_bind_int64(ins, 14, now_us);
         sqlite3_bind_int64(ins, 15, job->expires_us);
         sqlite3_bind_int64(ins, 16, (int64_t)n);
-        st = step_done(db, ins, "create job", err);
+        st = lr__sqlite_step_done(db, ins, "create job", err);
     }
     if (st == LR_OK) {
         job->id = sqlite3_last_insert_rowid(db);
         job->start_us = now_us;
         job->status = LR_JOB_IN_PROGRESS;
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "INSERT INTO compact_job_partitions (job_id, partition, status)"
                   " VALUES (?1, ?2, 'Pending')",
                   &part, err);
     }
     for (size_t i = 0; i < n && st == LR_OK; i++) {
         sqlite3_bind_int64(part, 1, job->id);
-        text(part, 2, partitions[i]);
-        st = step_done(db, part, "record job partition", err);
+        lr__sqlite_text(part, 2, partitions[i]);
+        st = lr__sqlite_step_done(db, part, "record job partition", err);
         if (st == LR_EEXIST)
             lr_error_set(err, LR_EINVAL, "catalog: partition %s named twice", partitions[i]);
     }
@@ -287,20 +221,20 @@ static lr_status job_heartbeat(void *ctx, int64_t job_id, const lr_job_holder *h
              "UPDATE compact_jobs SET expires_us = ?1 WHERE id = ?2 AND status = 'InProgress'"
              " AND " HOLDER_MATCH,
              3, 4, 5, 6);
-    st = prep(db, sql, &j, err);
+    st = lr__sqlite_prep(db, sql, &j, err);
     if (st == LR_OK) {
         sqlite3_bind_int64(j, 1, expires_us);
         sqlite3_bind_int64(j, 2, job_id);
         bind_holder(j, 3, h);
-        st = step_done(db, j, "renew job", err);
+        st = lr__sqlite_step_done(db, j, "renew job", err);
         *owned = st == LR_OK && sqlite3_changes(db) == 1;
     }
     if (st == LR_OK && *owned) {
-        st = prep(db, "UPDATE compact_leases SET expires_us = ?1 WHERE job_id = ?2", &l, err);
+        st = lr__sqlite_prep(db, "UPDATE compact_leases SET expires_us = ?1 WHERE job_id = ?2", &l, err);
         if (st == LR_OK) {
             sqlite3_bind_int64(l, 1, expires_us);
             sqlite3_bind_int64(l, 2, job_id);
-            st = step_done(db, l, "renew leases", err);
+            st = lr__sqlite_step_done(db, l, "renew leases", err);
         }
     }
     sqlite3_finalize(j);
@@ -331,29 +265,29 @@ static lr_status end_partition(sqlite3 *db, const lr_compact_job_partition *p, c
                                const char *error, bool add_totals, int64_t now_us, lr_error *err)
 {
     sqlite3_stmt *u = NULL, *q = NULL, *t = NULL;
-    lr_status st = prep(db,
+    lr_status st = lr__sqlite_prep(db,
                         "UPDATE compact_job_partitions SET status = ?1, error = ?2,"
                         " files_in = ?3, files_out = ?4, rows_in = ?5, rows_out = ?6,"
                         " rows_dropped = ?7, bytes_in = ?8, bytes_out = ?9, end_us = ?10"
                         " WHERE job_id = ?11 AND partition = ?12 AND status = 'Pending'",
                         &u, err);
     if (st == LR_OK) {
-        text(u, 1, status);
-        text(u, 2, error);
+        lr__sqlite_text(u, 1, status);
+        lr__sqlite_text(u, 2, error);
         bind_counts(u, 3, p);
         sqlite3_bind_int64(u, 10, now_us);
         sqlite3_bind_int64(u, 11, p->job_id);
-        text(u, 12, p->partition);
-        st = step_done(db, u, "end job partition", err);
+        lr__sqlite_text(u, 12, p->partition);
+        st = lr__sqlite_step_done(db, u, "end job partition", err);
     }
     if (st == LR_OK && sqlite3_changes(db) != 1) {
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "SELECT status FROM compact_job_partitions WHERE job_id = ?1"
                   " AND partition = ?2",
                   &q, err);
         if (st == LR_OK) {
             sqlite3_bind_int64(q, 1, p->job_id);
-            text(q, 2, p->partition);
+            lr__sqlite_text(q, 2, p->partition);
             int rc = sqlite3_step(q);
             if (rc == SQLITE_ROW)
                 st =
@@ -363,11 +297,11 @@ static lr_status end_partition(sqlite3 *db, const lr_compact_job_partition *p, c
                 st = lr_error_set(err, LR_ENOTFOUND, "job %" PRId64 " has no partition %s",
                                   p->job_id, p->partition);
             else
-                st = sql_err(db, rc, "read job partition", err);
+                st = lr__sqlite_error(db, rc, "read job partition", err);
         }
     }
     if (st == LR_OK) {
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   add_totals ? "UPDATE compact_jobs SET partitions_done = partitions_done + 1,"
                                " files_in = files_in + ?1, files_out = files_out + ?2,"
                                " rows_in = rows_in + ?3, rows_out = rows_out + ?4,"
@@ -380,7 +314,7 @@ static lr_status end_partition(sqlite3 *db, const lr_compact_job_partition *p, c
             if (add_totals)
                 bind_counts(t, 1, p);
             sqlite3_bind_int64(t, 8, p->job_id);
-            st = step_done(db, t, "update job totals", err);
+            st = lr__sqlite_step_done(db, t, "update job totals", err);
         }
     }
     sqlite3_finalize(u);
@@ -416,27 +350,27 @@ static lr_status fail_pending(sqlite3 *db, int64_t job_id, const char *why, int6
                               lr_error *err)
 {
     sqlite3_stmt *u = NULL, *c = NULL;
-    lr_status st = prep(db,
+    lr_status st = lr__sqlite_prep(db,
                         "UPDATE compact_job_partitions SET status = 'Failed',"
                         " error = 'not compacted: ' || ?1, end_us = ?2"
                         " WHERE job_id = ?3 AND status = 'Pending'",
                         &u, err);
     if (st == LR_OK) {
-        text(u, 1, why ? why : "the job ended first");
+        lr__sqlite_text(u, 1, why ? why : "the job ended first");
         sqlite3_bind_int64(u, 2, now_us);
         sqlite3_bind_int64(u, 3, job_id);
-        st = step_done(db, u, "fail pending partitions", err);
+        st = lr__sqlite_step_done(db, u, "fail pending partitions", err);
     }
     if (st == LR_OK && sqlite3_changes(db) > 0) {
         int n = sqlite3_changes(db);
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "UPDATE compact_jobs SET partitions_failed = partitions_failed + ?1"
                   " WHERE id = ?2",
                   &c, err);
         if (st == LR_OK) {
             sqlite3_bind_int(c, 1, n);
             sqlite3_bind_int64(c, 2, job_id);
-            st = step_done(db, c, "update job totals", err);
+            st = lr__sqlite_step_done(db, c, "update job totals", err);
         }
     }
     sqlite3_finalize(u);
@@ -456,7 +390,7 @@ static lr_status job_finish(void *ctx, int64_t job_id, const lr_job_holder *h, l
     st = check_running(db, job_id, h, err);
     if (st == LR_OK && status == LR_JOB_COMPLETED) {
         /* Nothing is reported Completed that did not happen. */
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "SELECT count(*) FROM compact_job_partitions WHERE job_id = ?1"
                   " AND status != 'Completed'",
                   &q, err);
@@ -464,7 +398,7 @@ static lr_status job_finish(void *ctx, int64_t job_id, const lr_job_holder *h, l
             sqlite3_bind_int64(q, 1, job_id);
             int rc = sqlite3_step(q);
             if (rc != SQLITE_ROW)
-                st = sql_err(db, rc, "count job partitions", err);
+                st = lr__sqlite_error(db, rc, "count job partitions", err);
             else if (sqlite3_column_int64(q, 0) != 0)
                 st = lr_error_set(err, LR_ECONFLICT,
                                   "job %" PRId64 " cannot be Completed: %lld partition(s) are not",
@@ -474,16 +408,16 @@ static lr_status job_finish(void *ctx, int64_t job_id, const lr_job_holder *h, l
     if (st == LR_OK && status == LR_JOB_FAILED)
         st = fail_pending(db, job_id, error, now_us, err);
     if (st == LR_OK)
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "UPDATE compact_jobs SET status = ?1, error = ?2, end_us = ?3"
                   " WHERE id = ?4",
                   &u, err);
     if (st == LR_OK) {
-        text(u, 1, lr_job_status_name(status));
-        text(u, 2, error);
+        lr__sqlite_text(u, 1, lr_job_status_name(status));
+        lr__sqlite_text(u, 2, error);
         sqlite3_bind_int64(u, 3, now_us);
         sqlite3_bind_int64(u, 4, job_id);
-        st = step_done(db, u, "end job", err);
+        st = lr__sqlite_step_done(db, u, "end job", err);
     }
     sqlite3_finalize(q);
     sqlite3_finalize(u);
@@ -505,22 +439,22 @@ static lr_status job_fail_dead(void *ctx, int64_t job_id, const lr_job_holder *h
              "UPDATE compact_jobs SET status = 'Failed', error = ?1, end_us = ?2"
              " WHERE id = ?3 AND status = 'InProgress' AND " HOLDER_MATCH,
              4, 5, 6, 7);
-    st = prep(db, sql, &u, err);
+    st = lr__sqlite_prep(db, sql, &u, err);
     if (st == LR_OK) {
-        text(u, 1, reason ? reason : "the process running the job died");
+        lr__sqlite_text(u, 1, reason ? reason : "the process running the job died");
         sqlite3_bind_int64(u, 2, now_us);
         sqlite3_bind_int64(u, 3, job_id);
         bind_holder(u, 4, h);
-        st = step_done(db, u, "fail dead job", err);
+        st = lr__sqlite_step_done(db, u, "fail dead job", err);
         *changed = st == LR_OK && sqlite3_changes(db) == 1;
     }
     if (st == LR_OK && *changed)
         st = fail_pending(db, job_id, reason, now_us, err);
     if (st == LR_OK && *changed) {
-        st = prep(db, "DELETE FROM compact_leases WHERE job_id = ?1", &l, err);
+        st = lr__sqlite_prep(db, "DELETE FROM compact_leases WHERE job_id = ?1", &l, err);
         if (st == LR_OK) {
             sqlite3_bind_int64(l, 1, job_id);
-            st = step_done(db, l, "release leases", err);
+            st = lr__sqlite_step_done(db, l, "release leases", err);
         }
     }
     sqlite3_finalize(u);
@@ -574,7 +508,7 @@ static lr_status read_parts(sqlite3 *db, lr_compact_job_list *out, lr_error *err
     sqlite3_stmt *s = NULL;
     size_t cap = 0;
     bool failed = false;
-    lr_status st = prep(db,
+    lr_status st = lr__sqlite_prep(db,
                         "SELECT " PART_COLS " FROM compact_job_partitions WHERE job_id = ?1"
                         " ORDER BY partition",
                         &s, err);
@@ -614,7 +548,7 @@ static lr_status read_parts(sqlite3 *db, lr_compact_job_list *out, lr_error *err
         if (failed)
             st = oom(err);
         else if (rc != SQLITE_DONE)
-            st = sql_err(db, rc, "list job partitions", err);
+            st = lr__sqlite_error(db, rc, "list job partitions", err);
         sqlite3_reset(s);
     }
     sqlite3_finalize(s);
@@ -636,18 +570,18 @@ static lr_status jobs_list(void *ctx, const lr_compact_job_query *q, int64_t onl
     if (out->arena == NULL)
         return oom(err);
     /* One read transaction: the jobs and their partitions from one snapshot. */
-    st = exec(db, "BEGIN", "begin read transaction", err);
+    st = lr__sqlite_exec(db, "BEGIN", "begin read transaction", err);
     if (st != LR_OK)
         goto done;
-    st = prep(db,
+    st = lr__sqlite_prep(db,
               "SELECT " JOB_COLS " FROM compact_jobs WHERE (?1 IS NULL OR fg_name = ?1)"
               " AND (?2 IS NULL OR status = ?2) AND (?3 = 0 OR id < ?3)"
               " AND (?4 = 0 OR id = ?4) ORDER BY id DESC LIMIT ?5",
               &s, err);
     if (st != LR_OK)
         goto done;
-    text(s, 1, q->fg_name);
-    text(s, 2, q->status ? lr_job_status_name(q->status) : NULL);
+    lr__sqlite_text(s, 1, q->fg_name);
+    lr__sqlite_text(s, 2, q->status ? lr_job_status_name(q->status) : NULL);
     sqlite3_bind_int64(s, 3, q->before_id);
     sqlite3_bind_int64(s, 4, only_id);
     sqlite3_bind_int64(s, 5, q->max_results ? q->max_results : 100);
@@ -671,7 +605,7 @@ static lr_status jobs_list(void *ctx, const lr_compact_job_query *q, int64_t onl
         goto done;
     }
     if (rc != SQLITE_DONE) {
-        st = sql_err(db, rc, "list jobs", err);
+        st = lr__sqlite_error(db, rc, "list jobs", err);
         goto done;
     }
     if (q->with_partitions)
@@ -679,7 +613,7 @@ static lr_status jobs_list(void *ctx, const lr_compact_job_query *q, int64_t onl
 done:
     sqlite3_finalize(s);
     if (!sqlite3_get_autocommit(db))
-        (void)exec(db, "COMMIT", "end read transaction", NULL);
+        (void)lr__sqlite_exec(db, "COMMIT", "end read transaction", NULL);
     if (st != LR_OK)
         lr_compact_job_list_free(out);
     return st;
@@ -699,14 +633,14 @@ static lr_status lease_acquire(void *ctx, const char *fg_name, int64_t fg_create
 
     if (st != LR_OK)
         return st;
-    st = prep(db,
+    st = lr__sqlite_prep(db,
               "SELECT l.job_id, l.holder_host, l.holder_boot, l.holder_pid, l.holder_start,"
               " l.expires_us, j.status FROM compact_leases l LEFT JOIN compact_jobs j"
               " ON j.id = l.job_id WHERE l.fg_name = ?1 AND l.fg_created_us = ?2"
               " AND l.partition = ?3",
               &q, err);
     if (st == LR_OK)
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "INSERT INTO compact_leases (fg_name, fg_created_us, partition, job_id,"
                   " holder_host, holder_boot, holder_pid, holder_start, acquired_us,"
                   " expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -717,9 +651,9 @@ static lr_status lease_acquire(void *ctx, const char *fg_name, int64_t fg_create
                   " expires_us = excluded.expires_us",
                   &up, err);
     for (size_t i = 0; i < n && st == LR_OK; i++) {
-        text(q, 1, fg_name);
+        lr__sqlite_text(q, 1, fg_name);
         sqlite3_bind_int64(q, 2, fg_created_us);
-        text(q, 3, partitions[i]);
+        lr__sqlite_text(q, 3, partitions[i]);
         int rc = sqlite3_step(q);
         if (rc == SQLITE_ROW) {
             int64_t other = sqlite3_column_int64(q, 0);
@@ -739,19 +673,19 @@ static lr_status lease_acquire(void *ctx, const char *fg_name, int64_t fg_create
                                   " (pid %" PRId64 " on %s)",
                                   partitions[i], fg_name, other, oh.pid, oh.host);
         } else if (rc != SQLITE_DONE) {
-            st = sql_err(db, rc, "read lease", err);
+            st = lr__sqlite_error(db, rc, "read lease", err);
         }
         sqlite3_reset(q);
         if (st != LR_OK)
             break;
-        text(up, 1, fg_name);
+        lr__sqlite_text(up, 1, fg_name);
         sqlite3_bind_int64(up, 2, fg_created_us);
-        text(up, 3, partitions[i]);
+        lr__sqlite_text(up, 3, partitions[i]);
         sqlite3_bind_int64(up, 4, job_id);
         bind_holder(up, 5, h);
         sqlite3_bind_int64(up, 9, now_us);
         sqlite3_bind_int64(up, 10, expires_us);
-        st = step_done(db, up, "take lease", err);
+        st = lr__sqlite_step_done(db, up, "take lease", err);
     }
     sqlite3_finalize(q);
     sqlite3_finalize(up);
@@ -767,15 +701,15 @@ static lr_status lease_release(void *ctx, int64_t job_id, const char *const *par
 
     if (st != LR_OK)
         return st;
-    st = prep(db,
+    st = lr__sqlite_prep(db,
               n == 0 ? "DELETE FROM compact_leases WHERE job_id = ?1"
                      : "DELETE FROM compact_leases WHERE job_id = ?1 AND partition = ?2",
               &d, err);
     for (size_t i = 0; st == LR_OK && (i < n || (n == 0 && i == 0)); i++) {
         sqlite3_bind_int64(d, 1, job_id);
         if (n > 0)
-            text(d, 2, partitions[i]);
-        st = step_done(db, d, "release lease", err);
+            lr__sqlite_text(d, 2, partitions[i]);
+        st = lr__sqlite_step_done(db, d, "release lease", err);
     }
     sqlite3_finalize(d);
     return end(db, false, st, err);
@@ -792,28 +726,28 @@ static lr_status pending_add(void *ctx, int64_t job_id, const lr_offline_file *f
 
     if (st != LR_OK)
         return st;
-    st = prep(db,
+    st = lr__sqlite_prep(db,
               "INSERT INTO offline_announced (root, key, fg_name, log_id, created_us)"
               " VALUES (?1, ?2, ?3, NULL, ?4)",
               &ann, err);
     if (st == LR_OK)
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "INSERT INTO compact_pending (root, key, fg_name, job_id, created_us)"
                   " VALUES (?1, ?2, ?3, ?4, ?5)",
                   &pend, err);
     for (size_t i = 0; i < n && st == LR_OK; i++) {
-        text(ann, 1, files[i].root);
-        text(ann, 2, files[i].key);
-        text(ann, 3, files[i].fg_name);
+        lr__sqlite_text(ann, 1, files[i].root);
+        lr__sqlite_text(ann, 2, files[i].key);
+        lr__sqlite_text(ann, 3, files[i].fg_name);
         sqlite3_bind_int64(ann, 4, now_us);
-        st = step_done(db, ann, "announce file", err);
+        st = lr__sqlite_step_done(db, ann, "announce file", err);
         if (st == LR_OK) {
-            text(pend, 1, files[i].root);
-            text(pend, 2, files[i].key);
-            text(pend, 3, files[i].fg_name);
+            lr__sqlite_text(pend, 1, files[i].root);
+            lr__sqlite_text(pend, 2, files[i].key);
+            lr__sqlite_text(pend, 3, files[i].fg_name);
             sqlite3_bind_int64(pend, 4, job_id);
             sqlite3_bind_int64(pend, 5, now_us);
-            st = step_done(db, pend, "record pending output", err);
+            st = lr__sqlite_step_done(db, pend, "record pending output", err);
         }
         if (st == LR_EEXIST)
             lr_error_set(err, st, "catalog: %s/%s is already announced", files[i].root,
@@ -872,7 +806,7 @@ static lr_status collect_files(sqlite3 *db, sqlite3_stmt *s, lr_offline_file_lis
         return oom(err);
     }
     if (rc != SQLITE_DONE) {
-        lr_status st = sql_err(db, rc, "list files", err);
+        lr_status st = lr__sqlite_error(db, rc, "list files", err);
         lr_offline_file_list_free(out);
         return st;
     }
@@ -886,12 +820,12 @@ static lr_status pending_list(void *ctx, int64_t job_id, lr_offline_file_list *o
     lr_status st;
 
     if (job_id > 0)
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "SELECT root, key, fg_name, 0, '', 0, 0, 0, 0, 0, NULL, 0, 0, created_us"
                   " FROM compact_pending WHERE job_id = ?1 ORDER BY root, key",
                   &s, err);
     else
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "SELECT p.root, p.key, p.fg_name, 0, '', 0, 0, 0, 0, 0, NULL, 0, 0,"
                   " p.created_us FROM compact_pending p LEFT JOIN compact_jobs j"
                   " ON j.id = p.job_id WHERE j.status IS NULL OR j.status != 'InProgress'"
@@ -914,18 +848,18 @@ static lr_status pending_remove(void *ctx, const char *root, const char *key, lr
 
     if (st != LR_OK)
         return st;
-    st = prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &a, err);
+    st = lr__sqlite_prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &a, err);
     if (st == LR_OK)
-        st = prep(db, "DELETE FROM compact_pending WHERE root = ?1 AND key = ?2", &p, err);
+        st = lr__sqlite_prep(db, "DELETE FROM compact_pending WHERE root = ?1 AND key = ?2", &p, err);
     if (st == LR_OK) {
-        text(a, 1, root);
-        text(a, 2, key);
-        st = step_done(db, a, "withdraw announcement", err);
+        lr__sqlite_text(a, 1, root);
+        lr__sqlite_text(a, 2, key);
+        st = lr__sqlite_step_done(db, a, "withdraw announcement", err);
     }
     if (st == LR_OK) {
-        text(p, 1, root);
-        text(p, 2, key);
-        st = step_done(db, p, "forget pending output", err);
+        lr__sqlite_text(p, 1, root);
+        lr__sqlite_text(p, 2, key);
+        st = lr__sqlite_step_done(db, p, "forget pending output", err);
     }
     sqlite3_finalize(a);
     sqlite3_finalize(p);
@@ -946,14 +880,14 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
         return st;
     st = check_running(db, sw->job_id, sw->holder, err);
     if (st == LR_OK)
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "SELECT job_id FROM compact_leases WHERE fg_name = ?1"
                   " AND fg_created_us = ?2 AND partition = ?3",
                   &lease, err);
     for (size_t i = 0; i < sw->n_leases && st == LR_OK; i++) {
-        text(lease, 1, sw->fg_name);
+        lr__sqlite_text(lease, 1, sw->fg_name);
         sqlite3_bind_int64(lease, 2, sw->fg_created_us);
-        text(lease, 3, sw->leases[i]);
+        lr__sqlite_text(lease, 3, sw->leases[i]);
         int rc = sqlite3_step(lease);
         if (rc == SQLITE_ROW && sqlite3_column_int64(lease, 0) == sw->job_id)
             ;
@@ -962,16 +896,16 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
                               "job %" PRId64 " no longer holds the lease of partition %s",
                               sw->job_id, sw->leases[i]);
         else
-            st = sql_err(db, rc, "read lease", err);
+            st = lr__sqlite_error(db, rc, "read lease", err);
         sqlite3_reset(lease);
     }
     if (st == LR_OK)
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   copy ? "DELETE FROM compact_copy_files WHERE root = ?1 AND key = ?2"
                        : "DELETE FROM offline_files WHERE root = ?1 AND key = ?2",
                   &del_old, err);
     if (st == LR_OK)
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "INSERT INTO compact_retired (root, key, fg_name, job_id, retired_us,"
                   " delete_after_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                   " ON CONFLICT (root, key) DO UPDATE SET"
@@ -984,42 +918,42 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
      * grace to end before its own grace starts.
      */
     if (st == LR_OK)
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "INSERT INTO offline_announced (root, key, fg_name, log_id, created_us)"
                   " VALUES (?1, ?2, ?3, NULL, ?4) ON CONFLICT (root, key) DO UPDATE SET"
                   " created_us = max(created_us, excluded.created_us)",
                   &ann_old, err);
     for (size_t i = 0; i < sw->n_old && st == LR_OK; i++) {
         const lr_offline_file *f = &sw->old_files[i];
-        text(ann_old, 1, f->root);
-        text(ann_old, 2, f->key);
-        text(ann_old, 3, sw->fg_name);
+        lr__sqlite_text(ann_old, 1, f->root);
+        lr__sqlite_text(ann_old, 2, f->key);
+        lr__sqlite_text(ann_old, 3, sw->fg_name);
         sqlite3_bind_int64(ann_old, 4, sw->delete_after_us);
-        st = step_done(db, ann_old, "announce retired file", err);
+        st = lr__sqlite_step_done(db, ann_old, "announce retired file", err);
         if (st != LR_OK)
             break;
-        text(del_old, 1, f->root);
-        text(del_old, 2, f->key);
-        st = step_done(db, del_old, "unregister file", err);
+        lr__sqlite_text(del_old, 1, f->root);
+        lr__sqlite_text(del_old, 2, f->key);
+        st = lr__sqlite_step_done(db, del_old, "unregister file", err);
         if (st == LR_OK && sqlite3_changes(db) != 1)
             st = lr_error_set(err, LR_ECONFLICT, "%s/%s is no longer live", f->root, f->key);
         if (st != LR_OK)
             break;
-        text(retire, 1, f->root);
-        text(retire, 2, f->key);
-        text(retire, 3, sw->fg_name);
+        lr__sqlite_text(retire, 1, f->root);
+        lr__sqlite_text(retire, 2, f->key);
+        lr__sqlite_text(retire, 3, sw->fg_name);
         sqlite3_bind_int64(retire, 4, sw->job_id);
         sqlite3_bind_int64(retire, 5, now_us);
         sqlite3_bind_int64(retire, 6, sw->delete_after_us);
-        st = step_done(db, retire, "retire file", err);
+        st = lr__sqlite_step_done(db, retire, "retire file", err);
     }
     if (st == LR_OK)
-        st = prep(db, "DELETE FROM compact_pending WHERE root = ?1 AND key = ?2 AND job_id = ?3",
+        st = lr__sqlite_prep(db, "DELETE FROM compact_pending WHERE root = ?1 AND key = ?2 AND job_id = ?3",
                   &del_pend, err);
     if (st == LR_OK)
-        st = prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &del_ann, err);
+        st = lr__sqlite_prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &del_ann, err);
     if (st == LR_OK)
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   copy ? "INSERT INTO compact_copy_files (root, key, fg_name, fg_created_us,"
                          " partition, partition_start_us, rows, bytes, min_event_us,"
                          " max_event_us, job_id, created_us) VALUES (?1, ?2, ?3, ?4, ?5,"
@@ -1031,7 +965,7 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
                          " ?12)",
                   &ins, err);
     if (st == LR_OK && !copy)
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "INSERT INTO offline_partitions (fg_name, fg_created_us, partition,"
                   " start_us, created_us, updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
                   " ON CONFLICT (fg_name, fg_created_us, partition)"
@@ -1039,10 +973,10 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
                   &part, err);
     for (size_t i = 0; i < sw->n_new && st == LR_OK; i++) {
         const lr_offline_file *f = &sw->new_files[i];
-        text(del_pend, 1, f->root);
-        text(del_pend, 2, f->key);
+        lr__sqlite_text(del_pend, 1, f->root);
+        lr__sqlite_text(del_pend, 2, f->key);
         sqlite3_bind_int64(del_pend, 3, sw->job_id);
-        st = step_done(db, del_pend, "withdraw pending output", err);
+        st = lr__sqlite_step_done(db, del_pend, "withdraw pending output", err);
         if (st == LR_OK && sqlite3_changes(db) != 1)
             st = lr_error_set(err, LR_ECONFLICT,
                               "%s/%s is not pending output of job %" PRId64
@@ -1050,20 +984,20 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
                               f->root, f->key, sw->job_id);
         if (st != LR_OK)
             break;
-        text(del_ann, 1, f->root);
-        text(del_ann, 2, f->key);
-        st = step_done(db, del_ann, "withdraw announcement", err);
+        lr__sqlite_text(del_ann, 1, f->root);
+        lr__sqlite_text(del_ann, 2, f->key);
+        st = lr__sqlite_step_done(db, del_ann, "withdraw announcement", err);
         if (st == LR_OK && sqlite3_changes(db) != 1)
             st = lr_error_set(err, LR_ECONFLICT,
                               "%s/%s is no longer announced (garbage collection removed it)",
                               f->root, f->key);
         if (st != LR_OK)
             break;
-        text(ins, 1, f->root);
-        text(ins, 2, f->key);
-        text(ins, 3, f->fg_name);
+        lr__sqlite_text(ins, 1, f->root);
+        lr__sqlite_text(ins, 2, f->key);
+        lr__sqlite_text(ins, 3, f->fg_name);
         sqlite3_bind_int64(ins, 4, f->fg_created_us);
-        text(ins, 5, f->partition);
+        lr__sqlite_text(ins, 5, f->partition);
         sqlite3_bind_int64(ins, 6, f->partition_start_us);
         sqlite3_bind_int64(ins, 7, f->rows);
         sqlite3_bind_int64(ins, 8, f->bytes);
@@ -1072,20 +1006,20 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
         if (copy)
             sqlite3_bind_int64(ins, 11, sw->job_id);
         sqlite3_bind_int64(ins, 12, now_us);
-        st = step_done(db, ins, "register file", err);
+        st = lr__sqlite_step_done(db, ins, "register file", err);
         if (st == LR_EEXIST)
             lr_error_set(err, st, "catalog: %s/%s is already registered", f->root, f->key);
         if (st == LR_OK && part != NULL) {
-            text(part, 1, f->fg_name);
+            lr__sqlite_text(part, 1, f->fg_name);
             sqlite3_bind_int64(part, 2, f->fg_created_us);
-            text(part, 3, f->partition);
+            lr__sqlite_text(part, 3, f->partition);
             sqlite3_bind_int64(part, 4, f->partition_start_us);
             sqlite3_bind_int64(part, 5, now_us);
-            st = step_done(db, part, "register partition", err);
+            st = lr__sqlite_step_done(db, part, "register partition", err);
         }
     }
     if (st == LR_OK && sw->n_states > 0)
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "INSERT INTO compact_state (fg_name, fg_created_us, partition, dest, files,"
                   " fingerprint, job_id, compacted_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
                   " ?8) ON CONFLICT (fg_name, fg_created_us, dest, partition) DO UPDATE SET"
@@ -1093,15 +1027,15 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
                   " job_id = excluded.job_id, compacted_us = excluded.compacted_us",
                   &state, err);
     for (size_t i = 0; i < sw->n_states && st == LR_OK; i++) {
-        text(state, 1, sw->fg_name);
+        lr__sqlite_text(state, 1, sw->fg_name);
         sqlite3_bind_int64(state, 2, sw->fg_created_us);
-        text(state, 3, sw->states[i].partition);
-        text(state, 4, sw->dest);
+        lr__sqlite_text(state, 3, sw->states[i].partition);
+        lr__sqlite_text(state, 4, sw->dest);
         sqlite3_bind_int64(state, 5, sw->states[i].files);
         sqlite3_bind_int64(state, 6, (int64_t)sw->states[i].fingerprint);
         sqlite3_bind_int64(state, 7, sw->job_id);
         sqlite3_bind_int64(state, 8, now_us);
-        st = step_done(db, state, "record partition state", err);
+        st = lr__sqlite_step_done(db, state, "record partition state", err);
     }
     if (st == LR_OK) {
         lr_compact_job_partition r = *sw->result;
@@ -1131,7 +1065,7 @@ static lr_status partition_files(void *ctx, const char *copy_root, const char *f
     lr_status st;
 
     if (copy_root == NULL) {
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "SELECT root, key, fg_name, fg_created_us, partition, partition_start_us,"
                   " rows, bytes, min_event_us, max_event_us, log_id, log_first_seq,"
                   " log_last_seq, created_us FROM offline_files WHERE fg_name = ?1"
@@ -1139,7 +1073,7 @@ static lr_status partition_files(void *ctx, const char *copy_root, const char *f
                   &s, err);
     } else {
         /* partition itself, or below it: '/' (0x2f) then anything, i.e. < prefix || '0'. */
-        st = prep(db,
+        st = lr__sqlite_prep(db,
                   "SELECT root, key, fg_name, fg_created_us, partition, partition_start_us,"
                   " rows, bytes, min_event_us, max_event_us, NULL, 0, 0, created_us"
                   " FROM compact_copy_files WHERE root = ?4 AND fg_name = ?1"
@@ -1148,11 +1082,11 @@ static lr_status partition_files(void *ctx, const char *copy_root, const char *f
                   &s, err);
     }
     if (st == LR_OK) {
-        text(s, 1, fg_name);
+        lr__sqlite_text(s, 1, fg_name);
         sqlite3_bind_int64(s, 2, fg_created_us);
-        text(s, 3, partition);
+        lr__sqlite_text(s, 3, partition);
         if (copy_root != NULL)
-            text(s, 4, copy_root);
+            lr__sqlite_text(s, 4, copy_root);
         st = collect_files(db, s, out, err);
     }
     sqlite3_finalize(s);
@@ -1167,16 +1101,16 @@ static lr_status states(void *ctx, const char *fg_name, int64_t fg_created_us, c
     lr_compact_state *v = NULL;
     size_t cap = 0, cnt = 0;
     int rc;
-    lr_status st = prep(db,
+    lr_status st = lr__sqlite_prep(db,
                         "SELECT partition, files, fingerprint, job_id, compacted_us"
                         " FROM compact_state WHERE fg_name = ?1 AND fg_created_us = ?2"
                         " AND dest = ?3 ORDER BY partition",
                         &s, err);
     if (st != LR_OK)
         goto done;
-    text(s, 1, fg_name);
+    lr__sqlite_text(s, 1, fg_name);
     sqlite3_bind_int64(s, 2, fg_created_us);
-    text(s, 3, dest);
+    lr__sqlite_text(s, 3, dest);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (cnt == cap) {
             size_t nc = cap ? cap * 2 : 64;
@@ -1198,7 +1132,7 @@ static lr_status states(void *ctx, const char *fg_name, int64_t fg_created_us, c
         p->compacted_us = sqlite3_column_int64(s, 4);
     }
     if (rc != SQLITE_DONE) {
-        st = sql_err(db, rc, "list partition states", err);
+        st = lr__sqlite_error(db, rc, "list partition states", err);
         goto done;
     }
     *out = v;
@@ -1215,7 +1149,7 @@ static lr_status retired_due(void *ctx, int64_t now_us, size_t max, lr_offline_f
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
     sqlite3_stmt *s = NULL;
-    lr_status st = prep(db,
+    lr_status st = lr__sqlite_prep(db,
                         "SELECT root, key, fg_name, 0, '', 0, 0, 0, 0, 0, NULL, 0, 0,"
                         " delete_after_us FROM compact_retired WHERE delete_after_us <= ?1"
                         " ORDER BY delete_after_us, root, key LIMIT ?2",
@@ -1236,17 +1170,17 @@ static lr_status retired_remove(void *ctx, const lr_offline_file *files, size_t 
     lr_status st = begin(db, false, err);
     if (st != LR_OK)
         return st;
-    st = prep(db, "DELETE FROM compact_retired WHERE root = ?1 AND key = ?2", &s, err);
+    st = lr__sqlite_prep(db, "DELETE FROM compact_retired WHERE root = ?1 AND key = ?2", &s, err);
     if (st == LR_OK)
-        st = prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &a, err);
+        st = lr__sqlite_prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &a, err);
     for (size_t i = 0; i < n && st == LR_OK; i++) {
-        text(s, 1, files[i].root);
-        text(s, 2, files[i].key);
-        st = step_done(db, s, "forget retired file", err);
+        lr__sqlite_text(s, 1, files[i].root);
+        lr__sqlite_text(s, 2, files[i].key);
+        st = lr__sqlite_step_done(db, s, "forget retired file", err);
         if (st == LR_OK) {
-            text(a, 1, files[i].root);
-            text(a, 2, files[i].key);
-            st = step_done(db, a, "withdraw announcement", err);
+            lr__sqlite_text(a, 1, files[i].root);
+            lr__sqlite_text(a, 2, files[i].key);
+            st = lr__sqlite_step_done(db, a, "withdraw announcement", err);
         }
     }
     sqlite3_finalize(s);

@@ -23,88 +23,21 @@
 #include <sqlite3.h>
 
 #include "catalog/catalog_internal.h"
+#include "catalog/catalog_sqlite_util.h"
 #include "larder/arena.h"
 
 #define FILE_COLS                                                                          \
     "root, key, fg_name, fg_created_us, partition, partition_start_us, rows, bytes,"      \
     " min_event_us, max_event_us, log_id, log_first_seq, log_last_seq, created_us"
 
-static lr_status sql_err(sqlite3 *db, int rc, const char *what, lr_error *err)
-{
-    lr_status st;
-    int ext = sqlite3_extended_errcode(db);
-
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        st = LR_EBUSY;
-        break;
-    case SQLITE_CONSTRAINT:
-        st = (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
-                 ? LR_EEXIST
-                 : LR_EBACKEND;
-        break;
-    case SQLITE_NOMEM:
-        st = LR_ENOMEM;
-        break;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-        st = LR_ECORRUPT;
-        break;
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-        st = LR_EIO;
-        break;
-    default:
-        st = LR_EBACKEND;
-        break;
-    }
-    return lr_error_set(err, st, "catalog (sqlite): %s: %s", what, sqlite3_errmsg(db));
-}
-
-static lr_status prep(sqlite3 *db, const char *sql, sqlite3_stmt **s, lr_error *err)
-{
-    int rc = sqlite3_prepare_v2(db, sql, -1, s, NULL);
-    if (rc != SQLITE_OK) {
-        *s = NULL;
-        return sql_err(db, rc, "prepare", err);
-    }
-    return LR_OK;
-}
-
-static lr_status exec(sqlite3 *db, const char *sql, const char *what, lr_error *err)
-{
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? LR_OK : sql_err(db, rc, what, err);
-}
-
-static void text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v != NULL)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-/* Steps a statement that returns no rows, then resets it for the next use. */
-static lr_status step_done(sqlite3 *db, sqlite3_stmt *s, const char *what, lr_error *err)
-{
-    int rc = sqlite3_step(s);
-    lr_status st = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? LR_OK : sql_err(db, rc, what, err);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return st;
-}
-
 /* Starts a write transaction with fsync-on-commit (see the file comment). */
 static lr_status begin_durable(sqlite3 *db, lr_error *err)
 {
-    lr_status st = exec(db, "PRAGMA synchronous = FULL", "pragma", err);
+    lr_status st = lr__sqlite_exec(db, "PRAGMA synchronous = FULL", "pragma", err);
     if (st == LR_OK)
-        st = exec(db, "BEGIN IMMEDIATE", "begin write transaction", err);
+        st = lr__sqlite_exec(db, "BEGIN IMMEDIATE", "begin write transaction", err);
     if (st != LR_OK)
-        (void)exec(db, "PRAGMA synchronous = NORMAL", "pragma", NULL);
+        (void)lr__sqlite_exec(db, "PRAGMA synchronous = NORMAL", "pragma", NULL);
     return st;
 }
 
@@ -112,10 +45,10 @@ static lr_status begin_durable(sqlite3 *db, lr_error *err)
 static lr_status end_durable(sqlite3 *db, lr_status st, lr_error *err)
 {
     if (st == LR_OK)
-        st = exec(db, "COMMIT", "commit", err);
+        st = lr__sqlite_exec(db, "COMMIT", "commit", err);
     if (st != LR_OK && !sqlite3_get_autocommit(db))
-        (void)exec(db, "ROLLBACK", "rollback", NULL);
-    (void)exec(db, "PRAGMA synchronous = NORMAL", "pragma", NULL);
+        (void)lr__sqlite_exec(db, "ROLLBACK", "rollback", NULL);
+    (void)lr__sqlite_exec(db, "PRAGMA synchronous = NORMAL", "pragma", NULL);
     return st;
 }
 
@@ -128,17 +61,17 @@ lr_status lr__sqlite_offline_announce(void *ctx, const lr_offline_file *files, s
 
     if (st != LR_OK)
         return st;
-    st = prep(db,
+    st = lr__sqlite_prep(db,
               "INSERT INTO offline_announced (root, key, fg_name, log_id, created_us)"
               " VALUES (?1, ?2, ?3, ?4, ?5)",
               &ins, err);
     for (size_t i = 0; i < n && st == LR_OK; i++) {
-        text(ins, 1, files[i].root);
-        text(ins, 2, files[i].key);
-        text(ins, 3, files[i].fg_name);
-        text(ins, 4, files[i].log_id);
+        lr__sqlite_text(ins, 1, files[i].root);
+        lr__sqlite_text(ins, 2, files[i].key);
+        lr__sqlite_text(ins, 3, files[i].fg_name);
+        lr__sqlite_text(ins, 4, files[i].log_id);
         sqlite3_bind_int64(ins, 5, now_us);
-        st = step_done(db, ins, "announce file", err);
+        st = lr__sqlite_step_done(db, ins, "announce file", err);
         if (st == LR_EEXIST)
             lr_error_set(err, st, "catalog: %s/%s is already announced", files[i].root,
                          files[i].key);
@@ -150,15 +83,15 @@ lr_status lr__sqlite_offline_announce(void *ctx, const lr_offline_file *files, s
 static lr_status read_checkpoint(sqlite3 *db, const char *log_id, int64_t *seq, lr_error *err)
 {
     sqlite3_stmt *s = NULL;
-    lr_status st = prep(db, "SELECT seq FROM offline_log_checkpoints WHERE log_id = ?1", &s, err);
+    lr_status st = lr__sqlite_prep(db, "SELECT seq FROM offline_log_checkpoints WHERE log_id = ?1", &s, err);
     *seq = 0;
     if (st == LR_OK) {
-        text(s, 1, log_id);
+        lr__sqlite_text(s, 1, log_id);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_ROW)
             *seq = sqlite3_column_int64(s, 0);
         else if (rc != SQLITE_DONE)
-            st = sql_err(db, rc, "read log checkpoint", err);
+            st = lr__sqlite_error(db, rc, "read log checkpoint", err);
     }
     sqlite3_finalize(s);
     return st;
@@ -183,15 +116,15 @@ lr_status lr__sqlite_offline_commit(void *ctx, const char *log_id, int64_t expec
                               " (another process flushed it)",
                               log_id, cur, expected_seq);
         if (st == LR_OK)
-            st = prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &unann,
+            st = lr__sqlite_prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &unann,
                       err);
     }
     if (st == LR_OK)
-        st = prep(db, "INSERT INTO offline_files (" FILE_COLS ") VALUES"
+        st = lr__sqlite_prep(db, "INSERT INTO offline_files (" FILE_COLS ") VALUES"
                       " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                   &ins, err);
     if (st == LR_OK)
-        st = prep(db, "INSERT INTO offline_partitions (fg_name, fg_created_us, partition,"
+        st = lr__sqlite_prep(db, "INSERT INTO offline_partitions (fg_name, fg_created_us, partition,"
                       " start_us, created_us, updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
                       " ON CONFLICT (fg_name, fg_created_us, partition)"
                       " DO UPDATE SET updated_us = max(updated_us, excluded.updated_us)",
@@ -199,9 +132,9 @@ lr_status lr__sqlite_offline_commit(void *ctx, const char *log_id, int64_t expec
     for (size_t i = 0; i < n && st == LR_OK; i++) {
         const lr_offline_file *f = &files[i];
         if (unann != NULL) {
-            text(unann, 1, f->root);
-            text(unann, 2, f->key);
-            st = step_done(db, unann, "withdraw announcement", err);
+            lr__sqlite_text(unann, 1, f->root);
+            lr__sqlite_text(unann, 2, f->key);
+            st = lr__sqlite_step_done(db, unann, "withdraw announcement", err);
             if (st == LR_OK && sqlite3_changes(db) != 1)
                 st = lr_error_set(err, LR_ECONFLICT,
                                   "catalog: %s/%s is no longer announced (garbage collection "
@@ -210,42 +143,42 @@ lr_status lr__sqlite_offline_commit(void *ctx, const char *log_id, int64_t expec
             if (st != LR_OK)
                 break;
         }
-        text(ins, 1, f->root);
-        text(ins, 2, f->key);
-        text(ins, 3, f->fg_name);
+        lr__sqlite_text(ins, 1, f->root);
+        lr__sqlite_text(ins, 2, f->key);
+        lr__sqlite_text(ins, 3, f->fg_name);
         sqlite3_bind_int64(ins, 4, f->fg_created_us);
-        text(ins, 5, f->partition);
+        lr__sqlite_text(ins, 5, f->partition);
         sqlite3_bind_int64(ins, 6, f->partition_start_us);
         sqlite3_bind_int64(ins, 7, f->rows);
         sqlite3_bind_int64(ins, 8, f->bytes);
         sqlite3_bind_int64(ins, 9, f->min_event_us);
         sqlite3_bind_int64(ins, 10, f->max_event_us);
-        text(ins, 11, log_id);
+        lr__sqlite_text(ins, 11, log_id);
         sqlite3_bind_int64(ins, 12, log_id ? f->log_first_seq : 0);
         sqlite3_bind_int64(ins, 13, log_id ? f->log_last_seq : 0);
         sqlite3_bind_int64(ins, 14, now_us);
-        st = step_done(db, ins, "register file", err);
+        st = lr__sqlite_step_done(db, ins, "register file", err);
         if (st == LR_EEXIST)
             lr_error_set(err, st, "catalog: %s/%s is already registered", f->root, f->key);
         if (st != LR_OK)
             break;
-        text(part, 1, f->fg_name);
+        lr__sqlite_text(part, 1, f->fg_name);
         sqlite3_bind_int64(part, 2, f->fg_created_us);
-        text(part, 3, f->partition);
+        lr__sqlite_text(part, 3, f->partition);
         sqlite3_bind_int64(part, 4, f->partition_start_us);
         sqlite3_bind_int64(part, 5, now_us);
-        st = step_done(db, part, "register partition", err);
+        st = lr__sqlite_step_done(db, part, "register partition", err);
     }
     if (st == LR_OK && log_id != NULL) {
-        st = prep(db, "INSERT INTO offline_log_checkpoints (log_id, seq, updated_us)"
+        st = lr__sqlite_prep(db, "INSERT INTO offline_log_checkpoints (log_id, seq, updated_us)"
                       " VALUES (?1, ?2, ?3) ON CONFLICT (log_id)"
                       " DO UPDATE SET seq = excluded.seq, updated_us = excluded.updated_us",
                   &cp, err);
         if (st == LR_OK) {
-            text(cp, 1, log_id);
+            lr__sqlite_text(cp, 1, log_id);
             sqlite3_bind_int64(cp, 2, new_seq);
             sqlite3_bind_int64(cp, 3, now_us);
-            st = step_done(db, cp, "move log checkpoint", err);
+            st = lr__sqlite_step_done(db, cp, "move log checkpoint", err);
         }
     }
     sqlite3_finalize(unann);
@@ -265,10 +198,10 @@ lr_status lr__sqlite_offline_checkpoint_delete(void *ctx, const char *log_id, lr
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
     sqlite3_stmt *s = NULL;
-    lr_status st = prep(db, "DELETE FROM offline_log_checkpoints WHERE log_id = ?1", &s, err);
+    lr_status st = lr__sqlite_prep(db, "DELETE FROM offline_log_checkpoints WHERE log_id = ?1", &s, err);
     if (st == LR_OK) {
-        text(s, 1, log_id);
-        st = step_done(db, s, "forget log checkpoint", err);
+        lr__sqlite_text(s, 1, log_id);
+        st = lr__sqlite_step_done(db, s, "forget log checkpoint", err);
     }
     sqlite3_finalize(s);
     return st;
@@ -337,7 +270,7 @@ static lr_status collect_files(sqlite3 *db, sqlite3_stmt *s, lr_offline_file_lis
         return lr_error_set(err, LR_ENOMEM, "catalog: out of memory");
     }
     if (rc != SQLITE_DONE) {
-        lr_status st = sql_err(db, rc, "list offline files", err);
+        lr_status st = lr__sqlite_error(db, rc, "list offline files", err);
         lr_offline_file_list_free(out);
         return st;
     }
@@ -350,14 +283,14 @@ lr_status lr__sqlite_offline_files(void *ctx, const char *fg_name, int64_t fg_cr
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
     sqlite3_stmt *s = NULL;
-    lr_status st = prep(db, "SELECT " FILE_COLS " FROM offline_files"
+    lr_status st = lr__sqlite_prep(db, "SELECT " FILE_COLS " FROM offline_files"
                             " WHERE fg_name = ?1 AND fg_created_us = ?2"
                             " AND max_event_us >= ?3 AND min_event_us < ?4"
                             " ORDER BY partition_start_us, partition, key",
                         &s, err);
     memset(out, 0, sizeof *out);
     if (st == LR_OK) {
-        text(s, 1, fg_name);
+        lr__sqlite_text(s, 1, fg_name);
         sqlite3_bind_int64(s, 2, fg_created_us);
         sqlite3_bind_int64(s, 3, start_us);
         sqlite3_bind_int64(s, 4, end_us);
@@ -372,16 +305,16 @@ lr_status lr__sqlite_offline_file_exists(void *ctx, const char *root, const char
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
     sqlite3_stmt *s = NULL;
-    lr_status st = prep(db, "SELECT 1 FROM offline_files WHERE root = ?1 AND key = ?2", &s, err);
+    lr_status st = lr__sqlite_prep(db, "SELECT 1 FROM offline_files WHERE root = ?1 AND key = ?2", &s, err);
     *found = false;
     if (st == LR_OK) {
-        text(s, 1, root);
-        text(s, 2, key);
+        lr__sqlite_text(s, 1, root);
+        lr__sqlite_text(s, 2, key);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_ROW)
             *found = true;
         else if (rc != SQLITE_DONE)
-            st = sql_err(db, rc, "look up offline file", err);
+            st = lr__sqlite_error(db, rc, "look up offline file", err);
     }
     sqlite3_finalize(s);
     return st;
@@ -392,7 +325,7 @@ lr_status lr__sqlite_offline_announced(void *ctx, int64_t before_us, size_t max,
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
     sqlite3_stmt *s = NULL;
-    lr_status st = prep(db, "SELECT root, key, fg_name, 0, '', 0, 0, 0, 0, 0, log_id, 0, 0,"
+    lr_status st = lr__sqlite_prep(db, "SELECT root, key, fg_name, 0, '', 0, 0, 0, 0, 0, log_id, 0, 0,"
                             " created_us FROM offline_announced WHERE created_us < ?1"
                             " ORDER BY created_us, root, key LIMIT ?2",
                         &s, err);
@@ -411,12 +344,12 @@ lr_status lr__sqlite_offline_unannounce(void *ctx, const char *root, const char 
 {
     sqlite3 *db = lr__catalog_sqlite_db(ctx);
     sqlite3_stmt *s = NULL;
-    lr_status st = prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &s, err);
+    lr_status st = lr__sqlite_prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &s, err);
     *removed = false;
     if (st == LR_OK) {
-        text(s, 1, root);
-        text(s, 2, key);
-        st = step_done(db, s, "withdraw announcement", err);
+        lr__sqlite_text(s, 1, root);
+        lr__sqlite_text(s, 2, key);
+        st = lr__sqlite_step_done(db, s, "withdraw announcement", err);
         if (st == LR_OK)
             *removed = sqlite3_changes(db) == 1;
     }
@@ -433,7 +366,7 @@ lr_status lr__sqlite_offline_partitions(void *ctx, const char *fg_name, int64_t 
     lr_offline_partition_info *v = NULL;
     size_t cap = 0, cnt = 0;
     int rc;
-    lr_status st = prep(db, "SELECT f.partition, min(f.partition_start_us), count(*), sum(f.rows),"
+    lr_status st = lr__sqlite_prep(db, "SELECT f.partition, min(f.partition_start_us), count(*), sum(f.rows),"
                             " sum(f.bytes), min(f.min_event_us), max(f.max_event_us),"
                             " coalesce(max(p.updated_us), max(f.created_us))"
                             " FROM offline_files f LEFT JOIN offline_partitions p"
@@ -446,7 +379,7 @@ lr_status lr__sqlite_offline_partitions(void *ctx, const char *fg_name, int64_t 
     *n = 0;
     if (st != LR_OK)
         goto done;
-    text(s, 1, fg_name);
+    lr__sqlite_text(s, 1, fg_name);
     sqlite3_bind_int64(s, 2, fg_created_us);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (cnt == cap) {
@@ -473,7 +406,7 @@ lr_status lr__sqlite_offline_partitions(void *ctx, const char *fg_name, int64_t 
         p->updated_us = sqlite3_column_int64(s, 7);
     }
     if (rc != SQLITE_DONE) {
-        st = sql_err(db, rc, "list offline partitions", err);
+        st = lr__sqlite_error(db, rc, "list offline partitions", err);
         goto done;
     }
     *out = v;
