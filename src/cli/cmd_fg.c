@@ -214,10 +214,8 @@ static int fg_describe(lr_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0, 0, 0, 0}};
     bool json = false;
-    char name[LR_FG_NAME_MAX + 1];
     lr_catalog *cat = NULL;
     lr_fg_def *def = NULL;
-    lr_error err;
     int c, rc;
 
     reset_getopt();
@@ -229,21 +227,14 @@ static int fg_describe(lr_cli *cli, int argc, char **argv)
     }
     if (optind + 1 != argc)
         return cli_usage("fg", "describe takes exactly one feature-group name");
-    if ((rc = resolve_name(argv[optind], name, sizeof name)) != LR_EXIT_OK)
+    if ((rc = cli_load_group(cli, argv[optind], &cat, &def)) != LR_EXIT_OK)
         return rc;
-    if ((rc = open_catalog(cli, &cat)) != LR_EXIT_OK)
-        return rc;
-    if (lr_catalog_fg_get(cat, name, &def, &err) != LR_OK) {
-        rc = cli_fail_err(&err);
-        goto done;
-    }
     if (json) {
         rc = print_def_json(def);
     } else {
         print_def_text(def);
         rc = LR_EXIT_OK;
     }
-done:
     lr_fg_def_free(def);
     lr_catalog_close(cat);
     return rc;
@@ -412,7 +403,6 @@ static int fg_update(lr_cli *cli, int argc, char **argv)
                                          {0, 0, 0, 0}};
     const char *add_file = NULL, *ttl_arg = NULL;
     bool json = false;
-    char name[LR_FG_NAME_MAX + 1];
     lr_catalog *cat = NULL;
     lr_fg_def *def = NULL, *next = NULL;
     lr_buf body = {0};
@@ -434,8 +424,6 @@ static int fg_update(lr_cli *cli, int argc, char **argv)
         return cli_usage("fg", "update takes exactly one feature-group name");
     if ((add_file == NULL) == (ttl_arg == NULL))
         return cli_usage("fg", "update needs exactly one of --add-features FILE or --ttl DURATION");
-    if ((rc = resolve_name(argv[optind], name, sizeof name)) != LR_EXIT_OK)
-        return rc;
 
     lr_ttl ttl = {LR_TTL_NONE, 0};
     if (ttl_arg && strcmp(ttl_arg, "none") != 0 && lr_ttl_parse_short(ttl_arg, &ttl, &err) != LR_OK)
@@ -443,12 +431,8 @@ static int fg_update(lr_cli *cli, int argc, char **argv)
     if (add_file && cli_read_file(add_file, FG_FILE_MAX, &body, &err) != LR_OK)
         return cli_fail_err(&err);
 
-    if ((rc = open_catalog(cli, &cat)) != LR_EXIT_OK)
+    if ((rc = cli_load_group(cli, argv[optind], &cat, &def)) != LR_EXIT_OK)
         goto done;
-    if (lr_catalog_fg_get(cat, name, &def, &err) != LR_OK) {
-        rc = cli_fail_err(&err);
-        goto done;
-    }
     lr_status st = add_file ? lr_fg_def_add_features(def, body.data, body.len, &next, &err)
                             : lr_fg_def_set_ttl(def, ttl, &next, &err);
     if (st != LR_OK) {
