@@ -127,6 +127,7 @@ typedef struct lr_offline_config {
     bool flush_on_close;      /* lr_offline_close() flushes first: true */
     int64_t gc_grace_us;      /* files of failed flushes are removed after this: 1 h */
     lr_pq_codec codec;        /* Parquet compression: SNAPPY */
+    uint32_t flush_threads;   /* threads encoding one flush's files: 0 = one per core (max 8) */
 } lr_offline_config;
 
 void lr_offline_config_init(lr_offline_config *cfg);

@@ -29,12 +29,30 @@ typedef struct lr_str {
     size_t len;
 } lr_str;
 
+/* What lr_record_validate() learned of a scalar value's number. */
+typedef enum lr_num_kind {
+    LR_NUM_NONE = 0,   /* not parsed (a string, a list, or not validated): use `value` */
+    LR_NUM_INT = 1,    /* an Integral scalar: num.i is its value */
+    LR_NUM_DOUBLE = 2, /* a Fractional scalar: num.d is its value */
+} lr_num_kind;
+
 typedef struct lr_feature_value {
     uint32_t feature; /* index into the definition's features */
     bool is_list;     /* ValueAsStringList given */
+    uint8_t num_kind; /* lr_num_kind: set for every value by lr_record_validate() */
     lr_str value;     /* scalar: ValueAsString */
     const lr_str *items;
     uint32_t n_items; /* list: ValueAsStringList */
+    /*
+     * The parsed number of a numeric scalar (num_kind != LR_NUM_NONE), so
+     * that writers of typed data (the offline log) need not parse `value`
+     * again. It always agrees with `value`; whoever changes `value` after
+     * validation must reset num_kind to LR_NUM_NONE.
+     */
+    union {
+        int64_t i;
+        double d;
+    } num;
 } lr_feature_value;
 
 typedef struct lr_record {
@@ -53,7 +71,9 @@ typedef struct lr_record {
  * Fractional with exactly the configured dimension; the total size (feature
  * names plus values, in bytes) is within LR_RECORD_MAX_BYTES and the
  * identifier is 1 to LR_RECORD_ID_MAX_BYTES bytes. docs/values.md has the
- * rules. On success fills rec->record_id and rec->event_time_us.
+ * rules. On success fills rec->record_id and rec->event_time_us, and each
+ * value's num_kind and num (the parsed number of Integral and Fractional
+ * scalars; LR_NUM_NONE for the others).
  * Errors: LR_EINVAL with the feature's name and the rule; LR_ENOMEM (only
  * when checking a Set of more than 32 items for duplicates).
  */

@@ -92,8 +92,12 @@ static lr_status dup_error(const lr_feature_def *f, const lr_feature_value *v, u
                         f->name, q, idx + 1);
 }
 
-/* Parses item `s` as f's type; numeric items also give their Set identity. */
-static lr_status parse_item(const lr_feature_def *f, const lr_str *s, uint64_t *key, lr_error *err)
+/*
+ * Parses item `s` as f's type; numeric items also give their Set identity
+ * and, when `num` is not NULL, their number (*kind: lr_num_kind).
+ */
+static lr_status parse_item(const lr_feature_def *f, const lr_str *s, uint64_t *key,
+                            uint8_t *kind, int64_t *num, lr_error *err)
 {
     lr_status st;
     int64_t i = 0;
@@ -102,9 +106,17 @@ static lr_status parse_item(const lr_feature_def *f, const lr_str *s, uint64_t *
     switch (f->type) {
     case LR_FT_INTEGRAL:
         st = lr_value_parse_integral(s->ptr, s->len, &i, err);
+        if (st == LR_OK && num) {
+            *kind = LR_NUM_INT;
+            *num = i;
+        }
         break;
     case LR_FT_FRACTIONAL:
         st = lr_value_parse_fractional(s->ptr, s->len, &d, err);
+        if (st == LR_OK && num) {
+            *kind = LR_NUM_DOUBLE;
+            memcpy(num, &d, sizeof d);
+        }
         break;
     case LR_FT_STRING:
         return lr_value_check_string(s->ptr, s->len, err);
@@ -178,8 +190,10 @@ cleanup:
     return st;
 }
 
-lr_status lr_feature_value_validate(const lr_feature_def *f, const lr_feature_value *v,
-                                    lr_error *err)
+
+/* lr_feature_value_validate; a scalar's number goes to *kind and *num when num is not NULL. */
+static lr_status value_validate(const lr_feature_def *f, const lr_feature_value *v, uint8_t *kind,
+                                int64_t *num, lr_error *err)
 {
     lr_status st = LR_OK;
     uint64_t small[SET_SMALL], *keys = NULL, key = 0;
@@ -191,7 +205,7 @@ lr_status lr_feature_value_validate(const lr_feature_def *f, const lr_feature_va
                                 "Feature '%s' is not a collection: give ValueAsString, not "
                                 "ValueAsStringList",
                                 f->name);
-        st = parse_item(f, &v->value, &key, err);
+        st = parse_item(f, &v->value, &key, kind, num, err);
         if (st != LR_OK)
             lr_error_prefix(err, "Feature '%s'", f->name);
         return st;
@@ -216,7 +230,7 @@ lr_status lr_feature_value_validate(const lr_feature_def *f, const lr_feature_va
         }
     }
     for (i = 0; i < v->n_items; i++) {
-        st = parse_item(f, &v->items[i], &key, err);
+        st = parse_item(f, &v->items[i], &key, NULL, NULL, err);
         if (st != LR_OK) {
             lr_error_prefix(err, "Feature '%s' item %u", f->name, i + 1);
             goto cleanup;
@@ -231,6 +245,12 @@ cleanup:
     if (keys != small)
         free(keys);
     return st;
+}
+
+lr_status lr_feature_value_validate(const lr_feature_def *f, const lr_feature_value *v,
+                                    lr_error *err)
+{
+    return value_validate(f, v, NULL, NULL, err);
 }
 
 lr_status lr_record_validate(const lr_fg_def *def, lr_record *rec, lr_error *err)
@@ -307,10 +327,14 @@ lr_status lr_record_validate(const lr_fg_def *def, lr_record *rec, lr_error *err
         goto cleanup;
     }
     for (i = 0; i < rec->n_values; i++) {
-        const lr_feature_value *v = &rec->values[i];
-        st = lr_feature_value_validate(&def->features[v->feature], v, err);
+        lr_feature_value *v = &rec->values[i];
+        int64_t num = 0;
+        uint8_t kind = LR_NUM_NONE;
+        st = value_validate(&def->features[v->feature], v, &kind, &num, err);
         if (st != LR_OK)
             goto cleanup;
+        v->num_kind = kind;
+        memcpy(&v->num, &num, sizeof num);
     }
     /* Both are scalar: their features are never collections. */
     if (rid->value.len == 0 || rid->value.len > LR_RECORD_ID_MAX_BYTES) {

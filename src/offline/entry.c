@@ -70,9 +70,20 @@ lr_status lr__entry_encode_record(lr_buf *out, uint32_t schema_id, const lr_reco
     st = lr_buf_append(out, h, sizeof h);
     for (uint32_t i = 0; i < rec->n_values && st == LR_OK; i++) {
         const lr_feature_value *v = &rec->values[i];
+        if (!v->is_list && v->num_kind != LR_NUM_NONE) {
+            /* A number validation parsed: 13 bytes, and nothing to parse again. */
+            unsigned char t[13];
+            uint64_t bits;
+            le32(t, v->feature);
+            t[4] = v->num_kind == LR_NUM_INT ? LR__ENTRY_KIND_INT : LR__ENTRY_KIND_DOUBLE;
+            memcpy(&bits, &v->num, sizeof bits);
+            le64(t + 5, bits);
+            st = lr_buf_append(out, t, sizeof t);
+            continue;
+        }
         st = put_u32(out, v->feature);
         if (st == LR_OK)
-            st = lr_buf_append_byte(out, v->is_list ? 1 : 0);
+            st = lr_buf_append_byte(out, v->is_list ? LR__ENTRY_KIND_LIST : LR__ENTRY_KIND_STRING);
         if (st != LR_OK)
             break;
         if (!v->is_list) {
@@ -118,6 +129,93 @@ static bool take_str(rd *r, lr_str *s)
     return true;
 }
 
+lr_status lr__entry_open(const void *payload, size_t n, lr__entry_header *h,
+                         lr__entry_cursor *c, lr_error *err)
+{
+    const unsigned char *p = payload;
+
+    if (n < LR__ENTRY_RECORD_HDR || p[0] != LR__ENTRY_RECORD || (p[1] & ~1u) != 0)
+        return lr_error_set(err, LR_ECORRUPT, "log entry: not a record entry");
+    h->is_deleted = p[1] & 1;
+    h->schema_id = rd32(p + 4);
+    h->event_time_us = (int64_t)rd64(p + 8);
+    h->write_time_us = (int64_t)rd64(p + 16);
+    h->api_invocation_us = (int64_t)rd64(p + 24);
+    h->n_values = rd32(p + 32);
+    c->p = p + LR__ENTRY_RECORD_HDR;
+    c->left = n - LR__ENTRY_RECORD_HDR;
+    c->remaining = h->n_values;
+    /* Each value takes at least 9 bytes. */
+    if (h->n_values > c->left / 9)
+        return lr_error_set(err, LR_ECORRUPT, "log entry: %u values in %zu bytes", h->n_values,
+                            c->left);
+    return LR_OK;
+}
+
+int lr__entry_next(lr__entry_cursor *c, lr__entry_value *v)
+{
+    rd r = {c->p, c->left};
+    uint32_t f;
+
+    if (c->remaining == 0)
+        return c->left == 0 ? 0 : -1;
+    if (!take32(&r, &f) || r.left < 1)
+        return -1;
+    v->feature = f;
+    v->kind = *r.p;
+    r.p++;
+    r.left--;
+    switch (v->kind) {
+    case LR__ENTRY_KIND_STRING:
+        if (!take_str(&r, &v->str))
+            return -1;
+        break;
+    case LR__ENTRY_KIND_INT:
+    case LR__ENTRY_KIND_DOUBLE: {
+        if (r.left < 8)
+            return -1;
+        uint64_t bits = rd64(r.p);
+        memcpy(&v->num, &bits, sizeof bits);
+        r.p += 8;
+        r.left -= 8;
+        break;
+    }
+    case LR__ENTRY_KIND_LIST: {
+        uint32_t k;
+        lr_str it;
+        if (!take32(&r, &k) || k > r.left / 4)
+            return -1;
+        v->n_items = k;
+        v->items.p = r.p;
+        v->items.remaining = k;
+        for (uint32_t j = 0; j < k; j++) {
+            if (!take_str(&r, &it))
+                return -1;
+        }
+        v->items.left = (size_t)(r.p - v->items.p);
+        break;
+    }
+    default:
+        return -1;
+    }
+    c->p = r.p;
+    c->left = r.left;
+    c->remaining--;
+    return 1;
+}
+
+lr_str lr__entry_item_next(lr__entry_cursor *items)
+{
+    rd r = {items->p, items->left};
+    lr_str s = {"", 0};
+    if (items->remaining > 0 && take_str(&r, &s)) {
+        items->p = r.p;
+        items->left = r.left;
+        items->remaining--;
+    }
+    return s;
+}
+
 lr_status lr__entry_peek_record(const void *payload, size_t n, uint32_t *schema_id,
                                 int64_t *event_time_us, lr_error *err)
 {
@@ -133,63 +231,54 @@ lr_status lr__entry_peek_record(const void *payload, size_t n, uint32_t *schema_
 lr_status lr__entry_decode_record(const void *payload, size_t n, lr_arena *a,
                                   lr__record_entry *out, lr_error *err)
 {
-    const unsigned char *p = payload;
-    rd r;
-    uint32_t nv;
+    lr__entry_header h;
+    lr__entry_cursor c;
+    lr__entry_value ev;
+    lr_status st;
+    uint32_t i = 0;
+    int r;
 
     memset(out, 0, sizeof *out);
-    if (n < LR__ENTRY_RECORD_HDR || p[0] != LR__ENTRY_RECORD || (p[1] & ~1u) != 0)
-        return lr_error_set(err, LR_ECORRUPT, "log entry: not a record entry");
-    out->is_deleted = p[1] & 1;
-    out->schema_id = rd32(p + 4);
-    out->event_time_us = (int64_t)rd64(p + 8);
-    out->write_time_us = (int64_t)rd64(p + 16);
-    out->api_invocation_us = (int64_t)rd64(p + 24);
-    nv = rd32(p + 32);
-    r.p = p + LR__ENTRY_RECORD_HDR;
-    r.left = n - LR__ENTRY_RECORD_HDR;
-    /* Each value takes at least 9 bytes: bound the count before allocating. */
-    if (nv > r.left / 9)
-        return lr_error_set(err, LR_ECORRUPT, "log entry: %u values in %zu bytes", nv, r.left);
-    out->values = lr_arena_calloc(a, nv ? nv : 1, sizeof *out->values);
+    if ((st = lr__entry_open(payload, n, &h, &c, err)) != LR_OK)
+        return st;
+    out->is_deleted = h.is_deleted;
+    out->schema_id = h.schema_id;
+    out->event_time_us = h.event_time_us;
+    out->write_time_us = h.write_time_us;
+    out->api_invocation_us = h.api_invocation_us;
+    out->values = lr_arena_calloc(a, h.n_values ? h.n_values : 1, sizeof *out->values);
     if (out->values == NULL)
         return lr_error_set(err, LR_ENOMEM, "log entry: out of memory");
-    for (uint32_t i = 0; i < nv; i++) {
-        lr_feature_value *v = &out->values[i];
-        uint32_t f;
-        if (!take32(&r, &f) || r.left < 1)
-            goto bad;
-        v->feature = f;
-        uint8_t kind = *r.p;
-        r.p++;
-        r.left--;
-        if (kind == 0) {
-            if (!take_str(&r, &v->value))
-                goto bad;
-            continue;
+    while ((r = lr__entry_next(&c, &ev)) > 0) {
+        lr_feature_value *v = &out->values[i++];
+        v->feature = ev.feature;
+        switch (ev.kind) {
+        case LR__ENTRY_KIND_STRING:
+            v->value = ev.str;
+            break;
+        case LR__ENTRY_KIND_INT:
+        case LR__ENTRY_KIND_DOUBLE:
+            v->value.ptr = "";
+            v->num_kind = ev.kind == LR__ENTRY_KIND_INT ? LR_NUM_INT : LR_NUM_DOUBLE;
+            memcpy(&v->num, &ev.num, sizeof v->num);
+            break;
+        default: { /* LIST */
+            lr_str *items = lr_arena_calloc(a, ev.n_items ? ev.n_items : 1, sizeof *items);
+            if (items == NULL)
+                return lr_error_set(err, LR_ENOMEM, "log entry: out of memory");
+            for (uint32_t j = 0; j < ev.n_items; j++)
+                items[j] = lr__entry_item_next(&ev.items);
+            v->is_list = true;
+            v->items = items;
+            v->n_items = ev.n_items;
+            break;
         }
-        if (kind != 1)
-            goto bad;
-        uint32_t k;
-        if (!take32(&r, &k) || k > r.left / 4)
-            goto bad;
-        lr_str *items = lr_arena_calloc(a, k ? k : 1, sizeof *items);
-        if (items == NULL)
-            return lr_error_set(err, LR_ENOMEM, "log entry: out of memory");
-        for (uint32_t j = 0; j < k; j++) {
-            if (!take_str(&r, &items[j]))
-                goto bad;
         }
-        v->is_list = true;
-        v->items = items;
-        v->n_items = k;
     }
-    if (r.left != 0)
-        goto bad;
-    out->n_values = nv;
+    if (r < 0)
+        return lr_error_set(err, LR_ECORRUPT, "log entry: malformed record values");
+    out->n_values = h.n_values;
     return LR_OK;
-bad:
-    return lr_error_set(err, LR_ECORRUPT, "log entry: malformed record values");
 }
 
 lr_status lr__entry_encode_schema(lr_buf *out, const lr_fg_def *def)

@@ -10,10 +10,16 @@
  *   16 i64 write_time, microseconds (stamped under the log's lock)
  *   24 i64 api_invocation_time, microseconds
  *   32 u32 number of values, then per value:
- *        u32 feature index, u8 kind (0 scalar, 1 list), then
- *        scalar: u32 length + bytes;  list: u32 count, then per item u32 length + bytes
- * Values are kept as the strings PutRecord received; they were validated
- * before the append, and the flusher parses them into typed columns.
+ *        u32 feature index, u8 kind, then by kind
+ *          0 string scalar: u32 length + bytes
+ *          1 list:          u32 count, then per item u32 length + bytes
+ *          2 Integral:      i64
+ *          3 Fractional:    f64 (IEEE 754 bits)
+ * Numeric scalars are stored as the numbers validation parsed (kinds 2 and
+ * 3), so the flusher writes them without parsing; strings and list items
+ * are the strings PutRecord received (validated before the append). Logs
+ * written before kinds 2 and 3 existed hold only kinds 0 and 1 for every
+ * value; the flusher parses those.
  *
  * Schema payload: u8 type = 1, u8 0, u16 0, u32 length, then the
  * definition as lr_fg_def_to_json(LR_FG_JSON_STORED).
@@ -33,6 +39,10 @@
 #define LR__ENTRY_SCHEMA 1
 #define LR__ENTRY_RECORD 2
 #define LR__ENTRY_WRITE_TIME_OFF 16
+#define LR__ENTRY_KIND_STRING 0
+#define LR__ENTRY_KIND_LIST 1
+#define LR__ENTRY_KIND_INT 2
+#define LR__ENTRY_KIND_DOUBLE 3
 #define LR__ENTRY_RECORD_HDR 36
 
 /* A decoded record entry; strings point into the payload or the arena. */
@@ -63,6 +73,47 @@ void lr__entry_stamp(void *payload, int64_t write_time_us);
  */
 lr_status lr__entry_decode_record(const void *payload, size_t n, lr_arena *a,
                                   lr__record_entry *out, lr_error *err);
+
+/*
+ * Reading a record payload value by value, without allocating (the
+ * flusher's path into typed columns). lr__entry_open() checks and reads the
+ * header; each lr__entry_next() returns 1 with the next value, 0 at the end
+ * of a well-formed payload, or -1 when the payload is malformed (a length
+ * past the end, an unknown kind, bytes left over). A list's items are
+ * checked by lr__entry_next() and read with lr__entry_item_next().
+ */
+typedef struct lr__entry_header {
+    uint32_t schema_id;
+    bool is_deleted;
+    int64_t event_time_us;
+    int64_t write_time_us;
+    int64_t api_invocation_us;
+    uint32_t n_values;
+} lr__entry_header;
+
+typedef struct lr__entry_cursor {
+    const unsigned char *p;
+    size_t left;
+    uint32_t remaining; /* values not yet returned */
+} lr__entry_cursor;
+
+typedef struct lr__entry_value {
+    uint32_t feature;
+    uint8_t kind;   /* LR__ENTRY_KIND_* */
+    lr_str str;     /* KIND_STRING */
+    union {
+        int64_t i;  /* KIND_INT */
+        double d;   /* KIND_DOUBLE */
+    } num;
+    uint32_t n_items; /* KIND_LIST: the items, for lr__entry_item_next() */
+    lr__entry_cursor items;
+} lr__entry_value;
+
+lr_status lr__entry_open(const void *payload, size_t n, lr__entry_header *h,
+                         lr__entry_cursor *c, lr_error *err);
+int lr__entry_next(lr__entry_cursor *c, lr__entry_value *v);
+/* The next item of a list returned by lr__entry_next() (exactly n_items times). */
+lr_str lr__entry_item_next(lr__entry_cursor *items);
 
 /*
  * Reads only the fixed header of a record payload: its schema id and event

@@ -31,15 +31,17 @@
  * only after its announcement was withdrawn, which is impossible once it is
  * registered.
  *
- * Values in the log are the strings PutRecord accepted (already validated);
- * they are parsed here into typed columns. A value that no longer parses (it
- * cannot happen unless the log was edited) is written as null with a
- * warning rather than blocking the log forever.
+ * Numeric scalars are in the log as the numbers validation parsed; strings,
+ * list items and the values of older logs are the strings PutRecord
+ * accepted (already validated), parsed here into typed columns. A value
+ * that no longer parses (it cannot happen unless the log was edited) is
+ * written as null with a warning rather than blocking the log forever.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "larder/arena.h"
 #include "larder/log.h"
@@ -130,23 +132,35 @@ static lr_status schema_add(void *arg, uint32_t id, const void *data, size_t len
 /* ---- buckets ---- */
 
 /*
- * A row of a bucket: its payload, copied into the chunk's arena, decoded
- * again when its file is written. Holding payloads rather than decoded
- * rows keeps a chunk's memory close to the log bytes it covers (decoded
- * values take about twice the payload), so a flush of flush_bytes of log
- * is one chunk and writes one file per partition, not two or three.
+ * Reading the log, each entry's payload is appended to its bucket's own
+ * buffer (one sequential stream per bucket: rows of one hour are rarely
+ * adjacent in the log, and decoding them there would scatter every row's
+ * values over a dozen columns of hundreds of files). Writing a file then
+ * decodes its bucket's payloads, in order, straight into the typed columns
+ * of the file (the shape lr_pq_writer_write_batch() takes), on as many
+ * threads as the flush has. A column holds one slot per row (a null:
+ * validity 0 and a zero or empty value), or for list columns one slot per
+ * element.
  */
-typedef struct row_ref {
-    const void *payload;
-    size_t len;
-    uint64_t seq;
-} row_ref;
+enum { COL_I64, COL_F64, COL_STR, COL_BOOL };
+
+typedef struct colbuf {
+    uint8_t kind;        /* COL_* */
+    bool list;
+    lr_feature_type type; /* the feature's type as written (Vector: Fractional) */
+    lr_buf validity;     /* one byte per row */
+    lr_buf vals;         /* COL_I64/COL_F64: 8 bytes per slot; COL_BOOL: 1 byte */
+    lr_buf offsets;      /* COL_STR: u32 per slot, after a leading 0 */
+    lr_buf bytes;        /* COL_STR */
+    lr_buf list_offsets; /* lists: u32 per row, after a leading 0 */
+} colbuf;
 
 typedef struct bucket {
     size_t gen;
     int64_t hour_us;
-    row_ref *rows;
-    size_t n, cap;
+    const lr_fg_def *def; /* the generation's newest definition: the file's columns */
+    lr_buf payloads;      /* per row: u32 length, then the log entry's payload */
+    uint32_t n;           /* rows */
     int64_t min_et, max_et;
     char key[LR_OFFLINE_KEY_MAX];
     char partition[LR_OFFLINE_PARTITION_MAX];
@@ -154,14 +168,13 @@ typedef struct bucket {
 } bucket;
 
 typedef struct chunk {
-    lr_arena *arena;   /* payloads of the chunk's entries */
-    lr_arena *scratch; /* the entry being written, decoded */
     bucket *b;
     size_t nb, capb;
     size_t *index; /* open addressing over (gen, hour): bucket index + 1 */
     size_t index_cap;
     uint64_t first_seq, last_seq;
     uint64_t entries;
+    uint64_t bytes; /* payload bytes added: the chunk's size */
 } chunk;
 
 static uint64_t mix(uint64_t x)
@@ -210,12 +223,66 @@ static int64_t hour_start(int64_t et)
     return q * hour;
 }
 
+static void cols_free(colbuf *cols, uint32_t n)
+{
+    for (uint32_t i = 0; cols && i < n; i++) {
+        lr_buf_free(&cols[i].validity);
+        lr_buf_free(&cols[i].vals);
+        lr_buf_free(&cols[i].offsets);
+        lr_buf_free(&cols[i].bytes);
+        lr_buf_free(&cols[i].list_offsets);
+    }
+    free(cols);
+}
+
+/* The empty columns of a file of `def`, in lr_offline_parquet_columns() order. */
+static lr_status cols_new(const lr_fg_def *def, colbuf **out, uint32_t *n, lr_error *err)
+{
+    uint32_t k = def->n_features, nc = k + 3;
+    colbuf *cols = calloc(nc, sizeof *cols);
+    lr_status st = LR_OK;
+    const uint32_t zero = 0;
+
+    if (cols == NULL)
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < nc && st == LR_OK; i++) {
+        colbuf *c = &cols[i];
+        lr_buf_init(&c->validity, 0);
+        lr_buf_init(&c->vals, 0);
+        lr_buf_init(&c->offsets, 0);
+        lr_buf_init(&c->bytes, 0);
+        lr_buf_init(&c->list_offsets, 0);
+        if (i < k) {
+            const lr_feature_def *f = &def->features[i];
+            c->list = f->collection != LR_COLL_NONE;
+            c->type = f->collection == LR_COLL_VECTOR ? LR_FT_FRACTIONAL : f->type;
+            c->kind = c->type == LR_FT_INTEGRAL     ? COL_I64
+                      : c->type == LR_FT_FRACTIONAL ? COL_F64
+                                                    : COL_STR;
+        } else {
+            c->kind = i < k + 2 ? COL_I64 : COL_BOOL;
+        }
+        if (c->kind == COL_STR)
+            st = lr_buf_append(&c->offsets, &zero, 4);
+        if (st == LR_OK && c->list)
+            st = lr_buf_append(&c->list_offsets, &zero, 4);
+    }
+    if (st != LR_OK) {
+        cols_free(cols, nc);
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    }
+    *out = cols;
+    *n = nc;
+    return LR_OK;
+}
+
 /*
  * The bucket of (gen, hour), made on first use. The hour's partition is
  * checked when its bucket is made: an hour lies wholly inside or outside
  * the partition range, so one check covers every entry of the bucket.
  */
-static lr_status bucket_for(chunk *c, size_t gen, int64_t hour_us, bucket **out, lr_error *err)
+static lr_status bucket_for(chunk *c, const schemas *sc, size_t gen, int64_t hour_us,
+                            bucket **out, lr_error *err)
 {
     size_t h;
     lr_status st;
@@ -249,8 +316,10 @@ static lr_status bucket_for(chunk *c, size_t gen, int64_t hour_us, bucket **out,
     memset(b, 0, sizeof *b);
     b->gen = gen;
     b->hour_us = hour_us;
+    b->def = sc->gens[gen].latest;
     b->min_et = INT64_MAX;
     b->max_et = INT64_MIN;
+    lr_buf_init(&b->payloads, 0);
     c->index[h] = ++c->nb;
     *out = b;
     return LR_OK;
@@ -259,13 +328,13 @@ static lr_status bucket_for(chunk *c, size_t gen, int64_t hour_us, bucket **out,
 static void chunk_reset(chunk *c)
 {
     for (size_t i = 0; i < c->nb; i++)
-        free(c->b[i].rows);
+        lr_buf_free(&c->b[i].payloads);
     c->nb = 0;
     if (c->index)
         memset(c->index, 0, c->index_cap * sizeof *c->index);
-    lr_arena_reset(c->arena);
     c->first_seq = c->last_seq = 0;
     c->entries = 0;
+    c->bytes = 0;
 }
 
 static void chunk_free(chunk *c)
@@ -273,70 +342,9 @@ static void chunk_free(chunk *c)
     chunk_reset(c);
     free(c->b);
     free(c->index);
-    lr_arena_free(c->arena);
-    lr_arena_free(c->scratch);
 }
 
-/*
- * Adds one log entry to its bucket; the payload is copied into the chunk.
- * Only its header is read here; its values are decoded when its file is
- * written (a malformed entry, which its checksum makes a bug rather than
- * damage, then fails the flush after the announcement, which is undone).
- */
-static lr_status chunk_add(chunk *c, const schemas *sc, const void *payload, size_t len,
-                           uint64_t seq, const char *log_dir, lr_error *err)
-{
-    void *copy = lr_arena_alloc(c->arena, len);
-    uint32_t schema_id;
-    int64_t event_time_us;
-    lr_status st;
-    int64_t hour;
-    bucket *b = NULL;
-
-    if (copy == NULL)
-        return lr_error_set(err, LR_ENOMEM, "out of memory");
-    memcpy(copy, payload, len);
-    st = lr__entry_peek_record(copy, len, &schema_id, &event_time_us, err);
-    if (st != LR_OK) {
-        if (err != NULL)
-            lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
-        return st;
-    }
-    if (schema_id == 0 || schema_id > sc->n)
-        return lr_error_set(err, LR_ECORRUPT,
-                            "log %s sequence %" PRIu64 ": unknown schema %u (the log has %zu)",
-                            log_dir, seq, schema_id, sc->n);
-    hour = hour_start(event_time_us);
-    st = bucket_for(c, sc->slots[schema_id - 1].gen, hour, &b, err);
-    if (st != LR_OK) {
-        if (err != NULL)
-            lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
-        return st;
-    }
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 64;
-        row_ref *nr = realloc(b->rows, nc * sizeof *nr);
-        if (nr == NULL)
-            return lr_error_set(err, LR_ENOMEM, "out of memory");
-        b->rows = nr;
-        b->cap = nc;
-    }
-    b->rows[b->n].payload = copy;
-    b->rows[b->n].len = len;
-    b->rows[b->n].seq = seq;
-    b->n++;
-    if (event_time_us < b->min_et)
-        b->min_et = event_time_us;
-    if (event_time_us > b->max_et)
-        b->max_et = event_time_us;
-    if (c->entries == 0)
-        c->first_seq = seq;
-    c->last_seq = seq;
-    c->entries++;
-    return LR_OK;
-}
-
-/* ---- Parquet ---- */
+/* ---- entries into columns ---- */
 
 static void warn_value(const lr_fg_def *def, uint32_t f, const char *why)
 {
@@ -344,104 +352,274 @@ static void warn_value(const lr_fg_def *def, uint32_t f, const char *why)
                 f < def->n_features ? def->features[f].name : "?", why);
 }
 
-/* Sets one scalar of feature f from its string; false when it does not parse. */
-static lr_status set_scalar(lr_pq_writer *w, uint32_t col, lr_feature_type t, lr_str v,
-                            bool *ok, lr_error *err)
+/* The number of value slots a column holds. */
+static uint32_t col_slots(const colbuf *c)
 {
-    int64_t i;
-    double d;
-
-    *ok = true;
-    switch (t) {
-    case LR_FT_INTEGRAL:
-        if (lr_value_parse_integral(v.ptr, v.len, &i, NULL) != LR_OK) {
-            *ok = false;
-            return LR_OK;
-        }
-        return lr_pq_writer_set_i64(w, col, i, err);
-    case LR_FT_FRACTIONAL:
-        if (lr_value_parse_fractional(v.ptr, v.len, &d, NULL) != LR_OK) {
-            *ok = false;
-            return LR_OK;
-        }
-        return lr_pq_writer_set_double(w, col, d, err);
-    case LR_FT_STRING:
-    default:
-        return lr_pq_writer_set_bytes(w, col, v.ptr, v.len, err);
-    }
+    if (c->kind == COL_STR)
+        return (uint32_t)(c->offsets.len / 4 - 1);
+    return (uint32_t)(c->vals.len / (c->kind == COL_BOOL ? 1 : 8));
 }
 
-static lr_status write_row(lr_pq_writer *w, const lr_fg_def *def, const lr__record_entry *e,
-                           lr_error *err)
+/* Parses a logged string as a numeric column's value; false when it does not parse. */
+static bool parse_num(const colbuf *c, lr_str s, uint64_t *bits)
 {
-    uint32_t k = def->n_features;
-    lr_status st = LR_OK;
+    if (c->kind == COL_I64) {
+        int64_t i;
+        if (lr_value_parse_integral(s.ptr, s.len, &i, NULL) != LR_OK)
+            return false;
+        memcpy(bits, &i, 8);
+        return true;
+    }
+    double d;
+    if (lr_value_parse_fractional(s.ptr, s.len, &d, NULL) != LR_OK)
+        return false;
+    memcpy(bits, &d, 8);
+    return true;
+}
 
-    for (uint32_t i = 0; i < e->n_values && st == LR_OK; i++) {
-        const lr_feature_value *v = &e->values[i];
-        bool ok = true;
-        if (v->feature >= k) {
-            warn_value(def, v->feature, "feature index outside the definition");
-            continue;
+/* Appends one value slot of a string column. */
+static lr_status put_str(colbuf *c, lr_str s)
+{
+    lr_status st;
+    if (c->bytes.len + s.len > UINT32_MAX)
+        return LR_ELIMIT;
+    if ((st = lr_buf_append(&c->bytes, s.ptr, s.len)) != LR_OK)
+        return st;
+    uint32_t end = (uint32_t)c->bytes.len;
+    return lr_buf_append(&c->offsets, &end, 4);
+}
+
+/*
+ * Appends a present value of feature column `c` from a logged value.
+ * *ok false (nothing appended) when the value does not fit the column: a
+ * number of another type, a list for a scalar, a string that does not
+ * parse. Errors: LR_ENOMEM, LR_ELIMIT.
+ */
+static lr_status col_put(colbuf *c, const lr__entry_value *v, bool *ok)
+{
+    lr_status st = LR_OK;
+    uint64_t bits;
+
+    *ok = false;
+    if (!c->list) {
+        switch (v->kind) {
+        case LR__ENTRY_KIND_INT:
+        case LR__ENTRY_KIND_DOUBLE:
+            if (c->kind != (v->kind == LR__ENTRY_KIND_INT ? COL_I64 : COL_F64))
+                return LR_OK;
+            memcpy(&bits, &v->num, 8);
+            st = lr_buf_append(&c->vals, &bits, 8);
+            break;
+        case LR__ENTRY_KIND_STRING:
+            if (c->kind == COL_STR) {
+                st = put_str(c, v->str);
+            } else {
+                if (!parse_num(c, v->str, &bits))
+                    return LR_OK;
+                st = lr_buf_append(&c->vals, &bits, 8);
+            }
+            break;
+        default:
+            return LR_OK;
         }
-        const lr_feature_def *f = &def->features[v->feature];
-        lr_feature_type t = f->collection == LR_COLL_VECTOR ? LR_FT_FRACTIONAL : f->type;
-        if ((f->collection != LR_COLL_NONE) != v->is_list) {
-            warn_value(def, v->feature, "list and scalar mixed up");
-            continue;
+    } else {
+        if (v->kind != LR__ENTRY_KIND_LIST)
+            return LR_OK;
+        /* A list is all or nothing: check every item before appending. */
+        if (c->kind != COL_STR) {
+            lr__entry_cursor it = v->items;
+            for (uint32_t j = 0; j < v->n_items; j++) {
+                if (!parse_num(c, lr__entry_item_next(&it), &bits))
+                    return LR_OK;
+            }
         }
-        if (!v->is_list) {
-            st = set_scalar(w, v->feature, t, v->value, &ok, err);
-            if (st == LR_OK && !ok)
-                warn_value(def, v->feature, "value does not parse as its type");
-            continue;
+        lr__entry_cursor it = v->items;
+        for (uint32_t j = 0; j < v->n_items && st == LR_OK; j++) {
+            lr_str s = lr__entry_item_next(&it);
+            if (c->kind == COL_STR) {
+                st = put_str(c, s);
+            } else {
+                parse_num(c, s, &bits);
+                st = lr_buf_append(&c->vals, &bits, 8);
+            }
         }
-        /* A list is all or nothing: check every item before starting it. */
-        for (uint32_t j = 0; j < v->n_items && ok; j++) {
-            if (t == LR_FT_INTEGRAL)
-                ok = lr_value_parse_integral(v->items[j].ptr, v->items[j].len, &(int64_t){0},
-                                             NULL) == LR_OK;
-            else if (t == LR_FT_FRACTIONAL)
-                ok = lr_value_parse_fractional(v->items[j].ptr, v->items[j].len, &(double){0},
-                                               NULL) == LR_OK;
-        }
-        if (!ok) {
-            warn_value(def, v->feature, "a list item does not parse as its type");
-            continue;
-        }
-        st = lr_pq_writer_list_begin(w, v->feature, err);
-        for (uint32_t j = 0; j < v->n_items && st == LR_OK; j++)
-            st = set_scalar(w, v->feature, t, v->items[j], &ok, err);
+        uint32_t end = col_slots(c);
         if (st == LR_OK)
-            st = lr_pq_writer_list_end(w, v->feature, err);
+            st = lr_buf_append(&c->list_offsets, &end, 4);
     }
     if (st == LR_OK)
-        st = lr_pq_writer_set_i64(w, k, e->write_time_us, err);
-    if (st == LR_OK)
-        st = lr_pq_writer_set_i64(w, k + 1, e->api_invocation_us, err);
-    if (st == LR_OK)
-        st = lr_pq_writer_set_bool(w, k + 2, e->is_deleted, err);
-    if (st == LR_OK)
-        st = lr_pq_writer_end_row(w, err);
+        st = lr_buf_append_byte(&c->validity, 1);
+    *ok = st == LR_OK;
     return st;
 }
 
-static lr_status write_bucket(const lr_offline *s, const lr_fg_def *def, bucket *b,
-                              const char *log_id, chunk *c, lr_buf *out, lr_error *err)
+/* Appends a null row to column `c`. */
+static lr_status col_null(colbuf *c)
 {
+    static const uint64_t zero;
+    lr_status st;
+    if (c->list) {
+        uint32_t end = col_slots(c);
+        st = lr_buf_append(&c->list_offsets, &end, 4);
+    } else if (c->kind == COL_STR) {
+        uint32_t end = (uint32_t)c->bytes.len;
+        st = lr_buf_append(&c->offsets, &end, 4);
+    } else {
+        st = lr_buf_append(&c->vals, &zero, c->kind == COL_BOOL ? 1 : 8);
+    }
+    if (st == LR_OK)
+        st = lr_buf_append_byte(&c->validity, 0);
+    return st;
+}
+
+/* Appends one logged record entry to the columns of a file of `def`; set: k bytes of scratch. */
+static lr_status row_add(const lr_fg_def *def, colbuf *cols, uint8_t *set,
+                         const lr__entry_header *h, lr__entry_cursor *cur, lr_error *err)
+{
+    uint32_t k = def->n_features;
+    lr__entry_value v;
+    lr_status st = LR_OK;
+    int r;
+
+    memset(set, 0, k);
+    while ((r = lr__entry_next(cur, &v)) > 0) {
+        bool ok;
+        if (v.feature >= k) {
+            warn_value(def, v.feature, "feature index outside the definition");
+            continue;
+        }
+        if (set[v.feature]) {
+            warn_value(def, v.feature, "the feature appears twice in one entry");
+            continue;
+        }
+        if ((st = col_put(&cols[v.feature], &v, &ok)) != LR_OK)
+            goto fail;
+        if (!ok)
+            warn_value(def, v.feature, "the logged value does not fit the feature's type");
+        set[v.feature] = ok;
+    }
+    if (r < 0)
+        return lr_error_set(err, LR_ECORRUPT, "log entry: malformed record values");
+    for (uint32_t i = 0; i < k && st == LR_OK; i++) {
+        if (!set[i])
+            st = col_null(&cols[i]);
+    }
+    int64_t wt = h->write_time_us, at = h->api_invocation_us;
+    uint8_t del = h->is_deleted, one = 1;
+    if (st == LR_OK && (st = lr_buf_append(&cols[k].vals, &wt, 8)) == LR_OK &&
+        (st = lr_buf_append_byte(&cols[k].validity, one)) == LR_OK &&
+        (st = lr_buf_append(&cols[k + 1].vals, &at, 8)) == LR_OK &&
+        (st = lr_buf_append_byte(&cols[k + 1].validity, one)) == LR_OK &&
+        (st = lr_buf_append_byte(&cols[k + 2].vals, del)) == LR_OK)
+        st = lr_buf_append_byte(&cols[k + 2].validity, one);
+fail:
+    if (st != LR_OK)
+        return lr_error_set(err, st, st == LR_ELIMIT ? "a partition of a flush is too large"
+                                                      : "out of memory");
+    return LR_OK;
+}
+
+/*
+ * Adds one log entry to its bucket. Only its header is read here; its
+ * values are decoded when its file is written (a malformed entry, which
+ * its checksum makes a bug rather than damage, then fails the flush after
+ * the announcement, which is undone).
+ */
+static lr_status chunk_add(chunk *c, const schemas *sc, const void *payload, size_t len,
+                           uint64_t seq, const char *log_dir, lr_error *err)
+{
+    uint32_t schema_id, n32 = (uint32_t)len;
+    int64_t et;
+    lr_status st;
+    bucket *b = NULL;
+
+    st = lr__entry_peek_record(payload, len, &schema_id, &et, err);
+    if (st == LR_OK && (schema_id == 0 || schema_id > sc->n))
+        st = lr_error_set(err, LR_ECORRUPT, "unknown schema %u (the log has %zu)", schema_id,
+                          sc->n);
+    if (st == LR_OK)
+        st = bucket_for(c, sc, sc->slots[schema_id - 1].gen, hour_start(et), &b, err);
+    if (st == LR_OK && (len > UINT32_MAX || b->n == UINT32_MAX))
+        st = lr_error_set(err, LR_ELIMIT, "a partition of a flush is too large");
+    if (st == LR_OK && ((st = lr_buf_append(&b->payloads, &n32, 4)) != LR_OK ||
+                        (st = lr_buf_append(&b->payloads, payload, len)) != LR_OK))
+        lr_error_set(err, st, "out of memory");
+    if (st != LR_OK) {
+        if (err != NULL)
+            lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
+        return st;
+    }
+    b->n++;
+    if (et < b->min_et)
+        b->min_et = et;
+    if (et > b->max_et)
+        b->max_et = et;
+    if (c->entries == 0)
+        c->first_seq = seq;
+    c->last_seq = seq;
+    c->entries++;
+    c->bytes += len;
+    return LR_OK;
+}
+
+/* ---- Parquet ---- */
+
+static lr_status write_bucket(const lr_offline *s, bucket *b, const char *log_id, const chunk *c,
+                              lr_buf *out, lr_error *err)
+{
+    static const uint64_t none[1];
+    const lr_fg_def *def = b->def;
     lr_pq_column_def *cols = NULL;
+    lr_pq_column_batch *batch = NULL;
     uint32_t ncols;
     lr_pq_write_options opt;
     lr_pq_writer *w = NULL;
     lr_pq_write_stats stats;
     char range[LR__WAL_ID_MAX + 64];
     lr_pq_kv kv[1];
+    colbuf *data = NULL;
+    uint32_t ndata = 0;
+    uint8_t *set = NULL;
     lr_status st;
 
     lr_buf_init(out, FILE_MAX);
     st = lr_offline_parquet_columns(def, &cols, &ncols, err);
+    if (st == LR_OK)
+        st = cols_new(def, &data, &ndata, err);
     if (st != LR_OK)
         goto done;
+    batch = calloc(ncols, sizeof *batch);
+    set = calloc(def->n_features ? def->n_features : 1, 1);
+    if (batch == NULL || set == NULL || ndata != ncols) {
+        st = lr_error_set(err, LR_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* The bucket's entries, in log order, into the columns. */
+    for (size_t at = 0; at < b->payloads.len && st == LR_OK;) {
+        uint32_t len;
+        lr__entry_header h;
+        lr__entry_cursor cur;
+        memcpy(&len, b->payloads.data + at, 4);
+        st = lr__entry_open(b->payloads.data + at + 4, len, &h, &cur, err);
+        if (st == LR_OK)
+            st = row_add(def, data, set, &h, &cur, err);
+        at += 4 + (size_t)len;
+    }
+    if (st != LR_OK)
+        goto done;
+    for (uint32_t i = 0; i < ncols; i++) {
+        const colbuf *cb = &data[i];
+        batch[i].validity = (const uint8_t *)cb->validity.data;
+        if (cb->list)
+            batch[i].list_offsets = (const uint32_t *)cb->list_offsets.data;
+        if (cb->kind == COL_STR) {
+            batch[i].offsets = (const uint32_t *)cb->offsets.data;
+            batch[i].bytes = cb->bytes.data ? (const uint8_t *)cb->bytes.data
+                                            : (const uint8_t *)none;
+        } else {
+            batch[i].values = cb->vals.data ? (const void *)cb->vals.data : (const void *)none;
+        }
+    }
     lr_pq_write_options_init(&opt);
     opt.codec = s->cfg.codec;
     snprintf(range, sizeof range, "%s:%" PRIu64 "-%" PRIu64, log_id, c->first_seq, c->last_seq);
@@ -450,17 +628,8 @@ static lr_status write_bucket(const lr_offline *s, const lr_fg_def *def, bucket 
     opt.kv = kv;
     opt.n_kv = 1;
     st = lr_pq_writer_open(cols, ncols, &opt, lr_pq_sink_buf(out), &w, err);
-    for (size_t i = 0; i < b->n && st == LR_OK; i++) {
-        lr__record_entry e;
-        lr_arena_reset(c->scratch);
-        st = lr__entry_decode_record(b->rows[i].payload, b->rows[i].len, c->scratch, &e, err);
-        if (st != LR_OK) {
-            if (err != NULL)
-                lr_error_prefix(err, "log %s sequence %" PRIu64, log_id, b->rows[i].seq);
-            break;
-        }
-        st = write_row(w, def, &e, err);
-    }
+    if (st == LR_OK)
+        st = lr_pq_writer_write_batch(w, batch, b->n, err);
     if (st == LR_OK)
         st = lr_pq_writer_close(w, &stats, err);
     if (st == LR_OK) {
@@ -471,6 +640,9 @@ static lr_status write_bucket(const lr_offline *s, const lr_fg_def *def, bucket 
     }
 done:
     lr_pq_writer_free(w);
+    cols_free(data, ndata);
+    free(set);
+    free(batch);
     free(cols);
     return st;
 }
@@ -548,19 +720,103 @@ static lr_status batch_for(const schemas *sc, size_t gen, root_batch *rb, size_t
     return LR_OK;
 }
 
+/*
+ * Writing a chunk's files on several threads: each takes the next bucket,
+ * encodes its Parquet file into its own buffer (the CPU-heavy part) and
+ * hands it to the object-store batch under a lock. The first error stops
+ * the others; the caller then discards what was announced.
+ */
+typedef struct writers {
+    lr_offline *s;
+    chunk *c;
+    root_batch *rb;
+    const size_t *gen_rb;
+    lr_offline_file *files;
+    const char *log_id;
+    pthread_mutex_t mu; /* everything below, and the object-store batches */
+    size_t next;
+    int64_t rows;
+    lr_status st;
+    lr_error err;
+} writers;
+
+static void *write_files_main(void *arg)
+{
+    writers *ws = arg;
+    lr_buf data;
+    lr_error e;
+
+    lr_buf_init(&data, FILE_MAX);
+    for (;;) {
+        pthread_mutex_lock(&ws->mu);
+        size_t i = ws->next++;
+        bool go = ws->st == LR_OK && i < ws->c->nb;
+        pthread_mutex_unlock(&ws->mu);
+        if (!go)
+            break;
+        bucket *b = &ws->c->b[i];
+        lr_buf_free(&data);
+        lr_status st = write_bucket(ws->s, b, ws->log_id, ws->c, &data, &e);
+        pthread_mutex_lock(&ws->mu);
+        if (st == LR_OK && ws->st == LR_OK)
+            st = lr_objstore_batch_put(ws->rb[ws->gen_rb[b->gen]].batch, b->key, data.data,
+                                       data.len, &e);
+        if (st == LR_OK) {
+            ws->files[i].rows = b->rows_written;
+            ws->files[i].bytes = b->bytes;
+            ws->rows += b->rows_written;
+            lr__offline_crash_point("written");
+        } else if (ws->st == LR_OK) {
+            ws->st = st;
+            ws->err = e;
+        }
+        pthread_mutex_unlock(&ws->mu);
+    }
+    lr_buf_free(&data);
+    return NULL;
+}
+
+static lr_status write_files(writers *ws, lr_error *err)
+{
+    pthread_t tid[LR__FLUSH_THREADS_MAX];
+    uint32_t n = ws->s->cfg.flush_threads, started = 0;
+
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? (uint32_t)cpus : 1;
+    }
+    if (n > LR__FLUSH_THREADS_MAX)
+        n = LR__FLUSH_THREADS_MAX;
+    if (n > ws->c->nb)
+        n = (uint32_t)ws->c->nb;
+    pthread_mutex_init(&ws->mu, NULL);
+    lr_error_clear(&ws->err);
+    /* The calling thread is one of the writers. */
+    for (uint32_t i = 1; i < n; i++) {
+        if (pthread_create(&tid[started], NULL, write_files_main, ws) != 0)
+            break;
+        started++;
+    }
+    write_files_main(ws);
+    for (uint32_t i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    pthread_mutex_destroy(&ws->mu);
+    if (ws->st != LR_OK && err != NULL)
+        *err = ws->err;
+    return ws->st;
+}
+
 static lr_status publish(lr_offline *s, lr__wal *w, chunk *c, const schemas *sc,
                          uint64_t expected, uint64_t *checkpoint, lr_error *err)
 {
     lr_offline_file *files = NULL;
     root_batch *rb = NULL;
     size_t n_rb = 0, *gen_rb = NULL;
-    lr_buf data;
     lr_status st = LR_OK;
     int64_t rows = 0;
     bool announced = false;
     const char *log_id = lr__wal_id(w);
 
-    lr_buf_init(&data, FILE_MAX);
     if (c->nb > 0) {
         files = calloc(c->nb, sizeof *files);
         rb = calloc(sc->n_gens, sizeof *rb);
@@ -574,7 +830,7 @@ static lr_status publish(lr_offline *s, lr__wal *w, chunk *c, const schemas *sc,
     }
     for (size_t i = 0; i < c->nb; i++) {
         bucket *b = &c->b[i];
-        const lr_fg_def *def = sc->gens[b->gen].latest;
+        const lr_fg_def *def = b->def;
         st = lr_offline_file_key(b->max_et, b->key, err);
         if (st == LR_OK)
             st = lr_offline_partition_of(b->max_et, b->partition, NULL, err);
@@ -606,22 +862,17 @@ static lr_status publish(lr_offline *s, lr__wal *w, chunk *c, const schemas *sc,
      * so a crash anywhere here leaves only announced, invisible files.
      */
     for (size_t i = 0; i < c->nb; i++) {
-        bucket *b = &c->b[i];
-        const lr_fg_def *def = sc->gens[b->gen].latest;
-        st = batch_for(sc, b->gen, rb, &n_rb, gen_rb, err);
+        st = batch_for(sc, c->b[i].gen, rb, &n_rb, gen_rb, err);
         if (st != LR_OK)
             goto done;
-        lr_buf_free(&data);
-        st = write_bucket(s, def, b, log_id, c, &data, err);
-        if (st == LR_OK)
-            st = lr_objstore_batch_put(rb[gen_rb[b->gen]].batch, b->key, data.data, data.len,
-                                       err);
+    }
+    if (c->nb > 0) {
+        writers ws = {.s = s, .c = c, .rb = rb, .gen_rb = gen_rb, .files = files,
+                      .log_id = log_id, .st = LR_OK};
+        st = write_files(&ws, err);
         if (st != LR_OK)
             goto done;
-        files[i].rows = b->rows_written;
-        files[i].bytes = b->bytes;
-        rows += b->rows_written;
-        lr__offline_crash_point("written");
+        rows = ws.rows;
     }
     for (size_t i = 0; i < n_rb; i++) {
         st = lr_objstore_batch_commit(rb[i].batch, err);
@@ -660,7 +911,6 @@ done:
     }
     if (announced)
         discard_files(s, files, c->nb);
-    lr_buf_free(&data);
     free(gen_rb);
     free(rb);
     free(files);
@@ -689,12 +939,6 @@ lr_status lr__offline_flush_log(lr_offline *s, lr__wal *w, uint64_t upto, uint64
     st = lr__wal_read_schemas(w, schema_add, &sc, err);
     if (st != LR_OK)
         goto out;
-    c.arena = lr_arena_new(1 << 20, 0);
-    c.scratch = lr_arena_new(0, 0);
-    if (c.arena == NULL || c.scratch == NULL) {
-        st = lr_error_set(err, LR_ENOMEM, "out of memory");
-        goto out;
-    }
     st = lr__wal_reader_open(w, checkpoint + 1, upto, &r, err);
     if (st != LR_OK)
         goto out;
@@ -713,7 +957,7 @@ lr_status lr__offline_flush_log(lr_offline *s, lr__wal *w, uint64_t upto, uint64
                 break;
         }
         bool end = rs == LR_ENOTFOUND;
-        if (c.entries > 0 && (end || lr_arena_used(c.arena) >= chunk_limit)) {
+        if (c.entries > 0 && (end || c.bytes >= chunk_limit)) {
             st = publish(s, w, &c, &sc, checkpoint, &checkpoint, err);
             chunk_reset(&c);
             if (st != LR_OK)

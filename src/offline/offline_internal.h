@@ -32,6 +32,9 @@ static inline void lr__offline_crash_point(const char *point)
         lr__offline_crash_hook(point);
 }
 
+/* The most threads one flush writes its files on (lr_offline_config.flush_threads). */
+#define LR__FLUSH_THREADS_MAX 8
+
 /* A feature-group version the own log has described in schemas.lrs. */
 typedef struct lr__schema_ref {
     char *name;

@@ -92,9 +92,13 @@ static lr_offline *open_store(fx *f, lr_offline_sync sync)
     return s;
 }
 
-/* Puts one record: id, ts, amount (NULL: absent), price, tags, emb. */
-static void put(lr_offline *s, const lr_fg_def *def, const char *id, const char *ts,
-                const char *amount, int64_t api_us)
+/*
+ * Puts one record: id, ts, amount (NULL: absent), price, tags, emb. With
+ * as_strings, the numbers validation parsed are dropped before the append,
+ * so the log holds them as strings, as logs written before typed entries do.
+ */
+static void put_ex(lr_offline *s, const lr_fg_def *def, const char *id, const char *ts,
+                   const char *amount, const char *price, int64_t api_us, bool as_strings)
 {
     lr_feature_value v[6];
     lr_str tags[2] = {{"red", 3}, {"big", 3}};
@@ -113,7 +117,7 @@ static void put(lr_offline *s, const lr_fg_def *def, const char *id, const char 
         v[n++].value = (lr_str){amount, strlen(amount)};
     }
     v[n].feature = 3;
-    v[n++].value = (lr_str){"2.5", 3};
+    v[n++].value = (lr_str){price, strlen(price)};
     v[n].feature = 4;
     v[n].is_list = true;
     v[n].items = tags;
@@ -127,8 +131,18 @@ static void put(lr_offline *s, const lr_fg_def *def, const char *id, const char 
     rec.n_values = n;
     if (lr_record_validate(def, &rec, &err) != LR_OK)
         fail_msg("validate: %s", err.msg);
+    assert_int_equal(v[n - 3].num_kind, LR_NUM_DOUBLE); /* price */
+    assert_int_equal(v[n - 2].num_kind, LR_NUM_NONE);   /* a list */
+    for (uint32_t i = 0; as_strings && i < n; i++)
+        v[i].num_kind = LR_NUM_NONE;
     if (lr_offline_put(s, def, &rec, api_us, &err) != LR_OK)
         fail_msg("put: %s", err.msg);
+}
+
+static void put(lr_offline *s, const lr_fg_def *def, const char *id, const char *ts,
+                const char *amount, int64_t api_us)
+{
+    put_ex(s, def, id, ts, amount, "2.5", api_us, false);
 }
 
 typedef struct row {
@@ -341,6 +355,42 @@ static void test_put_flush_scan(void **state)
     snprintf(walroot, sizeof walroot, "%s/wal", f->dir);
     lr_offline_close(s);
     assert_int_equal(count_files(walroot), 0);
+}
+
+/*
+ * Numbers reach Parquet with the same values whether the log holds them as
+ * the numbers validation parsed or as strings (logs of older versions).
+ */
+static void test_typed_and_string_numbers(void **state)
+{
+    fx *f = *state;
+    lr_offline *s = open_store(f, LR_OFFLINE_SYNC_NO);
+    lr_error err;
+    row rows[16];
+    static const char *amounts[] = {"9223372036854775807", "-9223372036854775808", "0", "-42"};
+    static const char *prices[] = {"1e308", "-0.0", "0.1", "NaN"};
+
+    for (int i = 0; i < 8; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "r%d", i);
+        put_ex(s, f->def, id, "2024-03-05T10:15:00Z", amounts[i % 4], prices[i % 4], i,
+               i >= 4);
+    }
+    assert_int_equal(lr_offline_flush(s, &err), LR_OK);
+    lr_offline_scan_options o;
+    lr_offline_scan_options_init(&o);
+    assert_int_equal(scan_all(f, &o, rows, 16), 8);
+    for (int i = 0; i < 8; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "r%d", i);
+        assert_string_equal(rows[i].id, id);
+        assert_true(rows[i].has_amount);
+        assert_int_equal(rows[i].amount, strtoll(amounts[i % 4], NULL, 10));
+        double want = strtod(prices[i % 4], NULL);
+        assert_memory_equal(&rows[i].price, &want, sizeof want); /* -0.0 and NaN bit for bit */
+        assert_int_equal(rows[i].ntags, 2);
+    }
+    lr_offline_close(s);
 }
 
 static void test_resolved_and_deletes(void **state)
@@ -779,6 +829,7 @@ int main(void)
     lr_log_set_level(LR_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_flush_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_typed_and_string_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolved_and_deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopt_dead_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_is_compare_and_set, setup, teardown),

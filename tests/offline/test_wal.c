@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -548,6 +549,40 @@ static void test_entry_codec(void **state)
         lr_arena_reset(a);
         assert_int_equal(lr__entry_decode_record(b.data, cut, a, &e, &err), LR_ECORRUPT);
     }
+
+    /* Numbers validation parsed are logged as numbers (13 bytes each), bit for bit. */
+    lr_feature_value t[3];
+    memset(t, 0, sizeof t);
+    t[0].feature = 0;
+    t[0].value = (lr_str){"id-1", 4};
+    t[1].feature = 2;
+    t[1].value = (lr_str){"-9223372036854775808", 20};
+    t[1].num_kind = LR_NUM_INT;
+    t[1].num.i = INT64_MIN;
+    t[2].feature = 3;
+    t[2].value = (lr_str){"-0.0", 4};
+    t[2].num_kind = LR_NUM_DOUBLE;
+    t[2].num.d = -0.0;
+    lr_record trec = {t, 3, {"id-1", 4}, 1704164645000000LL};
+    lr_buf_clear(&b);
+    assert_int_equal(lr__entry_encode_record(&b, 1, &trec, false, 5), LR_OK);
+    assert_int_equal(b.len, LR__ENTRY_RECORD_HDR + (4 + 1 + 4 + 4) + 13 + 13);
+    lr_arena_reset(a);
+    assert_int_equal(lr__entry_decode_record(b.data, b.len, a, &e, &err), LR_OK);
+    assert_int_equal(e.n_values, 3);
+    assert_int_equal(e.values[0].num_kind, LR_NUM_NONE);
+    assert_int_equal(e.values[1].num_kind, LR_NUM_INT);
+    assert_true(e.values[1].num.i == INT64_MIN);
+    assert_int_equal(e.values[2].num_kind, LR_NUM_DOUBLE);
+    assert_true(e.values[2].num.d == 0 && signbit(e.values[2].num.d));
+    for (size_t cut = 0; cut < b.len; cut++) {
+        lr_arena_reset(a);
+        assert_int_equal(lr__entry_decode_record(b.data, cut, a, &e, &err), LR_ECORRUPT);
+    }
+    /* An unknown value kind is damage, not a value. */
+    b.data[LR__ENTRY_RECORD_HDR + 13 + 4] = 9; /* the second value's kind */
+    lr_arena_reset(a);
+    assert_int_equal(lr__entry_decode_record(b.data, b.len, a, &e, &err), LR_ECORRUPT);
     lr_arena_free(a);
     lr_buf_free(&b);
 }
