@@ -64,6 +64,31 @@ lr_status lr_csv_open(const char *path, const lr_csv_options *opt, lr_csv_reader
                       lr_error *err);
 
 /*
+ * A reader over data[0..len) (borrowed: it must outlive the records read),
+ * whose first byte is on physical line `first_line` (a byte-order mark is
+ * skipped only when first_line is 1). Errors: LR_ENOMEM.
+ */
+lr_status lr_csv_open_mem(const char *data, size_t len, uint64_t first_line,
+                          const lr_csv_options *opt, lr_csv_reader **out, lr_error *err);
+
+/* Points a reader made by lr_csv_open_mem() at new memory, as if reopened. */
+void lr_csv_reset_mem(lr_csv_reader *r, const char *data, size_t len, uint64_t first_line);
+
+/* Over memory: the offset of the next unread byte, and its physical line. */
+size_t lr_csv_offset(const lr_csv_reader *r);
+uint64_t lr_csv_line(const lr_csv_reader *r);
+
+/*
+ * Where the block p[0..len), which starts at a record boundary, can be cut
+ * into whole records and a rest: the offset just after its last record end
+ * outside quotes (0 when it holds none). A CR as the block's last byte
+ * counts as a record end only when at_eof (the next byte could be its LF).
+ * *lines: the physical lines the records before the cut span, as the
+ * reader counts them (each LF, and each lone CR outside quotes).
+ */
+size_t lr_csv_split_point(const char *p, size_t len, bool at_eof, uint64_t *lines);
+
+/*
  * Reads the next record into *rec; at the end of the input returns LR_OK
  * with *eof = true. Errors: LR_EINVAL for a malformed record ("line 12:
  * unterminated quoted field", "a quote inside an unquoted field", "unexpected

@@ -105,7 +105,9 @@ typedef struct lr_ingest_options {
     bool offline;            /* write the offline store (when the group has one) */
     bool skip_bad_rows;      /* false: stop at the first bad row (--on-error fail) */
     FILE *rejects;           /* skipped rows as NDJSON lines {file,line,error,row}; may be NULL */
-    uint32_t batch_rows;     /* rows per batch (0: 32768; each batch is one online commit) */
+    uint32_t batch_rows;     /* rows per write (0: 32768): one log append, one online commit */
+    uint32_t threads;        /* parsing threads for CSV/NDJSON (0: one per core, at most 16) */
+    size_t chunk_bytes;      /* CSV/NDJSON text per parsing task (0: 4 MiB) */
     bool flush;              /* flush the offline store at the end (true) */
     lr_ingest_progress_fn progress;
     void *progress_ctx;
@@ -133,8 +135,9 @@ typedef struct lr_ingest_summary {
  * write-ahead log, as a PutRecord would, with api_invocation_time = when
  * its batch was written) and to the online store, where the event-time rule
  * decides what stays (the latest event time per record; ties: the row read
- * later wins). Parsing and validation run on one thread while another writes
- * the stores. With opt->flush, the offline rows are in Parquet files and the
+ * later wins). CSV and NDJSON files are parsed and validated in chunks on
+ * opt->threads threads while the calling thread writes the stores, in file
+ * order (pipeline.c has the design). With opt->flush, the offline rows are in Parquet files and the
  * catalog when the call returns.
  *
  * A bad row: without skip_bad_rows the run stops there, having written every

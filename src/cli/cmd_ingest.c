@@ -21,7 +21,7 @@
 static const char ingest_usage[] =
     "Usage: larder [--data-dir DIR] ingest FG FILE... [--format csv|ndjson|parquet]\n"
     "           [--target-stores online,offline] [--on-error fail|skip]\n"
-    "           [--rejects FILE] [--online URI] [--json] [--quiet]\n"
+    "           [--rejects FILE] [--online URI] [--threads N] [--json] [--quiet]\n"
     "\n"
     "Writes every row of the files to the offline store (through its write-ahead\n"
     "log, so the offline guarantees hold) and the latest record per identifier to\n"
@@ -37,6 +37,8 @@ static const char ingest_usage[] =
     "                      as an NDJSON line {file, line, error, row}\n"
     "  --online URI        the online store (default $LARDER_ONLINE, else LMDB in\n"
     "                      the data directory; redis://host:port/db for Redis)\n"
+    "  --threads N         threads parsing CSV/NDJSON (default: one per core); one\n"
+    "                      more writes the stores, in file order\n"
     "  --json              print the summary as JSON on stdout\n"
     "  --quiet             no progress bar\n";
 
@@ -117,6 +119,7 @@ int cmd_ingest(lr_cli *cli, int argc, char **argv)
                                          {"on-error", required_argument, NULL, 'e'},
                                          {"rejects", required_argument, NULL, 'r'},
                                          {"online", required_argument, NULL, 'o'},
+                                         {"threads", required_argument, NULL, 'T'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
@@ -157,6 +160,14 @@ int cmd_ingest(lr_cli *cli, int argc, char **argv)
             break;
         case 'r': rejects_path = optarg; break;
         case 'o': online_flag = optarg; break;
+        case 'T': {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (*optarg < '0' || *optarg > '9' || *end || n < 1 || n > 16)
+                return cli_usage("ingest", "--threads must be 1 to 16");
+            opt.threads = (uint32_t)n;
+            break;
+        }
         case 'j': json = true; break;
         case 'q': ui.quiet = true; break;
         case 'h': fputs(ingest_usage, stdout); return LR_EXIT_OK;

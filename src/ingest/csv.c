@@ -21,14 +21,17 @@
 #define FIELDS_MAX_DEFAULT 4096
 
 struct lr_csv_reader {
-    lr__bytesrc *src;
-    char *buf; /* decompressed bytes */
+    lr__bytesrc *src;  /* NULL over memory (lr_csv_open_mem) */
+    char *buf; /* decompressed bytes, or the caller's memory */
+    bool mem;  /* buf is the caller's */
     size_t pos, len;
     bool src_eof;
     uint64_t line;     /* current physical line, from 1 */
     uint64_t rec_line; /* where the current record starts */
     lr_buf row;        /* unescaped fields of the current record */
     lr_buf raw;        /* raw text of the current record */
+    const char *raw_ptr; /* ... or, for a record read in place, where it is */
+    size_t raw_len;
     size_t *starts;    /* per field: offset of its content in row */
     size_t *lens;
     bool *quoted;
@@ -58,14 +61,11 @@ static lr_status refill(lr_csv_reader *r, lr_error *err)
     return LR_OK;
 }
 
-lr_status lr_csv_open(const char *path, const lr_csv_options *opt, lr_csv_reader **out,
-                      lr_error *err)
+/* A reader with its options and arrays, reading nothing yet. */
+static lr_status reader_new(const lr_csv_options *opt, lr_csv_reader **out, lr_error *err)
 {
-    lr_csv_reader *r;
-    lr_status st;
-
+    lr_csv_reader *r = calloc(1, sizeof *r);
     *out = NULL;
-    r = calloc(1, sizeof *r);
     if (r == NULL)
         return lr_error_set(err, LR_ENOMEM, "out of memory");
     if (opt != NULL)
@@ -79,13 +79,63 @@ lr_status lr_csv_open(const char *path, const lr_csv_options *opt, lr_csv_reader
     r->line = 1;
     lr_buf_init(&r->row, r->opt.record_max + 1);
     lr_buf_init(&r->raw, r->opt.record_max + 1);
-    r->buf = malloc(READ_CHUNK);
     r->starts = calloc(r->opt.fields_max, sizeof *r->starts);
     r->lens = calloc(r->opt.fields_max, sizeof *r->lens);
     r->quoted = calloc(r->opt.fields_max, sizeof *r->quoted);
     r->fields = calloc(r->opt.fields_max, sizeof *r->fields);
-    if (r->buf == NULL || r->starts == NULL || r->lens == NULL || r->quoted == NULL ||
-        r->fields == NULL) {
+    if (r->starts == NULL || r->lens == NULL || r->quoted == NULL || r->fields == NULL) {
+        lr_csv_close(r);
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    }
+    *out = r;
+    return LR_OK;
+}
+
+lr_status lr_csv_open_mem(const char *data, size_t len, uint64_t first_line,
+                          const lr_csv_options *opt, lr_csv_reader **out, lr_error *err)
+{
+    lr_status st = reader_new(opt, out, err);
+    if (st == LR_OK)
+        lr_csv_reset_mem(*out, data, len, first_line);
+    return st;
+}
+
+void lr_csv_reset_mem(lr_csv_reader *r, const char *data, size_t len, uint64_t first_line)
+{
+    if (!r->mem)
+        free(r->buf);
+    r->mem = true;
+    r->buf = (char *)data;
+    r->pos = 0;
+    r->len = len;
+    r->src_eof = true;
+    r->line = first_line;
+    /* A byte-order mark is skipped only at the start of a file. */
+    if (first_line == 1 && len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        r->pos = 3;
+}
+
+size_t lr_csv_offset(const lr_csv_reader *r)
+{
+    return r->pos;
+}
+
+uint64_t lr_csv_line(const lr_csv_reader *r)
+{
+    return r->line;
+}
+
+lr_status lr_csv_open(const char *path, const lr_csv_options *opt, lr_csv_reader **out,
+                      lr_error *err)
+{
+    lr_csv_reader *r;
+    lr_status st;
+
+    *out = NULL;
+    if ((st = reader_new(opt, &r, err)) != LR_OK)
+        return st;
+    r->buf = malloc(READ_CHUNK);
+    if (r->buf == NULL) {
         st = lr_error_set(err, LR_ENOMEM, "out of memory");
         goto fail;
     }
@@ -110,7 +160,8 @@ void lr_csv_close(lr_csv_reader *r)
     lr__bytesrc_close(r->src);
     lr_buf_free(&r->row);
     lr_buf_free(&r->raw);
-    free(r->buf);
+    if (!r->mem)
+        free(r->buf);
     free(r->starts);
     free(r->lens);
     free(r->quoted);
@@ -153,6 +204,61 @@ static lr_status too_long(lr_csv_reader *r, lr_error *err)
                         r->rec_line, r->opt.record_max);
 }
 
+/*
+ * The common record, read in place: it ends with a LF inside the buffer and
+ * holds no quote and no CR other than one before the LF. Its fields then
+ * point into the buffer, with nothing copied. Returns false (nothing
+ * consumed) for any other record, which the state machine reads.
+ */
+static bool next_in_place(lr_csv_reader *r, lr_csv_record *rec)
+{
+    for (;;) {
+        const char *p = r->buf + r->pos;
+        size_t avail = r->len - r->pos;
+        if (avail == 0)
+            return false;
+        const char *nl = memchr(p, '\n', avail);
+        if (nl == NULL)
+            return false;
+        size_t n = (size_t)(nl - p), body = n;
+        if (body && p[body - 1] == '\r')
+            body--;
+        if (n > r->opt.record_max || memchr(p, '"', body) != NULL ||
+            memchr(p, '\r', body) != NULL)
+            return false;
+        r->pos += n + 1;
+        if (body == 0) { /* a blank line */
+            r->line++;
+            continue;
+        }
+        size_t nf = 0;
+        const char *f = p, *end = p + body;
+        for (;;) {
+            const char *c = memchr(f, ',', (size_t)(end - f));
+            const char *fe = c ? c : end;
+            if (nf < r->opt.fields_max) {
+                r->fields[nf].ptr = f;
+                r->fields[nf].len = (size_t)(fe - f);
+                r->fields[nf].quoted = false;
+                nf++;
+            } else {
+                rec->truncated = true;
+            }
+            if (c == NULL)
+                break;
+            f = c + 1;
+        }
+        rec->fields = r->fields;
+        rec->n_fields = nf;
+        rec->line = r->line;
+        r->rec_line = r->line;
+        r->line++;
+        r->raw_ptr = p;
+        r->raw_len = body;
+        return true;
+    }
+}
+
 lr_status lr_csv_next(lr_csv_reader *r, lr_csv_record *rec, bool *eof, lr_error *err)
 {
     enum { START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } state = START;
@@ -160,6 +266,11 @@ lr_status lr_csv_next(lr_csv_reader *r, lr_csv_record *rec, bool *eof, lr_error 
     char bad_msg[128] = "";
     lr_status st;
 
+    memset(rec, 0, sizeof *rec);
+    *eof = false;
+    r->raw_ptr = NULL;
+    if (next_in_place(r, rec))
+        return LR_OK;
     lr_buf_clear(&r->row);
     lr_buf_clear(&r->raw);
     r->n_fields = 0;
@@ -309,16 +420,79 @@ record_end:
 
 const char *lr_csv_raw(const lr_csv_reader *r, size_t *len)
 {
+    if (r->raw_ptr != NULL) {
+        *len = r->raw_len;
+        return r->raw_ptr;
+    }
     *len = r->raw.len;
     return r->raw.data ? r->raw.data : "";
 }
 
 uint64_t lr_csv_consumed(const lr_csv_reader *r)
 {
-    return lr__bytesrc_consumed(r->src);
+    return r->src ? lr__bytesrc_consumed(r->src) : r->pos;
 }
 
 uint64_t lr_csv_size(const lr_csv_reader *r)
 {
-    return lr__bytesrc_size(r->src);
+    return r->src ? lr__bytesrc_size(r->src) : r->len;
+}
+
+/*
+ * Where a block of CSV can be cut so that both sides hold whole records:
+ * after the last line end (LF, or a CR not followed by LF) that is outside
+ * quotes. Quotes toggle "inside" ("" toggles twice), so the state at any
+ * point is the parity of the quotes before it, counted from a record start.
+ */
+size_t lr_csv_split_point(const char *p, size_t len, bool at_eof, uint64_t *lines)
+{
+    size_t cut = 0;
+    uint64_t nl = 0, nl_at_cut = 0;
+
+    if (memchr(p, '"', len) == NULL) {
+        /* No quotes: the last line end, found from the back. */
+        size_t i = len;
+        while (i > 0) {
+            char c = p[i - 1];
+            if (c == '\n' || (c == '\r' && (i < len || at_eof))) {
+                cut = i;
+                break;
+            }
+            i--;
+        }
+        for (const char *q = p, *e = p + cut; q < e;) {
+            const char *x = memchr(q, '\n', (size_t)(e - q));
+            if (x == NULL)
+                break;
+            nl++;
+            q = x + 1;
+        }
+        if (memchr(p, '\r', cut) != NULL) {
+            for (size_t j = 0; j < cut; j++)
+                nl += p[j] == '\r' && (j + 1 >= len || p[j + 1] != '\n');
+        }
+        *lines = nl;
+        return cut;
+    }
+    bool inside = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (c == '"') {
+            inside = !inside;
+        } else if (c == '\n') {
+            nl++;
+            if (!inside) {
+                cut = i + 1;
+                nl_at_cut = nl;
+            }
+        } else if (c == '\r' && !inside) {
+            if (i + 1 < len ? p[i + 1] != '\n' : at_eof) {
+                nl++;
+                cut = i + 1;
+                nl_at_cut = nl;
+            }
+        }
+    }
+    *lines = nl_at_cut;
+    return cut;
 }

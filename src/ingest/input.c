@@ -6,6 +6,12 @@
  * raw text of each record for the rejects file and counts physical lines.
  * An unquoted empty field is a missing value; a quoted empty field ("") is
  * an empty string, so String features can hold "".
+ *
+ * Chunks. CSV and NDJSON files are read in chunks of whole rows (a few MiB,
+ * cut after the last row end outside quotes), each with the physical line
+ * it starts on. Rows are parsed from a chunk in memory, so the same code
+ * reads a file row by row (lr_ingest_input_next) and lets the ingest
+ * pipeline hand chunks to several parsing threads (input_internal.h).
  */
 #include "larder/ingest.h"
 
@@ -73,18 +79,141 @@ static lr_ingest_format format_from_name(const char *path)
     return LR_INGEST_AUTO;
 }
 
-/* ---- reading decompressed bytes ---- */
+/* ---- chunks of whole rows ---- */
 
-static lr_status refill(lr_ingest_input *in, lr_error *err)
+/* NDJSON: rows end at LF (JSON strings cannot hold a raw one). */
+static size_t ndjson_split_point(const char *p, size_t len, uint64_t *lines)
 {
-    size_t n;
-    lr_status st = lr__bytesrc_read(in->src, in->buf, READ_CHUNK, &n, err);
-    if (st != LR_OK)
+    const char *last = NULL;
+    uint64_t n = 0;
+    for (const char *q = p, *e = p + len; q < e;) {
+        const char *x = memchr(q, '\n', (size_t)(e - q));
+        if (x == NULL)
+            break;
+        n++;
+        last = x;
+        q = x + 1;
+    }
+    *lines = n;
+    return last ? (size_t)(last - p) + 1 : 0;
+}
+
+lr_status lr__ingest_input_read_chunk(lr_ingest_input *in, lr__ingest_chunk *c, size_t target,
+                                      lr_error *err)
+{
+    size_t want = target;
+    lr_status st;
+
+    lr_buf_clear(&c->data);
+    c->first_line = in->next_line;
+    for (;;) {
+        while (!in->src_eof && in->pending.len < want) {
+            size_t n, room = want - in->pending.len;
+            if (room > READ_CHUNK)
+                room = READ_CHUNK;
+            if (lr_buf_reserve(&in->pending, room) != LR_OK)
+                return lr_error_set(err, LR_ENOMEM, "out of memory");
+            st = lr__bytesrc_read(in->src, in->pending.data + in->pending.len, room, &n, err);
+            if (st != LR_OK)
+                return st;
+            in->pending.len += n;
+            in->pending.data[in->pending.len] = '\0';
+            if (n == 0)
+                in->src_eof = true;
+        }
+        if (in->pending.len == 0)
+            return LR_OK; /* the end */
+        uint64_t lines = 0;
+        size_t cut = in->format == LR_INGEST_CSV
+                         ? lr_csv_split_point(in->pending.data, in->pending.len, in->src_eof,
+                                              &lines)
+                         : ndjson_split_point(in->pending.data, in->pending.len, &lines);
+        if (in->src_eof && cut < in->pending.len)
+            cut = in->pending.len; /* the last row has no line end (or a quote is open) */
+        if (cut > 0) {
+            /* The chunk takes the buffer; the rest (part of a row) moves to a fresh one. */
+            lr_buf t = c->data;
+            c->data = in->pending;
+            in->pending = t;
+            lr_buf_clear(&in->pending);
+            if (lr_buf_append(&in->pending, c->data.data + cut, c->data.len - cut) != LR_OK)
+                return lr_error_set(err, LR_ENOMEM, "out of memory");
+            c->data.len = cut;
+            c->data.data[cut] = '\0';
+            in->next_line += lines;
+            c->consumed = lr__bytesrc_consumed(in->src);
+            return LR_OK;
+        }
+        /* No row ends in what is read: read more, up to the longest row. */
+        if (in->pending.len > LR_INGEST_ROW_MAX + target)
+            return lr_error_set(err, LR_ELIMIT, "line %" PRIu64 ": row longer than %u bytes",
+                                in->next_line, LR_INGEST_ROW_MAX);
+        want = in->pending.len + READ_CHUNK;
+    }
+}
+
+size_t lr__ingest_chunk_target = LR__INGEST_CHUNK;
+
+/* File mode: moves on to the next chunk of the file; false at its end. */
+static lr_status next_own_chunk(lr_ingest_input *in, bool *got, lr_error *err)
+{
+    lr_status st = lr__ingest_input_read_chunk(in, &in->own, lr__ingest_chunk_target, err);
+    *got = st == LR_OK && in->own.data.len > 0;
+    if (*got)
+        lr__ingest_input_set_chunk(in, in->own.data.data, in->own.data.len, in->own.first_line);
+    return st;
+}
+
+void lr__ingest_input_set_chunk(lr_ingest_input *in, const char *data, size_t len,
+                                uint64_t first_line)
+{
+    if (in->format == LR_INGEST_CSV) {
+        lr_csv_reset_mem(in->csv, data, len, first_line);
+    } else {
+        in->buf = data;
+        in->pos = 0;
+        in->len = len;
+        in->line = first_line;
+    }
+}
+
+bool lr__ingest_input_chunked(const lr_ingest_input *in)
+{
+    return in->format == LR_INGEST_CSV || in->format == LR_INGEST_NDJSON;
+}
+
+lr_status lr__ingest_input_for_chunks(const lr_ingest_input *in, lr_ingest_input **out,
+                                      lr_error *err)
+{
+    lr_ingest_input *w = calloc(1, sizeof *w);
+    lr_status st = LR_OK;
+
+    *out = NULL;
+    if (w == NULL)
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    w->def = in->def;
+    w->format = in->format;
+    w->worker = true;
+    memcpy(w->path, in->path, sizeof w->path);
+    w->n_columns = in->n_columns;
+    lr_buf_init(&w->raw, LR_INGEST_ROW_MAX + 1);
+    lr_buf_init(&w->pending, 0);
+    lr_buf_init(&w->own.data, 0);
+    w->arena = lr_arena_new(64 * 1024, 64u * 1024 * 1024);
+    w->values = calloc(COLUMNS_MAX, sizeof *w->values);
+    w->col_feature = calloc(COLUMNS_MAX, sizeof *w->col_feature);
+    if (w->arena == NULL || w->values == NULL || w->col_feature == NULL)
+        st = lr_error_set(err, LR_ENOMEM, "out of memory");
+    if (st == LR_OK) {
+        memcpy(w->col_feature, in->col_feature, COLUMNS_MAX * sizeof *w->col_feature);
+        if (w->format == LR_INGEST_CSV)
+            st = lr_csv_open_mem("", 0, 1, &in->csv_opt, &w->csv, err);
+    }
+    if (st != LR_OK) {
+        lr_ingest_input_close(w);
         return st;
-    in->pos = 0;
-    in->len = n;
-    if (n == 0)
-        in->src_eof = true;
+    }
+    *out = w;
     return LR_OK;
 }
 
@@ -181,15 +310,14 @@ lr_status lr__ingest_check_required(lr_ingest_input *in, lr_error *err)
 
 static lr_status csv_open(lr_ingest_input *in, lr_error *err)
 {
-    lr_csv_options co;
     lr_csv_record rec;
     bool eof;
     lr_status st;
 
-    lr_csv_options_init(&co);
-    co.record_max = LR_INGEST_ROW_MAX;
-    co.fields_max = COLUMNS_MAX;
-    if ((st = lr_csv_open(in->path, &co, &in->csv, err)) != LR_OK)
+    if ((st = lr__ingest_input_read_chunk(in, &in->own, lr__ingest_chunk_target, err)) != LR_OK)
+        return lr_error_prefix(err, "%s", in->path);
+    if ((st = lr_csv_open_mem(in->own.data.data ? in->own.data.data : "", in->own.data.len, 1,
+                              &in->csv_opt, &in->csv, err)) != LR_OK)
         return st;
     st = lr_csv_next(in->csv, &rec, &eof, err);
     if (st != LR_OK)
@@ -206,14 +334,36 @@ static lr_status csv_open(lr_ingest_input *in, lr_error *err)
     }
     if ((st = lr__ingest_check_required(in, err)) != LR_OK)
         return lr_error_prefix(err, "%s", in->path);
+    /* The rows after the header go back in front of what is still unread. */
+    size_t off = lr_csv_offset(in->csv);
+    lr_buf rest;
+    lr_buf_init(&rest, 0);
+    if (lr_buf_append(&rest, in->own.data.data + off, in->own.data.len - off) != LR_OK ||
+        lr_buf_append(&rest, in->pending.data, in->pending.len) != LR_OK) {
+        lr_buf_free(&rest);
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    }
+    lr_buf_free(&in->pending);
+    in->pending = rest;
+    in->next_line = lr_csv_line(in->csv);
+    lr_buf_clear(&in->own.data);
+    lr_csv_reset_mem(in->csv, "", 0, in->next_line);
     return LR_OK;
 }
 
 static lr_status csv_next(lr_ingest_input *in, lr_record *rec, bool *eof, lr_error *err)
 {
     lr_csv_record cr;
-    lr_status st = lr_csv_next(in->csv, &cr, eof, err);
-    in->row_line = cr.line;
+    lr_status st;
+    for (;;) {
+        st = lr_csv_next(in->csv, &cr, eof, err);
+        in->row_line = cr.line;
+        if (st != LR_OK || !*eof || in->worker)
+            break;
+        bool got;
+        if ((st = next_own_chunk(in, &got, err)) != LR_OK || !got)
+            break;
+    }
     if (st != LR_OK || *eof)
         return st;
     if (cr.n_fields != in->n_columns || cr.truncated)
@@ -263,15 +413,17 @@ static lr_status ndjson_read_line(lr_ingest_input *in, bool *got, lr_error *err)
     *got = false;
     for (;;) {
         if (in->pos == in->len) {
-            if (in->src_eof)
+            if (in->raw.len > 0 || in->worker)
                 break;
-            if ((st = refill(in, err)) != LR_OK)
+            bool more;
+            if ((st = next_own_chunk(in, &more, err)) != LR_OK)
                 return st;
-            if (in->len == 0)
+            if (!more)
                 break;
+            in->row_line = in->line;
         }
-        char *p = in->buf + in->pos;
-        char *nl = memchr(p, '\n', in->len - in->pos);
+        const char *p = in->buf + in->pos;
+        const char *nl = memchr(p, '\n', in->len - in->pos);
         size_t n = nl ? (size_t)(nl - p) : in->len - in->pos;
         if (in->raw.len + n > LR_INGEST_ROW_MAX)
             return lr_error_set(err, LR_ELIMIT, "line %" PRIu64 ": line longer than %u bytes",
@@ -395,8 +547,15 @@ lr_status lr_ingest_input_open(const char *path, lr_ingest_format format, const 
     in->def = def;
     in->format = format;
     in->line = 1;
+    in->next_line = 1;
+    in->buf = "";
     snprintf(in->path, sizeof in->path, "%s", path);
     lr_buf_init(&in->raw, LR_INGEST_ROW_MAX + 1);
+    lr_buf_init(&in->pending, 0);
+    lr_buf_init(&in->own.data, 0);
+    lr_csv_options_init(&in->csv_opt);
+    in->csv_opt.record_max = LR_INGEST_ROW_MAX;
+    in->csv_opt.fields_max = COLUMNS_MAX;
     in->arena = lr_arena_new(64 * 1024, 64u * 1024 * 1024);
     in->values = calloc(COLUMNS_MAX, sizeof *in->values);
     in->col_feature = calloc(COLUMNS_MAX, sizeof *in->col_feature);
@@ -410,18 +569,9 @@ lr_status lr_ingest_input_open(const char *path, lr_ingest_format format, const 
         *out = in;
         return LR_OK;
     }
-    if (format == LR_INGEST_CSV) {
-        if ((st = csv_open(in, err)) != LR_OK)
-            goto fail;
-        *out = in;
-        return LR_OK;
-    }
-    in->buf = malloc(READ_CHUNK);
-    if (in->buf == NULL) {
-        st = lr_error_set(err, LR_ENOMEM, "out of memory");
-        goto fail;
-    }
     if ((st = lr__bytesrc_open(path, &in->src, err)) != LR_OK)
+        goto fail;
+    if (format == LR_INGEST_CSV && (st = csv_open(in, err)) != LR_OK)
         goto fail;
     *out = in;
     return LR_OK;
@@ -467,8 +617,6 @@ uint64_t lr_ingest_input_consumed(const lr_ingest_input *in)
 {
     if (in->format == LR_INGEST_PARQUET)
         return lr__ingest_parquet_consumed(in);
-    if (in->csv != NULL)
-        return lr_csv_consumed(in->csv);
     return in->src ? lr__bytesrc_consumed(in->src) : 0;
 }
 
@@ -476,8 +624,6 @@ uint64_t lr_ingest_input_size(const lr_ingest_input *in)
 {
     if (in->format == LR_INGEST_PARQUET)
         return in->file_size;
-    if (in->csv != NULL)
-        return lr_csv_size(in->csv);
     return in->src ? lr__bytesrc_size(in->src) : 0;
 }
 
@@ -491,8 +637,9 @@ void lr_ingest_input_close(lr_ingest_input *in)
     lr_csv_close(in->csv);
     json_decref(in->row_json);
     lr_buf_free(&in->raw);
+    lr_buf_free(&in->pending);
+    lr_buf_free(&in->own.data);
     lr_arena_free(in->arena);
-    free(in->buf);
     free(in->values);
     free(in->col_feature);
     free(in);

@@ -149,7 +149,7 @@ static void test_csv_both_stores(void **state)
     fx *f = *state;
     char *path = put(f, "orders.csv", csv, sizeof csv - 1);
     lr_test_proc p;
-    lr_test_larder(&p, f->data, "ingest", "orders", path, "--json", NULL);
+    lr_test_larder(&p, f->data, "ingest", "orders", path, "--json", "--threads", "3", NULL);
     if (p.status != 0)
         fprintf(stderr, "%s\n", p.err);
     assert_int_equal(p.status, 0);
@@ -354,6 +354,10 @@ static void test_usage_errors(void **state)
     lr_test_proc_free(&p);
     lr_test_larder(&p, f->data, "ingest", "orders", path, "--on-error", "maybe", NULL);
     assert_int_equal(p.status, 2);
+    lr_test_proc_free(&p);
+    lr_test_larder(&p, f->data, "ingest", "orders", path, "--threads", "0", NULL);
+    assert_int_equal(p.status, 2);
+    assert_non_null(strstr(p.err, "--threads"));
     lr_test_proc_free(&p);
     free(path);
 }

@@ -3,6 +3,7 @@
  * CRLF, embedded newlines), NDJSON, Parquet, gzip and zstd compression, and
  * bad rows reported with their line while the input goes on.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "ingest/input_internal.h"
+#include "larder/buf.h"
 #include "larder/fg.h"
 #include "larder/ingest.h"
 #include "larder/parquet.h"
@@ -169,6 +172,81 @@ static void test_csv_quoting_bom_crlf(void **state)
     assert_int_equal(lr_ingest_input_size(in), sizeof csv - 1);
     lr_ingest_input_close(in);
     free(path);
+}
+
+/* Every row of `path` as "line:id:s|" or "line:ERR|", read with chunks of `target` bytes. */
+static char *all_rows(fx *f, const char *path, size_t target)
+{
+    lr_ingest_input *in;
+    lr_error err;
+    lr_record rec;
+    uint64_t line;
+    bool eof = false;
+    lr_buf out;
+
+    lr__ingest_chunk_target = target;
+    lr_buf_init(&out, 0);
+    assert_int_equal(lr_ingest_input_open(path, LR_INGEST_AUTO, f->def, &in, &err), LR_OK);
+    for (;;) {
+        lr_status st = lr_ingest_input_next(in, &rec, &line, &eof, &err);
+        if (st == LR_EINVAL) {
+            lr_buf_printf(&out, "%" PRIu64 ":ERR|", line);
+            continue;
+        }
+        assert_int_equal(st, LR_OK);
+        if (eof)
+            break;
+        char *id = value_of(f->def, &rec, "id"), *sv = value_of(f->def, &rec, "s");
+        lr_buf_printf(&out, "%" PRIu64 ":%s:%s|", line, id, sv ? sv : "-");
+        free(id);
+        free(sv);
+    }
+    lr_ingest_input_close(in);
+    lr__ingest_chunk_target = LR__INGEST_CHUNK;
+    return out.data;
+}
+
+/*
+ * Files are read in chunks cut at row ends outside quotes: whatever the
+ * chunk size, the rows, their values and their line numbers are the same.
+ */
+static void test_chunk_boundaries(void **state)
+{
+    fx *f = *state;
+    static const char csv[] =
+        "\xEF\xBB\xBFid,ts,s\r\n"
+        "a,2024-01-01T00:00:00Z,plain\r\n"
+        "\"b,\"\"1\"\"\",2024-01-02T00:00:00Z,\"x\ny\r\nz\"\n"
+        "\n"
+        "c,2024-01-03T00:00:00Z,\"\"\"\"\rd,2024-01-04T00:00:00Z,lone-cr-before\n"
+        "e,2024-01-05T00:00:00Z,bad\"quote\n"
+        "f,2024-01-06T00:00:00Z,\"q,\"\r\n"
+        "g,2024-01-07T00:00:00Z,end";
+    static const char want_csv[] =
+        "2:a:plain|3:b,\"1\":x\ny\r\nz|7:c:\"|8:d:lone-cr-before|9:ERR|10:f:q,|11:g:end|";
+    static const char nd[] =
+        "{\"id\":\"a\",\"ts\":\"2024-01-01T00:00:00Z\",\"s\":\"x\\ny\"}\n"
+        "\n"
+        "{\"id\":\"b\",\"ts\":\"2024-01-02T00:00:00Z\"}\r\n"
+        "{\"id\":\"c\",\"ts\":\"nope\"}\n"
+        "{\"id\":\"d\",\"ts\":\"2024-01-04T00:00:00Z\",\"s\":\"\u00e9\"}";
+    static const char want_nd[] = "1:a:x\ny|3:b:-|4:ERR|5:d:\xC3\xA9|";
+    char *cpath = put_file(f, "chunks.csv", csv, sizeof csv - 1);
+    char *npath = put_file(f, "chunks.ndjson", nd, sizeof nd - 1);
+    static const size_t sizes[] = {LR__INGEST_CHUNK, 1, 2, 3, 5, 7, 11, 16, 31, 64, 1000};
+
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char *got = all_rows(f, cpath, sizes[i]);
+        if (strcmp(got, want_csv) != 0)
+            fail_msg("chunks of %zu bytes: %s", sizes[i], got);
+        free(got);
+        got = all_rows(f, npath, sizes[i]);
+        if (strcmp(got, want_nd) != 0)
+            fail_msg("NDJSON chunks of %zu bytes: %s", sizes[i], got);
+        free(got);
+    }
+    free(cpath);
+    free(npath);
 }
 
 static void test_csv_bad_rows_continue(void **state)
@@ -450,6 +528,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_csv_quoting_bom_crlf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_boundaries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_bad_rows_continue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_header_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ndjson, setup, teardown),
