@@ -128,6 +128,8 @@ typedef struct lr_offline_config {
     int64_t gc_grace_us;      /* files of failed flushes are removed after this: 1 h */
     lr_pq_codec codec;        /* Parquet compression: SNAPPY */
     uint32_t flush_threads;   /* threads encoding one flush's files: 0 = one per core (max 8) */
+    bool memtable;            /* keep unflushed entries grouped in memory too (about flush_bytes),
+                                 so a flush need not read the log back: true */
 } lr_offline_config;
 
 void lr_offline_config_init(lr_offline_config *cfg);

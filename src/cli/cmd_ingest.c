@@ -221,10 +221,11 @@ int cmd_ingest(lr_cli *cli, int argc, char **argv)
     if (want_offline) {
         lr_offline_config cfg;
         lr_offline_config_init(&cfg);
-        cfg.background = false;
-        /* A bulk load flushes once, at the end, in chunks of this much log:
-         * larger chunks mean fewer, larger files (one per hour partition per
-         * chunk) at the cost of memory for one chunk. */
+        /* The flusher writes Parquet while reading goes on: every 512 MiB of log
+         * (one file per hour partition per flush; larger chunks mean fewer,
+         * larger files at the cost of memory), published from the memtable
+         * without reading the log back; the rest is flushed at the end. */
+        cfg.background = true;
         cfg.flush_bytes = 512ull * 1024 * 1024;
         if (lr_offline_open(cli->data_dir, &cli->settings, &cfg, &offline, &err) != LR_OK) {
             rc = cli_fail("offline store: %s", lr_error_message(&err));

@@ -83,19 +83,16 @@ static void schemas_free(schemas *sc)
     memset(sc, 0, sizeof *sc);
 }
 
-static lr_status schema_add(void *arg, uint32_t id, const void *data, size_t len, lr_error *err)
+/* Adds schema `id` (the next one), taking `def`. */
+static lr_status schema_insert(schemas *sc, uint32_t id, lr_fg_def *def, lr_error *err)
 {
-    schemas *sc = arg;
-    lr_fg_def *def = NULL;
-    lr_status st;
     size_t g;
 
-    if (id != sc->n + 1)
+    if (id != sc->n + 1) {
+        lr_fg_def_free(def);
         return lr_error_set(err, LR_ECORRUPT, "log schemas out of order (%u after %zu)", id,
                             sc->n);
-    st = lr__entry_decode_schema(data, len, &def, err);
-    if (st != LR_OK)
-        return st;
+    }
     schema_slot *ns = realloc(sc->slots, (sc->n + 1) * sizeof *ns);
     if (ns == NULL) {
         lr_fg_def_free(def);
@@ -127,6 +124,15 @@ static lr_status schema_add(void *arg, uint32_t id, const void *data, size_t len
     sc->slots[sc->n].gen = g;
     sc->n++;
     return LR_OK;
+}
+
+static lr_status schema_add(void *arg, uint32_t id, const void *data, size_t len, lr_error *err)
+{
+    lr_fg_def *def = NULL;
+    lr_status st = lr__entry_decode_schema(data, len, &def, err);
+    if (st != LR_OK)
+        return st;
+    return schema_insert(arg, id, def, err);
 }
 
 /* ---- buckets ---- */
@@ -541,9 +547,13 @@ static lr_status chunk_add(chunk *c, const schemas *sc, const void *payload, siz
         st = bucket_for(c, sc, sc->slots[schema_id - 1].gen, hour_start(et), &b, err);
     if (st == LR_OK && (len > UINT32_MAX || b->n == UINT32_MAX))
         st = lr_error_set(err, LR_ELIMIT, "a partition of a flush is too large");
-    if (st == LR_OK && ((st = lr_buf_append(&b->payloads, &n32, 4)) != LR_OK ||
-                        (st = lr_buf_append(&b->payloads, payload, len)) != LR_OK))
+    if (st == LR_OK && (st = lr_buf_reserve(&b->payloads, 4 + len)) != LR_OK)
         lr_error_set(err, st, "out of memory");
+    if (st == LR_OK) {
+        /* Reserved: neither append can fail. */
+        lr_buf_append(&b->payloads, &n32, 4);
+        lr_buf_append(&b->payloads, payload, len);
+    }
     if (st != LR_OK) {
         if (err != NULL)
             lr_error_prefix(err, "log %s sequence %" PRIu64, log_dir, seq);
@@ -830,6 +840,8 @@ static lr_status publish(lr_offline *s, lr__wal *w, chunk *c, const schemas *sc,
     }
     for (size_t i = 0; i < c->nb; i++) {
         bucket *b = &c->b[i];
+        /* The generation's newest version: a memtable's bucket may predate it. */
+        b->def = sc->gens[b->gen].latest;
         const lr_fg_def *def = b->def;
         st = lr_offline_file_key(b->max_et, b->key, err);
         if (st == LR_OK)
@@ -917,8 +929,78 @@ done:
     return st;
 }
 
+/* ---- the memtable ---- */
+
+struct lr__memtable {
+    schemas sc;
+    chunk c;
+    uint64_t base; /* the entries (base, c.last_seq] are here, in log order */
+    uint64_t cap;  /* payload bytes it takes at most */
+    bool full;     /* it takes no more entries (cap reached, or a gap) */
+    bool broken;   /* something could not be kept: never published */
+};
+
+lr__memtable *lr__memtable_new(uint64_t cap)
+{
+    lr__memtable *m = calloc(1, sizeof *m);
+    if (m != NULL)
+        m->cap = cap;
+    return m;
+}
+
+lr__memtable *lr__memtable_fork(const lr__memtable *old, uint64_t cap)
+{
+    lr__memtable *m = lr__memtable_new(cap);
+    if (m == NULL)
+        return NULL;
+    m->broken = old->broken;
+    for (size_t i = 0; i < old->sc.n && !m->broken; i++) {
+        lr_fg_def *d = lr_fg_def_clone(old->sc.slots[i].def);
+        if (d == NULL || schema_insert(&m->sc, old->sc.slots[i].id, d, NULL) != LR_OK)
+            m->broken = true;
+    }
+    return m;
+}
+
+void lr__memtable_free(lr__memtable *m)
+{
+    if (m == NULL)
+        return;
+    chunk_free(&m->c);
+    schemas_free(&m->sc);
+    free(m);
+}
+
+void lr__memtable_schema(lr__memtable *m, uint32_t id, const void *payload, size_t len)
+{
+    if (!m->broken && schema_add(&m->sc, id, payload, len, NULL) != LR_OK)
+        m->broken = true;
+}
+
+void lr__memtable_add(lr__memtable *m, const lr__wal_item *items, size_t n, uint64_t first_seq,
+                      const char *log_dir)
+{
+    uint64_t bytes = 0;
+
+    if (m->broken || m->full)
+        return;
+    if (m->c.entries == 0)
+        m->base = first_seq - 1;
+    else if (first_seq != m->c.last_seq + 1)
+        m->full = true; /* a gap: what follows is read back from the log */
+    for (size_t i = 0; i < n; i++)
+        bytes += items[i].len;
+    if (m->c.bytes + bytes > m->cap)
+        m->full = true;
+    for (size_t i = 0; i < n && !m->full; i++) {
+        if (chunk_add(&m->c, &m->sc, items[i].data, items[i].len, first_seq + i, log_dir, NULL) !=
+            LR_OK)
+            m->broken = true; /* a bucket may hold part of an entry: drop it all */
+    }
+}
+
 lr_status lr__offline_flush_log(lr_offline *s, lr__wal *w, uint64_t upto, uint64_t *done,
-                                lr_error *err)
+                                lr__memtable *mt, lr_error *err)
 {
     schemas sc = {0};
     chunk c = {0};
@@ -934,6 +1016,12 @@ lr_status lr__offline_flush_log(lr_offline *s, lr__wal *w, uint64_t upto, uint64
     if (st != LR_OK)
         return st;
     checkpoint = (uint64_t)cp;
+    /* The entries right after the checkpoint are staged in memory: publish them as they are. */
+    if (mt != NULL && !mt->broken && mt->c.entries > 0 && mt->base == checkpoint) {
+        st = publish(s, w, &mt->c, &mt->sc, checkpoint, &checkpoint, err);
+        if (st != LR_OK)
+            goto trim;
+    }
     if (checkpoint >= upto)
         goto trim;
     st = lr__wal_read_schemas(w, schema_add, &sc, err);
@@ -1031,7 +1119,7 @@ static lr_status adopt_one(void *arg, const char *id, lr_error *err)
     if (st != LR_OK || w == NULL)
         goto out;
     last = lr__wal_last_seq(w);
-    st = lr__offline_flush_log(s, w, last, &done, &e);
+    st = lr__offline_flush_log(s, w, last, &done, NULL, &e);
     if (st != LR_OK)
         goto out;
     if (lr__wal_damaged(w, &damage)) {

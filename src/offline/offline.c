@@ -41,6 +41,7 @@ void lr_offline_config_init(lr_offline_config *cfg)
     cfg->flush_on_close = true;
     cfg->gc_grace_us = 3600LL * 1000000;
     cfg->codec = LR_PQ_SNAPPY;
+    cfg->memtable = true;
 }
 
 /* ---- helpers shared by the offline files ---- */
@@ -191,6 +192,12 @@ static void wake_flusher(lr_offline *s)
 
 /* ---- open / close ---- */
 
+/* A memtable holds about one flush of entries. */
+static uint64_t memtable_cap(const lr_offline *s)
+{
+    return s->cfg.flush_bytes < MiB ? MiB : s->cfg.flush_bytes;
+}
+
 static char *path_join(const char *a, const char *b)
 {
     size_t n = strlen(a) + strlen(b) + 2;
@@ -212,6 +219,8 @@ static void store_free(lr_offline *s)
     for (size_t i = 0; i < s->n_damaged; i++)
         free(s->damaged_reported[i]);
     free(s->damaged_reported);
+    lr__memtable_free(s->mt);
+    pthread_mutex_destroy(&s->mt_mu);
     pthread_mutex_destroy(&s->schema_mu);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->flush_mu);
@@ -238,6 +247,7 @@ lr_status lr_offline_open(const char *data_dir, const lr_settings *settings,
     if (s == NULL)
         return lr_error_set(err, LR_ENOMEM, "offline store: out of memory");
     pthread_mutex_init(&s->schema_mu, NULL);
+    pthread_mutex_init(&s->mt_mu, NULL);
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->flush_mu, NULL);
     pthread_mutex_init(&s->cv_mu, NULL);
@@ -291,6 +301,9 @@ lr_status lr_offline_open(const char *data_dir, const lr_settings *settings,
     st = lr__wal_create(s->wal_root, &wc, &s->wal, err);
     if (st != LR_OK)
         goto fail;
+    /* The log is new, so an empty memtable describes it (no entries, no schemas). */
+    if (s->cfg.memtable)
+        s->mt = lr__memtable_new(memtable_cap(s));
     if (s->cfg.background) {
         if (pthread_create(&s->thread, NULL, flusher_main, s) != 0) {
             st = lr_error_set(err, LR_ENOMEM, "offline store: cannot start the flusher");
@@ -381,6 +394,12 @@ static lr_status schema_id_for(lr_offline *s, const lr_fg_def *def, uint32_t *id
     } else {
         st = lr__wal_put_schema(s->wal, b.data, b.len, id, err);
     }
+    if (st == LR_OK) {
+        pthread_mutex_lock(&s->mt_mu);
+        if (s->mt != NULL)
+            lr__memtable_schema(s->mt, *id, b.data, b.len);
+        pthread_mutex_unlock(&s->mt_mu);
+    }
     lr_buf_free(&b);
     if (st != LR_OK)
         goto unlock;
@@ -410,6 +429,16 @@ static void stamp_write_time(void *arg, lr__wal_item *item, uint64_t seq)
         now = s->last_write_us + 1;
     s->last_write_us = now;
     lr__entry_stamp(item->data, now);
+}
+
+/* After an append, under the log's lock: the entries go to the memtable too. */
+static void stage_entries(void *arg, const lr__wal_item *items, size_t n, uint64_t first_seq)
+{
+    lr_offline *s = arg;
+    pthread_mutex_lock(&s->mt_mu);
+    if (s->mt != NULL)
+        lr__memtable_add(s->mt, items, n, first_seq, s->wal_root);
+    pthread_mutex_unlock(&s->mt_mu);
 }
 
 static lr_status check_row(const lr_offline_write *r, lr_error *err)
@@ -477,7 +506,7 @@ lr_status lr_offline_write_batch(lr_offline *s, const lr_offline_write *rows, si
         items[i].len = offs[i + 1] - offs[i];
         bytes += LR__WAL_ENTRY_HDR + items[i].len;
     }
-    st = lr__wal_append(s->wal, items, n, stamp_write_time, s, NULL, err);
+    st = lr__wal_append(s->wal, items, n, stamp_write_time, stage_entries, s, NULL, err);
     if (st != LR_OK)
         goto done;
     now = lr_now_us();
@@ -562,8 +591,14 @@ static lr_status flush_own(lr_offline *s, lr_error *err)
     s->after_oldest_us = 0;
     s->after_bytes = 0;
     pthread_mutex_unlock(&s->mu);
+    /* Take the memtable (it may hold a few entries past upto: they are flushed too). */
+    pthread_mutex_lock(&s->mt_mu);
+    lr__memtable *mt = s->mt;
+    s->mt = mt != NULL ? lr__memtable_fork(mt, memtable_cap(s)) : NULL;
+    pthread_mutex_unlock(&s->mt_mu);
 
-    st = lr__offline_flush_log(s, s->wal, upto, &done, err);
+    st = lr__offline_flush_log(s, s->wal, upto, &done, mt, err);
+    lr__memtable_free(mt);
 
     pthread_mutex_lock(&s->mu);
     s->flushing = false;

@@ -43,6 +43,8 @@ typedef struct lr__schema_ref {
     uint32_t id;
 } lr__schema_ref;
 
+typedef struct lr__memtable lr__memtable; /* below */
+
 struct lr_offline {
     char *data_dir;
     char *wal_root;
@@ -69,6 +71,9 @@ struct lr_offline {
     char **damaged_reported;  /* damaged logs already logged, to log each once */
     size_t n_damaged;
 
+    pthread_mutex_t mt_mu;    /* mt (taken inside the log's lock by the append callback) */
+    lr__memtable *mt;         /* NULL: none (cfg.memtable off, or out of memory) */
+
     pthread_mutex_t flush_mu; /* one flush at a time; guards cat */
     lr_catalog *cat;
 
@@ -81,13 +86,33 @@ struct lr_offline {
 };
 
 /*
+ * The memtable: the own log's entries since the last flush, already grouped
+ * into the buckets a flush writes (flush.c), so that a flush of the own log
+ * publishes them without reading the log back. Entries are added in log
+ * order by the log's append callback (under the log's lock), schemas as the
+ * log records them. It holds at most `cap` payload bytes; past that, or
+ * after any gap or failure, it takes nothing more and the flush reads the
+ * rest from the log (a failure mid-entry makes it unusable: all is read
+ * back). Guarded by lr_offline.mt_mu; a flush takes it whole and leaves a
+ * fork (an empty memtable with the same schemas) in its place.
+ */
+lr__memtable *lr__memtable_new(uint64_t cap);
+lr__memtable *lr__memtable_fork(const lr__memtable *old, uint64_t cap);
+void lr__memtable_free(lr__memtable *m);
+void lr__memtable_schema(lr__memtable *m, uint32_t id, const void *payload, size_t len);
+void lr__memtable_add(lr__memtable *m, const lr__wal_item *items, size_t n, uint64_t first_seq,
+                      const char *log_dir);
+
+/*
  * Flushes entries (checkpoint, upto] of `w` (the own log or an adopted one)
  * to Parquet and the catalog, in chunks of about cfg.flush_bytes, each chunk
- * one commit; then deletes fully checkpointed segments. *done (may be NULL)
- * receives the checkpoint reached. Called with flush_mu held.
+ * one commit; then deletes fully checkpointed segments. `mt` (the own log's
+ * memtable, or NULL) is published first when it starts right at the
+ * checkpoint; it may reach past upto. *done (may be NULL) receives the
+ * checkpoint reached. Called with flush_mu held.
  */
 lr_status lr__offline_flush_log(lr_offline *s, lr__wal *w, uint64_t upto, uint64_t *done,
-                                lr_error *err);
+                                lr__memtable *mt, lr_error *err);
 
 /*
  * Adopts and flushes the logs of dead processes under the store's wal root,

@@ -1058,7 +1058,8 @@ static lr_status pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t off, c
 }
 
 lr_status lr__wal_append(lr__wal *w, lr__wal_item *items, size_t n, lr__wal_stamp_fn stamp,
-                         void *stamp_arg, uint64_t *last_seq, lr_error *err)
+                         lr__wal_appended_fn appended, void *stamp_arg, uint64_t *last_seq,
+                         lr_error *err)
 {
     unsigned char hstack[16 * LR__WAL_ENTRY_HDR];
     unsigned char *hdrs = hstack;
@@ -1132,6 +1133,8 @@ lr_status lr__wal_append(lr__wal *w, lr__wal_item *items, size_t n, lr__wal_stam
         }
     }
     cur->size += total;
+    if (appended)
+        appended(stamp_arg, items, n, w->last_seq + 1);
     w->last_seq += n;
     mine = w->last_seq;
 unlock:

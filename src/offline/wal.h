@@ -67,6 +67,14 @@ typedef struct lr__wal_item {
 typedef void (*lr__wal_stamp_fn)(void *arg, lr__wal_item *item, uint64_t seq);
 
 /*
+ * Called once per successful append, while the log's lock is still held,
+ * with the items as written and the sequence of the first: appends are seen
+ * in log order and only when they are in the log. May be NULL.
+ */
+typedef void (*lr__wal_appended_fn)(void *arg, const lr__wal_item *items, size_t n,
+                                    uint64_t first_seq);
+
+/*
  * Creates a new log for this process under `root` (created if missing): a
  * fresh directory with a unique id, locked for the life of the handle. With
  * sync EVERYSEC a background thread fsyncs once a second.
@@ -122,7 +130,8 @@ uint64_t lr__wal_last_seq(lr__wal *w);
  * LR_ENOMEM.
  */
 lr_status lr__wal_append(lr__wal *w, lr__wal_item *items, size_t n, lr__wal_stamp_fn stamp,
-                         void *stamp_arg, uint64_t *last_seq, lr_error *err);
+                         lr__wal_appended_fn appended, void *arg, uint64_t *last_seq,
+                         lr_error *err);
 
 /* Makes every appended entry durable (fdatasync). Errors: LR_EIO. */
 lr_status lr__wal_sync(lr__wal *w, lr_error *err);

@@ -393,6 +393,117 @@ static void test_typed_and_string_numbers(void **state)
     lr_offline_close(s);
 }
 
+/*
+ * One history written with the memtable and once without (every flush
+ * reading the log back): the same rows reach Parquet, in the same order,
+ * also when the memtable overflows its cap mid-way (the rest is read back)
+ * and when the group gains a feature between two writes.
+ */
+static char *history_signature(void **state, bool memtable)
+{
+    fx *f = *state;
+    lr_offline_config c;
+    lr_offline *s = NULL;
+    lr_error err;
+    lr_fg_def *v2 = NULL, *stored = NULL;
+    lr_buf sig;
+
+    lr_offline_config_init(&c);
+    c.memtable = memtable;
+    c.sync = LR_OFFLINE_SYNC_NO;
+    c.flush_bytes = 1; /* the memtable's cap is its floor, 1 MiB: ~7000 rows */
+    assert_int_equal(lr_offline_open(f->dir, &f->settings, &c, &s, &err), LR_OK);
+    for (int i = 0; i < 9000; i++) {
+        char id[16], ts[32], amount[16];
+        snprintf(id, sizeof id, "k%d", i % 500);
+        snprintf(ts, sizeof ts, "2024-05-0%dT%02d:00:00Z", 1 + i % 3, i % 24);
+        snprintf(amount, sizeof amount, "%d", i);
+        put(s, f->def, id, ts, amount, i);
+    }
+    /* The group gains a feature; rows of both versions share hours. */
+    static const char add[] = "[{\"FeatureName\":\"extra\",\"FeatureType\":\"String\"}]";
+    assert_int_equal(lr_fg_def_add_features(f->def, add, strlen(add), &v2, &err), LR_OK);
+    assert_int_equal(lr_catalog_fg_update(f->cat, v2, &err), LR_OK);
+    assert_int_equal(lr_catalog_fg_get(f->cat, "orders", &stored, &err), LR_OK);
+    for (int i = 0; i < 50; i++) {
+        lr_feature_value v[4];
+        memset(v, 0, sizeof v);
+        char id[16], amount[16];
+        snprintf(id, sizeof id, "n%d", i);
+        snprintf(amount, sizeof amount, "%d", 100000 + i);
+        v[0].feature = 0;
+        v[0].value = (lr_str){id, strlen(id)};
+        v[1].feature = 1;
+        v[1].value = (lr_str){"2024-05-01T05:00:00Z", 20};
+        v[2].feature = 2;
+        v[2].value = (lr_str){amount, strlen(amount)};
+        v[3].feature = 6;
+        v[3].value = (lr_str){"new", 3};
+        lr_record rec = {v, 4, {NULL, 0}, 0};
+        assert_int_equal(lr_record_validate(stored, &rec, &err), LR_OK);
+        assert_int_equal(lr_offline_put(s, stored, &rec, 5, &err), LR_OK);
+    }
+    assert_int_equal(lr_offline_flush(s, &err), LR_OK);
+    lr_offline_close(s);
+
+    /* Every row as id/ts/amount/extra, in write_time order. */
+    lr_offline_scan *sc = NULL;
+    lr_offline_scan_options o;
+    const lr_offline_batch *b;
+    lr_offline_scan_options_init(&o);
+    assert_int_equal(lr_offline_scan_open(f->cat, "orders", &o, &sc, &err), LR_OK);
+    typedef struct srow { int64_t wt; char text[96]; } srow;
+    srow *rows = calloc(10000, sizeof *rows);
+    int n = 0;
+    while (lr_offline_scan_next(sc, &b, &err) == LR_OK && b != NULL) {
+        const lr_pq_column_batch *col = b->columns;
+        assert_int_equal(b->n_columns, 10);
+        for (uint32_t r = 0; r < b->n_rows; r++, n++) {
+            assert_true(n < 10000);
+            rows[n].wt = col[7].i64[r];
+            bool has_extra = col[6].validity == NULL || col[6].validity[r];
+            snprintf(rows[n].text, sizeof rows[n].text, "%.*s/%.*s/%lld/%.*s;",
+                     (int)(col[0].offsets[r + 1] - col[0].offsets[r]),
+                     col[0].bytes + col[0].offsets[r],
+                     (int)(col[1].offsets[r + 1] - col[1].offsets[r]),
+                     col[1].bytes + col[1].offsets[r], (long long)col[2].i64[r],
+                     has_extra ? (int)(col[6].offsets[r + 1] - col[6].offsets[r]) : 1,
+                     has_extra ? (const char *)col[6].bytes + col[6].offsets[r] : "-");
+        }
+    }
+    lr_offline_scan_free(sc);
+    assert_int_equal(n, 9050);
+    for (int i = 1; i < n; i++) { /* by write_time: insertion into place */
+        srow t = rows[i];
+        int j = i;
+        while (j > 0 && rows[j - 1].wt > t.wt) {
+            rows[j] = rows[j - 1];
+            j--;
+        }
+        rows[j] = t;
+    }
+    lr_buf_init(&sig, 0);
+    for (int i = 0; i < n; i++)
+        lr_buf_append_str(&sig, rows[i].text);
+    free(rows);
+    lr_fg_def_free(v2);
+    lr_fg_def_free(stored);
+    return sig.data;
+}
+
+static void test_memtable_matches_log(void **state)
+{
+    char *with = history_signature(state, true);
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    char *without = history_signature(state, false);
+    assert_string_equal(with, without);
+    assert_non_null(strstr(with, "n49/2024-05-01T05:00:00Z/100049/new;"));
+    assert_non_null(strstr(with, "k499/2024-05-03T23:00:00Z/8999/-;"));
+    free(with);
+    free(without);
+}
+
 static void test_resolved_and_deletes(void **state)
 {
     fx *f = *state;
@@ -830,6 +941,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_flush_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_and_string_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memtable_matches_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolved_and_deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopt_dead_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_is_compare_and_set, setup, teardown),

@@ -78,7 +78,7 @@ static void append_n(lr__wal *w, uint64_t first, uint64_t n)
         lr_error err;
         it.data = buf;
         it.len = make_payload(i, buf, sizeof buf);
-        assert_int_equal(lr__wal_append(w, &it, 1, NULL, NULL, &seq, &err), LR_OK);
+        assert_int_equal(lr__wal_append(w, &it, 1, NULL, NULL, NULL, &seq, &err), LR_OK);
         assert_int_equal(seq, i);
     }
 }
@@ -153,12 +153,12 @@ static void test_round_trip(void **state)
     char a[8] = "batch-a", b[8] = "batch-b";
     lr__wal_item items[2] = {{a, 7}, {b, 7}};
     uint64_t last = 0;
-    assert_int_equal(lr__wal_append(w, items, 2, NULL, NULL, &last, &err), LR_OK);
+    assert_int_equal(lr__wal_append(w, items, 2, NULL, NULL, NULL, &last, &err), LR_OK);
     assert_int_equal(last, 502);
 
     /* Oversized and empty payloads are refused. */
     lr__wal_item empty = {a, 0};
-    assert_int_equal(lr__wal_append(w, &empty, 1, NULL, NULL, NULL, &err), LR_EINVAL);
+    assert_int_equal(lr__wal_append(w, &empty, 1, NULL, NULL, NULL, NULL, &err), LR_EINVAL);
     assert_int_equal(lr__wal_last_seq(w), 502);
     lr__wal_close(w);
 }
@@ -440,7 +440,7 @@ static void test_lock_between_processes(void **state)
     /* An adopted log refuses appends. */
     char p[4] = "xyz";
     lr__wal_item it = {p, 3};
-    assert_int_equal(lr__wal_append(a, &it, 1, NULL, NULL, NULL, &err), LR_EINVAL);
+    assert_int_equal(lr__wal_append(a, &it, 1, NULL, NULL, NULL, NULL, &err), LR_EINVAL);
     assert_int_equal(lr__wal_destroy(a, &err), LR_OK);
     /* Gone: adopt finds nothing. */
     assert_int_equal(lr__wal_adopt(f->root, id, &b, &err), LR_OK);
