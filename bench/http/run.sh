@@ -6,10 +6,14 @@
 #
 #   bench/http/run.sh [--larder build/larder] [--records 999999] [--runs 3]
 #                     [--seconds 10] [--threads 0] [--durability sync]
-#                     [--put-connections 50]
+#                     [--put-connections 50] [--pin]
 #
 # Every peer gets 50 keep-alive connections (wrk -t 2 -c 50; redis-benchmark
-# -c 50). CPU steal is read from /proc/stat around each measurement, and
+# -c 50). With --pin, each server runs on CPU 1 only (Larder with one
+# worker thread, nginx with one worker, Redis) and every client on CPU 0
+# only (wrk -t 1), so client and server never compete for a core: the
+# per-core figures, and tails that are the server's rather than the
+# scheduler's. CPU steal is read from /proc/stat around each measurement, and
 # the server's own CPU time from /proc/PID/stat, which gives requests per
 # server CPU-second: the per-core figure that other work on a shared
 # machine distorts least.
@@ -24,6 +28,7 @@ secs=10
 threads=0
 durability=sync
 putconns=50
+pin=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --larder) larder=$2; shift 2 ;;
@@ -33,7 +38,8 @@ while [ $# -gt 0 ]; do
     --threads) threads=$2; shift 2 ;;
     --durability) durability=$2; shift 2 ;;
     --put-connections) putconns=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --pin) pin=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -41,6 +47,12 @@ for tool in wrk nginx redis-server redis-benchmark; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing (scripts/install-deps --bench)" >&2; exit 1; }
 done
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+srv=() cli=() wrk_threads=2 nginx_workers=2
+if [ "$pin" = 1 ]; then
+  [ "$(nproc)" -ge 2 ] || { echo "run.sh: --pin needs two CPUs" >&2; exit 1; }
+  command -v taskset >/dev/null || { echo "run.sh: --pin needs taskset (util-linux)" >&2; exit 1; }
+  srv=(taskset -c 1) cli=(taskset -c 0) wrk_threads=1 nginx_workers=1 threads=1
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/larder-bench-http.XXXXXX")
 pids=()
@@ -81,7 +93,7 @@ cut -d, -f1 "$work/meters.csv" | tail -n +2 >"$work/ids.txt"
 
 # --- peers ---
 lport=$(free_port)
-"$larder" --data-dir "$data" serve --listen "127.0.0.1:$lport" --threads "$threads" \
+"${srv[@]}" "$larder" --data-dir "$data" serve --listen "127.0.0.1:$lport" --threads "$threads" \
   --online-durability "$durability" >"$work/larder.log" 2>&1 &
 lpid=$!
 pids+=($lpid)
@@ -89,7 +101,7 @@ nport=$(free_port)
 body=$(head -c 300 /dev/zero | tr '\0' 'x')
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 2;
+worker_processes $nginx_workers;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
 daemon off;
@@ -103,11 +115,11 @@ http {
   }
 }
 CONF
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+"${srv[@]}" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 npid=$!
 pids+=($npid)
 rport=$(free_port)
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
+"${srv[@]}" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
 rpid=$!
 pids+=($rpid)
 wait_port "$lport" && wait_port "$nport" && wait_port "$rport" || { echo "run.sh: a peer did not start" >&2; cat "$work/larder.log" >&2; exit 1; }
@@ -121,7 +133,7 @@ run_wrk() { # name url script connections server-pids...
   shift 4
   b=$(cpu_sample)
   tb=$(proc_ticks "$@")
-  out=$(IDS="$work/ids.txt" wrk -t 2 -c "$conns" -d "${secs}s" -s "$script" "$url")
+  out=$(IDS="$work/ids.txt" "${cli[@]}" wrk -t "$wrk_threads" -c "$conns" -d "${secs}s" -s "$script" "$url")
   ta=$(proc_ticks "$@")
   a=$(cpu_sample)
   local rps p50 p99 p999 total
@@ -135,7 +147,7 @@ run_redis() {
   local b a out rps p50 p99 p999 tb ta n=$((secs * 60000))
   b=$(cpu_sample)
   tb=$(proc_ticks "$rpid")
-  out=$(redis-benchmark -p "$rport" -t get -d 200 -r 100000 -c 50 -n "$n" 2>/dev/null | tr '\r' '\n')
+  out=$("${cli[@]}" redis-benchmark -p "$rport" -t get -d 200 -r 100000 -c 50 -n "$n" 2>/dev/null | tr '\r' '\n')
   ta=$(proc_ticks "$rpid")
   a=$(cpu_sample)
   rps=$(awk '/requests per second/ {for (i = 1; i < NF; i++) if ($(i + 1) == "requests") print $i}' <<<"$out" | tail -1)
@@ -158,7 +170,7 @@ done
 echo
 echo "median of $runs runs (rps, latency in microseconds, requests per CPU-second of the"
 echo "server's own processes, steal in % of CPU time;"
-echo "online durability $durability, PutRecord with $putconns connections):"
+echo "online durability $durability, PutRecord with $putconns connections$([ "$pin" = 1 ] && echo "; servers pinned to CPU 1 with one worker, clients to CPU 0"):"
 for name in larder-get nginx-fixed redis-get larder-put; do
   awk -v n="$name" '$1 == n' "$results" | python3 -c '
 import sys, statistics

@@ -4,6 +4,8 @@
 #include "larder/buf.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,31 +99,56 @@ lr_status lr_buf_printf(lr_buf *b, const char *fmt, ...)
     return st;
 }
 
+/*
+ * Whether any of the 8 bytes of x needs escaping in JSON (a control byte
+ * below 0x20, '"' or '\\'), with the usual SWAR tests: a byte below 0x20
+ * borrows when 0x20 is subtracted, a byte equal to c becomes zero in x ^ c.
+ */
+static inline bool needs_escape8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+    uint64_t lt = (x - ones * 0x20) & ~x;
+    uint64_t zq = (q - ones) & ~q;
+    uint64_t zb = (bs - ones) & ~bs;
+    return ((lt | zq | zb) & highs) != 0;
+}
+
 lr_status lr_buf_append_json_str(lr_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     lr_status st;
-    size_t i, run = 0;
+    size_t i = 0, start = 0;
 
-    /* Worst case 6 bytes per input byte; reserve per run instead. */
     if ((st = lr_buf_append_byte(b, '"')) != LR_OK)
         return st;
-    for (i = 0; i < n; i++) {
+    while (i < n) {
+        /* Skip 8 plain bytes at a time; bytes of 0x80 and up are never escaped. */
+        while (i + 8 <= n) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if (needs_escape8(x))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         char esc[6];
-        size_t elen = 0;
+        size_t elen;
         if (c == '"' || c == '\\') {
             esc[0] = '\\';
             esc[1] = (char)c;
             elen = 2;
         } else if (c < 0x20) {
             esc[0] = '\\';
+            elen = 2;
             switch (c) {
-            case '\n': esc[1] = 'n'; elen = 2; break;
-            case '\r': esc[1] = 'r'; elen = 2; break;
-            case '\t': esc[1] = 't'; elen = 2; break;
-            case '\b': esc[1] = 'b'; elen = 2; break;
-            case '\f': esc[1] = 'f'; elen = 2; break;
+            case '\n': esc[1] = 'n'; break;
+            case '\r': esc[1] = 'r'; break;
+            case '\t': esc[1] = 't'; break;
+            case '\b': esc[1] = 'b'; break;
+            case '\f': esc[1] = 'f'; break;
             default:
                 esc[1] = 'u';
                 esc[2] = '0';
@@ -131,16 +158,16 @@ lr_status lr_buf_append_json_str(lr_buf *b, const char *s, size_t n)
                 elen = 6;
             }
         } else {
-            run++;
+            i++;
             continue;
         }
-        if (run && (st = lr_buf_append(b, s + i - run, run)) != LR_OK)
+        if (i > start && (st = lr_buf_append(b, s + start, i - start)) != LR_OK)
             return st;
-        run = 0;
         if ((st = lr_buf_append(b, esc, elen)) != LR_OK)
             return st;
+        start = ++i;
     }
-    if (run && (st = lr_buf_append(b, s + n - run, run)) != LR_OK)
+    if (n > start && (st = lr_buf_append(b, s + start, n - start)) != LR_OK)
         return st;
     return lr_buf_append_byte(b, '"');
 }

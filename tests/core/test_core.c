@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,6 +120,41 @@ static void test_buf_json_str(void **state)
     assert_int_equal(len, strlen(p));
     assert_null(b.data);
     free(p);
+
+    /* Every byte value at every position of strings of 1..24 bytes (the
+     * escaper skips 8 bytes at a time) matches a byte-at-a-time reference. */
+    for (size_t n = 1; n <= 24; n++) {
+        for (size_t at = 0; at < n; at++) {
+            for (int c = 0; c < 256; c++) {
+                char src[24], want[24 * 6 + 3];
+                size_t w = 0;
+                memset(src, 'x', n);
+                src[at] = (char)c;
+                want[w++] = '"';
+                for (size_t i = 0; i < n; i++) {
+                    unsigned char u = (unsigned char)src[i];
+                    if (u == '"' || u == '\\') {
+                        want[w++] = '\\';
+                        want[w++] = (char)u;
+                    } else if (u == '\n' || u == '\r' || u == '\t' || u == '\b' || u == '\f') {
+                        want[w++] = '\\';
+                        want[w++] = u == '\n' ? 'n' : u == '\r' ? 'r' : u == '\t' ? 't'
+                                                    : u == '\b' ? 'b' : 'f';
+                    } else if (u < 0x20) {
+                        w += (size_t)sprintf(want + w, "\\u%04x", u);
+                    } else {
+                        want[w++] = (char)u;
+                    }
+                }
+                want[w++] = '"';
+                lr_buf_init(&b, 0);
+                assert_int_equal(lr_buf_append_json_str(&b, src, n), LR_OK);
+                assert_int_equal(b.len, w);
+                assert_memory_equal(b.data, want, w);
+                lr_buf_free(&b);
+            }
+        }
+    }
 }
 
 int main(void)
