@@ -177,6 +177,28 @@ typedef struct lr_offline_write {
 lr_status lr_offline_write_batch(lr_offline *s, const lr_offline_write *rows, size_t n,
                                  lr_error *err);
 
+/*
+ * lr_offline_write_batch in two steps, for writers that prepare rows on
+ * other threads (larder ingest): lr_offline_encode() checks and encodes
+ * rows into `e` (any thread, concurrently; `e` is reused across calls),
+ * lr_offline_append() appends them as write_batch does. Rows appended
+ * together get their write_time in the order of the appends.
+ * lr_offline_encoded_free() releases `e`. Errors: as write_batch.
+ */
+struct lr__wal_item;
+typedef struct lr_offline_encoded {
+    lr_buf payloads;
+    size_t *offs; /* n + 1 */
+    struct lr__wal_item *items;
+    size_t n, cap;
+} lr_offline_encoded;
+
+void lr_offline_encoded_init(lr_offline_encoded *e);
+void lr_offline_encoded_free(lr_offline_encoded *e);
+lr_status lr_offline_encode(lr_offline *s, const lr_offline_write *rows, size_t n,
+                            lr_offline_encoded *e, lr_error *err);
+lr_status lr_offline_append(lr_offline *s, lr_offline_encoded *e, lr_error *err);
+
 /* One row: lr_offline_write_batch with is_deleted false. */
 lr_status lr_offline_put(lr_offline *s, const lr_fg_def *def, const lr_record *rec,
                          int64_t api_invocation_us, lr_error *err);

@@ -204,58 +204,90 @@ static lr_status too_long(lr_csv_reader *r, lr_error *err)
                         r->rec_line, r->opt.record_max);
 }
 
+/* High bit set in each byte of v that is zero, exactly (no false positives). */
+static inline uint64_t zero_bytes(uint64_t v)
+{
+    const uint64_t m = 0x7F7F7F7F7F7F7F7FULL;
+    return ~(((v & m) + m) | v | m);
+}
+
+/* The first byte in [q, end) that is ',', LF, CR or '"', or NULL; 8 bytes at a time. */
+static inline const char *next_special(const char *q, const char *end)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    while (end - q >= 8) {
+        uint64_t x;
+        memcpy(&x, q, 8);
+        uint64_t m = zero_bytes(x ^ (ones * ',')) | zero_bytes(x ^ (ones * '\n')) |
+                     zero_bytes(x ^ (ones * '\r')) | zero_bytes(x ^ (ones * '"'));
+        if (m)
+            return q + (__builtin_ctzll(m) >> 3);
+        q += 8;
+    }
+    for (; q < end; q++) {
+        if (*q == ',' || *q == '\n' || *q == '\r' || *q == '"')
+            return q;
+    }
+    return NULL;
+}
+
 /*
- * The common record, read in place: it ends with a LF inside the buffer and
- * holds no quote and no CR other than one before the LF. Its fields then
- * point into the buffer, with nothing copied. Returns false (nothing
- * consumed) for any other record, which the state machine reads.
+ * The common record, read in place: it ends with a LF (or CRLF) inside the
+ * buffer and holds no quote and no other CR. Its fields then point into the
+ * buffer, with nothing copied. Returns false (nothing consumed) for any
+ * other record, which the state machine reads.
  */
 static bool next_in_place(lr_csv_reader *r, lr_csv_record *rec)
 {
     for (;;) {
-        const char *p = r->buf + r->pos;
-        size_t avail = r->len - r->pos;
-        if (avail == 0)
-            return false;
-        const char *nl = memchr(p, '\n', avail);
-        if (nl == NULL)
-            return false;
-        size_t n = (size_t)(nl - p), body = n;
-        if (body && p[body - 1] == '\r')
-            body--;
-        if (n > r->opt.record_max || memchr(p, '"', body) != NULL ||
-            memchr(p, '\r', body) != NULL)
-            return false;
-        r->pos += n + 1;
-        if (body == 0) { /* a blank line */
-            r->line++;
-            continue;
-        }
+        const char *p = r->buf + r->pos, *end = r->buf + r->len, *f = p, *q = p;
         size_t nf = 0;
-        const char *f = p, *end = p + body;
+        bool truncated = false;
         for (;;) {
-            const char *c = memchr(f, ',', (size_t)(end - f));
-            const char *fe = c ? c : end;
+            const char *h = next_special(q, end);
+            if (h == NULL || (size_t)(h - p) > r->opt.record_max || *h == '"')
+                return false;
+            const char *body_end = h, *next = h + 1;
+            if (*h == '\r') {
+                if (h + 1 >= end || h[1] != '\n')
+                    return false; /* a lone CR, or a CR at the buffer's end */
+                next = h + 2;
+            } else if (*h == ',') {
+                if (nf < r->opt.fields_max) {
+                    r->fields[nf].ptr = f;
+                    r->fields[nf].len = (size_t)(h - f);
+                    r->fields[nf].quoted = false;
+                    nf++;
+                } else {
+                    truncated = true;
+                }
+                f = q = h + 1;
+                continue;
+            }
+            /* The record's end. */
+            r->pos = (size_t)(next - r->buf);
+            if (body_end == p) { /* a blank line */
+                r->line++;
+                break;
+            }
             if (nf < r->opt.fields_max) {
                 r->fields[nf].ptr = f;
-                r->fields[nf].len = (size_t)(fe - f);
+                r->fields[nf].len = (size_t)(body_end - f);
                 r->fields[nf].quoted = false;
                 nf++;
             } else {
-                rec->truncated = true;
+                truncated = true;
             }
-            if (c == NULL)
-                break;
-            f = c + 1;
+            rec->fields = r->fields;
+            rec->n_fields = nf;
+            rec->truncated = truncated;
+            rec->line = r->line;
+            r->rec_line = r->line;
+            r->line++;
+            r->raw_ptr = p;
+            r->raw_len = (size_t)(body_end - p);
+            return true;
         }
-        rec->fields = r->fields;
-        rec->n_fields = nf;
-        rec->line = r->line;
-        r->rec_line = r->line;
-        r->line++;
-        r->raw_ptr = p;
-        r->raw_len = body;
-        return true;
     }
 }
 
@@ -390,11 +422,15 @@ lr_status lr_csv_next(lr_csv_reader *r, lr_csv_record *rec, bool *eof, lr_error 
                     r->line++;
                 }
                 goto record_end;
-            } else if (!bad) {
-                bad = true;
-                snprintf(bad_msg, sizeof bad_msg,
-                         "unexpected character after a closing quote (field %zu)",
-                         r->n_fields + 1);
+            } else {
+                if (!bad) {
+                    bad = true;
+                    snprintf(bad_msg, sizeof bad_msg,
+                             "unexpected character after a closing quote (field %zu)",
+                             r->n_fields + 1);
+                }
+                /* The rest of the field is junk up to the next comma or line end. */
+                state = UNQUOTED;
             }
             break;
         }

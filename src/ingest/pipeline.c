@@ -13,11 +13,12 @@
  *            its rows into the chunk's batch: values point into the chunk's
  *            own text where they can, other strings are copied into the
  *            batch's arena. Bad rows become rejects lines in the batch (skip)
- *            or end the batch with the error (fail).
+ *            or end the batch with the error (fail). Then they encode the
+ *            batch's rows as offline log entries (lr_offline_encode).
  *   writer   (the calling thread) takes the batches in their numbered order
- *            (whatever order the parsers finish in) and writes each to the
- *            offline store (log appends of at most batch_rows rows) and to
- *            the online store, then writes its rejects.
+ *            (whatever order the parsers finish in) and writes each: one
+ *            offline log append of the encoded rows, online commits of at
+ *            most batch_rows rows, then its rejects.
  *
  * Writing in file order keeps every rule of a single-threaded pass: the
  * offline log holds the rows in file order, "the row read later wins" ties
@@ -64,6 +65,11 @@ typedef struct batch {
     uint32_t n, cap;
     lr_buf rejects;          /* lines for the rejects file */
     uint64_t rejected;
+    lr_offline_encoded enc;  /* the rows as offline log entries, encoded by the parser */
+    lr_offline_write *wr;
+    uint32_t wr_cap;
+    lr_status enc_st;        /* encoding failed: the writer stops with enc_err */
+    lr_error enc_err;
     lr_status st;            /* not LR_OK: the run stops after this batch's rows */
     lr_error err;
     uint64_t stop_line;
@@ -71,6 +77,7 @@ typedef struct batch {
 
 typedef struct run {
     const lr_fg_def *def;
+    lr_offline *offline;      /* NULL: no offline writes */
     const char *const *files;
     uint32_t n_files;
     const lr_ingest_options *opt;
@@ -122,6 +129,8 @@ static batch *take_free(run *r)
         b->rejected = 0;
         b->parse = b->file_end = false;
         b->st = LR_OK;
+        b->enc_st = LR_OK;
+        b->enc.n = 0;
         lr_error_clear(&b->err);
         b->stop_line = 0;
         b->consumed = 0;
@@ -268,6 +277,34 @@ static void fill(run *r, lr_ingest_input *in, const char *file, batch *b, uint32
     }
 }
 
+/*
+ * Encodes the batch's rows as offline log entries, so that the writer only
+ * appends them (encoding is per-row work that parallelizes; the append is
+ * one write in file order).
+ */
+static void encode(run *r, batch *b)
+{
+    if (r->offline == NULL || b->n == 0)
+        return;
+    if (b->n > b->wr_cap) {
+        lr_offline_write *nw = realloc(b->wr, (size_t)b->n * sizeof *nw);
+        if (nw == NULL) {
+            b->enc_st = lr_error_set(&b->enc_err, LR_ENOMEM, "out of memory");
+            return;
+        }
+        b->wr = nw;
+        b->wr_cap = b->n;
+    }
+    int64_t now = lr_now_us();
+    for (uint32_t i = 0; i < b->n; i++) {
+        b->wr[i].def = r->def;
+        b->wr[i].rec = &b->recs[i];
+        b->wr[i].is_deleted = false;
+        b->wr[i].api_invocation_us = now;
+    }
+    b->enc_st = lr_offline_encode(r->offline, b->wr, b->n, &b->enc, &b->enc_err);
+}
+
 /* ---- the reader ---- */
 
 static void *reader_main(void *arg)
@@ -317,6 +354,7 @@ static void *reader_main(void *arg)
             } else {
                 lr_buf_clear(&b->chunk.data);
                 fill(r, in, file, b, PARQUET_BATCH_ROWS, &eof);
+                encode(r, b);
             }
             b->consumed = lr_ingest_input_consumed(in);
             atomic_store(&r->bytes_read, before + b->consumed);
@@ -378,6 +416,7 @@ static void *parser_main(void *arg)
                 lr__ingest_input_set_chunk(in, b->chunk.data.data, b->chunk.data.len,
                                            b->chunk.first_line);
                 fill(r, in, r->files[b->file], b, UINT32_MAX, &eof);
+                encode(r, b);
             }
         } else {
             b->st = LR_ECANCELED;
@@ -398,13 +437,25 @@ typedef struct winner_table {
     uint32_t size;
 } winner_table;
 
+/* A hash of an identifier, 8 bytes at a time. */
 static uint64_t hash_bytes(const char *p, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
     }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    }
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
     return h ^ (h >> 29);
 }
 
@@ -457,31 +508,18 @@ static uint32_t reduce_latest(const lr_record *recs, uint32_t n_recs, winner_tab
 typedef struct writer {
     lr_online *online;
     lr_offline *offline;
-    lr_offline_write *off_rows; /* batch_rows */
     lr_online_write *on_rows;   /* LR_ONLINE_WRITE_BATCH_MAX */
     uint32_t *winners;          /* batch_rows */
     winner_table table;         /* 2 * batch_rows slots, a power of two */
     uint32_t batch_rows;
 } writer;
 
-/* Writes rows [0, n) of `recs` to the stores (n <= w->batch_rows). */
-static lr_status write_rows(run *r, writer *w, const lr_record *recs, uint32_t n,
-                            lr_ingest_summary *sum, lr_error *err)
+/* Writes rows [0, n) of `recs` to the online store (n <= w->batch_rows). */
+static lr_status write_online(run *r, writer *w, const lr_record *recs, uint32_t n,
+                              lr_ingest_summary *sum, lr_error *err)
 {
     lr_status st;
-    int64_t now = lr_now_us();
 
-    if (w->offline) {
-        for (uint32_t i = 0; i < n; i++) {
-            w->off_rows[i].def = r->def;
-            w->off_rows[i].rec = &recs[i];
-            w->off_rows[i].is_deleted = false;
-            w->off_rows[i].api_invocation_us = now;
-        }
-        if ((st = lr_offline_write_batch(w->offline, w->off_rows, n, err)) != LR_OK)
-            return lr_error_prefix(err, "offline store");
-        sum->offline_rows += n;
-    }
     if (w->online) {
         uint32_t m = reduce_latest(recs, n, &w->table, w->winners);
         sum->online_unchanged += n - m;
@@ -614,19 +652,19 @@ lr_status lr_ingest_run(lr_online *online, lr_offline *offline, const lr_fg_def 
         n_parsers = PARSERS_MAX;
     w.batch_rows = opt->batch_rows ? opt->batch_rows : 32768;
     r = calloc(1, sizeof *r);
-    w.off_rows = calloc(w.batch_rows, sizeof *w.off_rows);
     w.on_rows = calloc(LR_ONLINE_WRITE_BATCH_MAX, sizeof *w.on_rows);
     w.winners = calloc(w.batch_rows, sizeof *w.winners);
     w.table.size = 1;
     while (w.table.size < w.batch_rows * 2)
         w.table.size <<= 1;
     w.table.slots = calloc(w.table.size, sizeof *w.table.slots);
-    if (r == NULL || w.off_rows == NULL || w.on_rows == NULL || w.winners == NULL ||
+    if (r == NULL || w.on_rows == NULL || w.winners == NULL ||
         w.table.slots == NULL) {
         st = lr_error_set(err, LR_ENOMEM, "out of memory");
         goto done;
     }
     r->def = def;
+    r->offline = w.offline;
     r->files = files;
     r->n_files = n_files;
     r->opt = opt;
@@ -648,6 +686,7 @@ lr_status lr_ingest_run(lr_online *online, lr_offline *offline, const lr_fg_def 
         batch *b = &r->slots[i];
         lr_buf_init(&b->chunk.data, 0);
         lr_buf_init(&b->rejects, 0);
+        lr_offline_encoded_init(&b->enc);
         b->arena = lr_arena_new(1024 * 1024, 0);
         if (b->arena == NULL) {
             st = lr_error_set(err, LR_ENOMEM, "out of memory");
@@ -688,9 +727,22 @@ lr_status lr_ingest_run(lr_online *online, lr_offline *offline, const lr_fg_def 
         if (b == NULL)
             break;
         if (st == LR_OK && run_st == LR_OK) {
+            if (w.offline && b->n > 0) {
+                if (b->enc_st != LR_OK) {
+                    st = b->enc_st;
+                    if (err)
+                        *err = b->enc_err;
+                } else {
+                    st = lr_offline_append(w.offline, &b->enc, err);
+                }
+                if (st != LR_OK)
+                    lr_error_prefix(err, "offline store");
+                else
+                    sum.offline_rows += b->n;
+            }
             for (uint32_t off = 0; off < b->n && st == LR_OK; off += w.batch_rows) {
                 uint32_t m = b->n - off < w.batch_rows ? b->n - off : w.batch_rows;
-                st = write_rows(r, &w, b->recs + off, m, &sum, err);
+                st = write_online(r, &w, b->recs + off, m, &sum, err);
                 if (st == LR_OK)
                     ps.rows += m;
             }
@@ -766,6 +818,8 @@ done:
             free(r->slots[i].recs);
             lr_buf_free(&r->slots[i].chunk.data);
             lr_buf_free(&r->slots[i].rejects);
+            lr_offline_encoded_free(&r->slots[i].enc);
+            free(r->slots[i].wr);
         }
         for (uint32_t i = 0; r->columns && i < n_files; i++)
             lr_ingest_input_close(r->columns[i]);
@@ -778,7 +832,6 @@ done:
         pthread_cond_destroy(&r->cv);
     }
     free(r);
-    free(w.off_rows);
     free(w.on_rows);
     free(w.winners);
     free(w.table.slots);

@@ -36,65 +36,74 @@ static uint64_t rd64(const unsigned char *p)
     return v;
 }
 
-static lr_status put_u32(lr_buf *b, uint32_t v)
-{
-    unsigned char t[4];
-    le32(t, v);
-    return lr_buf_append(b, t, 4);
-}
-
-static lr_status put_str(lr_buf *b, lr_str s)
-{
-    lr_status st;
-    if (s.len > UINT32_MAX)
-        return LR_ELIMIT;
-    st = put_u32(b, (uint32_t)s.len);
-    if (st == LR_OK && s.len)
-        st = lr_buf_append(b, s.ptr, s.len);
-    return st;
-}
-
 lr_status lr__entry_encode_record(lr_buf *out, uint32_t schema_id, const lr_record *rec,
                                   bool is_deleted, int64_t api_invocation_us)
 {
-    unsigned char h[LR__ENTRY_RECORD_HDR];
+    size_t total = LR__ENTRY_RECORD_HDR;
     lr_status st;
 
-    memset(h, 0, sizeof h);
-    h[0] = LR__ENTRY_RECORD;
-    h[1] = is_deleted ? 1 : 0;
-    le32(h + 4, schema_id);
-    le64(h + 8, (uint64_t)rec->event_time_us);
-    le64(h + 24, (uint64_t)api_invocation_us);
-    le32(h + 32, rec->n_values);
-    st = lr_buf_append(out, h, sizeof h);
-    for (uint32_t i = 0; i < rec->n_values && st == LR_OK; i++) {
+    /* The size first, so the entry is written in place with one reservation. */
+    for (uint32_t i = 0; i < rec->n_values; i++) {
         const lr_feature_value *v = &rec->values[i];
         if (!v->is_list && v->num_kind != LR_NUM_NONE) {
-            /* A number validation parsed: 13 bytes, and nothing to parse again. */
-            unsigned char t[13];
-            uint64_t bits;
-            le32(t, v->feature);
-            t[4] = v->num_kind == LR_NUM_INT ? LR__ENTRY_KIND_INT : LR__ENTRY_KIND_DOUBLE;
-            memcpy(&bits, &v->num, sizeof bits);
-            le64(t + 5, bits);
-            st = lr_buf_append(out, t, sizeof t);
+            total += 13;
             continue;
         }
-        st = put_u32(out, v->feature);
-        if (st == LR_OK)
-            st = lr_buf_append_byte(out, v->is_list ? LR__ENTRY_KIND_LIST : LR__ENTRY_KIND_STRING);
-        if (st != LR_OK)
-            break;
         if (!v->is_list) {
-            st = put_str(out, v->value);
+            if (v->value.len > UINT32_MAX)
+                return LR_ELIMIT;
+            total += 9 + v->value.len;
             continue;
         }
-        st = put_u32(out, v->n_items);
-        for (uint32_t k = 0; k < v->n_items && st == LR_OK; k++)
-            st = put_str(out, v->items[k]);
+        total += 9;
+        for (uint32_t k = 0; k < v->n_items; k++) {
+            if (v->items[k].len > UINT32_MAX)
+                return LR_ELIMIT;
+            total += 4 + v->items[k].len;
+        }
     }
-    return st;
+    if ((st = lr_buf_reserve(out, total)) != LR_OK)
+        return st;
+    unsigned char *p = (unsigned char *)out->data + out->len;
+    memset(p, 0, LR__ENTRY_RECORD_HDR);
+    p[0] = LR__ENTRY_RECORD;
+    p[1] = is_deleted ? 1 : 0;
+    le32(p + 4, schema_id);
+    le64(p + 8, (uint64_t)rec->event_time_us);
+    le64(p + 24, (uint64_t)api_invocation_us);
+    le32(p + 32, rec->n_values);
+    p += LR__ENTRY_RECORD_HDR;
+    for (uint32_t i = 0; i < rec->n_values; i++) {
+        const lr_feature_value *v = &rec->values[i];
+        le32(p, v->feature);
+        if (!v->is_list && v->num_kind != LR_NUM_NONE) {
+            /* A number validation parsed: nothing to parse again. */
+            uint64_t bits;
+            p[4] = v->num_kind == LR_NUM_INT ? LR__ENTRY_KIND_INT : LR__ENTRY_KIND_DOUBLE;
+            memcpy(&bits, &v->num, sizeof bits);
+            le64(p + 5, bits);
+            p += 13;
+        } else if (!v->is_list) {
+            p[4] = LR__ENTRY_KIND_STRING;
+            le32(p + 5, (uint32_t)v->value.len);
+            if (v->value.len)
+                memcpy(p + 9, v->value.ptr, v->value.len);
+            p += 9 + v->value.len;
+        } else {
+            p[4] = LR__ENTRY_KIND_LIST;
+            le32(p + 5, v->n_items);
+            p += 9;
+            for (uint32_t k = 0; k < v->n_items; k++) {
+                le32(p, (uint32_t)v->items[k].len);
+                if (v->items[k].len)
+                    memcpy(p + 4, v->items[k].ptr, v->items[k].len);
+                p += 4 + v->items[k].len;
+            }
+        }
+    }
+    out->len += total;
+    out->data[out->len] = '\0';
+    return LR_OK;
 }
 
 void lr__entry_stamp(void *payload, int64_t write_time_us)

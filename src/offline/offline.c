@@ -463,24 +463,41 @@ static lr_status check_row(const lr_offline_write *r, lr_error *err)
     return LR_OK;
 }
 
-lr_status lr_offline_write_batch(lr_offline *s, const lr_offline_write *rows, size_t n,
-                                 lr_error *err)
+void lr_offline_encoded_init(lr_offline_encoded *e)
 {
-    lr_buf payloads;
-    size_t *offs = NULL;
-    lr__wal_item *items = NULL;
-    lr_status st = LR_OK;
-    uint64_t bytes = 0;
-    int64_t now;
+    memset(e, 0, sizeof *e);
+    lr_buf_init(&e->payloads, 0);
+}
 
+void lr_offline_encoded_free(lr_offline_encoded *e)
+{
+    if (e == NULL)
+        return;
+    lr_buf_free(&e->payloads);
+    free(e->offs);
+    free(e->items);
+    memset(e, 0, sizeof *e);
+}
+
+lr_status lr_offline_encode(lr_offline *s, const lr_offline_write *rows, size_t n,
+                            lr_offline_encoded *e, lr_error *err)
+{
+    lr_status st;
+
+    lr_buf_clear(&e->payloads);
+    e->n = 0;
     if (n == 0)
         return lr_error_set(err, LR_EINVAL, "offline store: nothing to write");
-    lr_buf_init(&payloads, 0);
-    offs = malloc((n + 1) * sizeof *offs);
-    items = malloc(n * sizeof *items);
-    if (offs == NULL || items == NULL) {
-        st = lr_error_set(err, LR_ENOMEM, "offline store: out of memory");
-        goto done;
+    if (n + 1 > e->cap) {
+        size_t *no = realloc(e->offs, (n + 1) * sizeof *no);
+        if (no == NULL)
+            return lr_error_set(err, LR_ENOMEM, "offline store: out of memory");
+        e->offs = no;
+        lr__wal_item *ni = realloc(e->items, (n + 1) * sizeof *ni);
+        if (ni == NULL)
+            return lr_error_set(err, LR_ENOMEM, "offline store: out of memory");
+        e->items = ni;
+        e->cap = n + 1;
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t sid;
@@ -488,27 +505,38 @@ lr_status lr_offline_write_batch(lr_offline *s, const lr_offline_write *rows, si
         if (st == LR_OK)
             st = schema_id_for(s, rows[i].def, &sid, err);
         if (st != LR_OK)
-            goto done;
-        offs[i] = payloads.len;
-        st = lr__entry_encode_record(&payloads, sid, rows[i].rec, rows[i].is_deleted,
+            return st;
+        e->offs[i] = e->payloads.len;
+        st = lr__entry_encode_record(&e->payloads, sid, rows[i].rec, rows[i].is_deleted,
                                      rows[i].api_invocation_us);
-        if (st == LR_OK && payloads.len - offs[i] > LR__WAL_PAYLOAD_MAX)
+        if (st == LR_OK && e->payloads.len - e->offs[i] > LR__WAL_PAYLOAD_MAX)
             st = LR_ELIMIT;
-        if (st != LR_OK) {
-            lr_error_set(err, st, "offline store: encoding a record of %s: %s", rows[i].def->name,
-                         lr_strerror(st));
-            goto done;
-        }
+        if (st != LR_OK)
+            return lr_error_set(err, st, "offline store: encoding a record of %s: %s",
+                                rows[i].def->name, lr_strerror(st));
     }
-    offs[n] = payloads.len;
+    e->offs[n] = e->payloads.len;
+    e->n = n;
+    return LR_OK;
+}
+
+lr_status lr_offline_append(lr_offline *s, lr_offline_encoded *e, lr_error *err)
+{
+    lr_status st;
+    uint64_t bytes = 0;
+    int64_t now;
+    size_t n = e->n;
+
+    if (n == 0)
+        return lr_error_set(err, LR_EINVAL, "offline store: nothing to write");
     for (size_t i = 0; i < n; i++) {
-        items[i].data = payloads.data + offs[i];
-        items[i].len = offs[i + 1] - offs[i];
-        bytes += LR__WAL_ENTRY_HDR + items[i].len;
+        e->items[i].data = e->payloads.data + e->offs[i];
+        e->items[i].len = e->offs[i + 1] - e->offs[i];
+        bytes += LR__WAL_ENTRY_HDR + e->items[i].len;
     }
-    st = lr__wal_append(s->wal, items, n, stamp_write_time, stage_entries, s, NULL, err);
+    st = lr__wal_append(s->wal, e->items, n, stamp_write_time, stage_entries, s, NULL, err);
     if (st != LR_OK)
-        goto done;
+        return st;
     now = lr_now_us();
     bool due;
     pthread_mutex_lock(&s->mu);
@@ -524,10 +552,18 @@ lr_status lr_offline_write_batch(lr_offline *s, const lr_offline_write *rows, si
     pthread_mutex_unlock(&s->mu);
     if (due)
         wake_flusher(s);
-done:
-    lr_buf_free(&payloads);
-    free(offs);
-    free(items);
+    return LR_OK;
+}
+
+lr_status lr_offline_write_batch(lr_offline *s, const lr_offline_write *rows, size_t n,
+                                 lr_error *err)
+{
+    lr_offline_encoded e;
+    lr_offline_encoded_init(&e);
+    lr_status st = lr_offline_encode(s, rows, n, &e, err);
+    if (st == LR_OK)
+        st = lr_offline_append(s, &e, err);
+    lr_offline_encoded_free(&e);
     return st;
 }
 

@@ -118,12 +118,151 @@ static void test_malformed_and_limits(void **state)
     lr_csv_close(NULL);
 }
 
+/*
+ * A byte-at-a-time reference of the grammar in csv.h, written from the
+ * RFC and independent of csv.c: appends "line|q:field|...|;" per record
+ * (or "line|ERR;" for a malformed one) to out.
+ */
+static void reference(const char *t, size_t n, char *out)
+{
+    size_t i = 0;
+    int line = 1;
+    while (i < n) {
+        /* Blank lines (LF, CRLF, lone CR) are skipped. */
+        if (t[i] == '\n' || t[i] == '\r') {
+            i += (t[i] == '\r' && i + 1 < n && t[i + 1] == '\n') ? 2 : 1;
+            line++;
+            continue;
+        }
+        int start = line;
+        char rec[4096] = "";
+        bool bad = false;
+        for (;;) { /* one field */
+            char fld[1024];
+            size_t fl = 0;
+            bool quoted = false;
+            if (i < n && t[i] == '"') {
+                quoted = true;
+                i++;
+                for (;;) {
+                    if (i >= n) {
+                        bad = true;
+                        break;
+                    }
+                    if (t[i] == '"') {
+                        if (i + 1 < n && t[i + 1] == '"') {
+                            fld[fl++] = '"';
+                            i += 2;
+                            continue;
+                        }
+                        i++;
+                        break;
+                    }
+                    if (t[i] == '\n')
+                        line++;
+                    fld[fl++] = t[i++];
+                }
+                while (i < n && t[i] != ',' && t[i] != '\n' && t[i] != '\r') {
+                    bad = true; /* text after the closing quote */
+                    i++;
+                }
+            } else {
+                while (i < n && t[i] != ',' && t[i] != '\n' && t[i] != '\r') {
+                    if (t[i] == '"')
+                        bad = true;
+                    fld[fl++] = t[i++];
+                }
+            }
+            fld[fl] = '\0';
+            snprintf(rec + strlen(rec), sizeof rec - strlen(rec), "%c:%s|", quoted ? 'q' : 'u',
+                     fld);
+            if (i < n && t[i] == ',') {
+                i++;
+                continue;
+            }
+            break;
+        }
+        if (i < n) { /* the record's end */
+            i += (t[i] == '\r' && i + 1 < n && t[i + 1] == '\n') ? 2 : 1;
+            line++;
+        }
+        if (bad)
+            sprintf(out + strlen(out), "%d|ERR;", start);
+        else
+            sprintf(out + strlen(out), "%d|%s;", start, rec);
+    }
+}
+
+/* The same, from the reader over memory (the in-place path and the state machine). */
+static void actual(const char *t, size_t n, char *out)
+{
+    lr_csv_reader *r;
+    lr_csv_record rec;
+    lr_error err;
+    bool eof;
+    assert_int_equal(lr_csv_open_mem(t, n, 2, NULL, &r, &err), LR_OK); /* no BOM handling */
+    for (;;) {
+        lr_status st = lr_csv_next(r, &rec, &eof, &err);
+        if (st == LR_EINVAL) {
+            sprintf(out + strlen(out), "%d|ERR;", (int)rec.line - 1);
+            continue;
+        }
+        assert_int_equal(st, LR_OK);
+        if (eof)
+            break;
+        sprintf(out + strlen(out), "%d|", (int)rec.line - 1);
+        for (size_t i = 0; i < rec.n_fields; i++)
+            sprintf(out + strlen(out), "%c:%.*s|", rec.fields[i].quoted ? 'q' : 'u',
+                    (int)rec.fields[i].len, rec.fields[i].ptr);
+        strcat(out, ";");
+    }
+    lr_csv_close(r);
+}
+
+/* Text with CR and LF shown as \\r and \\n, for failure messages (static buffer). */
+static const char *shown(const char *t, size_t n)
+{
+    static char out[256];
+    size_t w = 0;
+    for (size_t i = 0; i < n && w + 3 < sizeof out; i++) {
+        if (t[i] == '\n' || t[i] == '\r') {
+            out[w++] = '\\';
+            out[w++] = t[i] == '\n' ? 'n' : 'r';
+        } else {
+            out[w++] = t[i];
+        }
+    }
+    out[w] = '\0';
+    return out;
+}
+
+/* Random texts over the bytes that matter agree with the reference. */
+static void test_against_reference(void **state)
+{
+    static const char alphabet[] = "ab,,\n\n\r\"\" ";
+    uint64_t seed = 0x1234567;
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        char t[64], want[8192] = "", got[8192] = "";
+        size_t n = (size_t)(round % 60) + 1;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            t[i] = alphabet[(seed >> 33) % (sizeof alphabet - 1)];
+        }
+        reference(t, n, want);
+        actual(t, n, got);
+        if (strcmp(want, got) != 0)
+            fail_msg("text %s\nwant %s\ngot  %s", shown(t, n), want, got);
+    }
+}
+
 int main(void)
 {
     dir = lr_test_tmpdir("larder-csv");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_malformed_and_limits),
+        cmocka_unit_test(test_against_reference),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     lr_test_rmtree(dir);
