@@ -36,6 +36,32 @@ static uint64_t rd64(const unsigned char *p)
     return v;
 }
 
+/* LEB128: 7 bits a byte, low first; at most 10 bytes for 64 bits. */
+static unsigned char *put_varint(unsigned char *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (unsigned char)v;
+    return p;
+}
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static uint64_t zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
 lr_status lr__entry_encode_record(lr_buf *out, uint32_t schema_id, const lr_record *rec,
                                   bool is_deleted, int64_t api_invocation_us)
 {
@@ -45,28 +71,29 @@ lr_status lr__entry_encode_record(lr_buf *out, uint32_t schema_id, const lr_reco
     /* The size first, so the entry is written in place with one reservation. */
     for (uint32_t i = 0; i < rec->n_values; i++) {
         const lr_feature_value *v = &rec->values[i];
-        if (!v->is_list && v->num_kind != LR_NUM_NONE) {
-            total += 13;
-            continue;
-        }
-        if (!v->is_list) {
+        total += varint_len((uint64_t)v->feature << 2);
+        if (!v->is_list && v->num_kind == LR_NUM_INT) {
+            total += varint_len(zigzag(v->num.i));
+        } else if (!v->is_list && v->num_kind == LR_NUM_DOUBLE) {
+            total += 8;
+        } else if (!v->is_list) {
             if (v->value.len > UINT32_MAX)
                 return LR_ELIMIT;
-            total += 9 + v->value.len;
-            continue;
-        }
-        total += 9;
-        for (uint32_t k = 0; k < v->n_items; k++) {
-            if (v->items[k].len > UINT32_MAX)
-                return LR_ELIMIT;
-            total += 4 + v->items[k].len;
+            total += varint_len(v->value.len) + v->value.len;
+        } else {
+            total += varint_len(v->n_items);
+            for (uint32_t k = 0; k < v->n_items; k++) {
+                if (v->items[k].len > UINT32_MAX)
+                    return LR_ELIMIT;
+                total += varint_len(v->items[k].len) + v->items[k].len;
+            }
         }
     }
     if ((st = lr_buf_reserve(out, total)) != LR_OK)
         return st;
     unsigned char *p = (unsigned char *)out->data + out->len;
     memset(p, 0, LR__ENTRY_RECORD_HDR);
-    p[0] = LR__ENTRY_RECORD;
+    p[0] = LR__ENTRY_RECORD_COMPACT;
     p[1] = is_deleted ? 1 : 0;
     le32(p + 4, schema_id);
     le64(p + 8, (uint64_t)rec->event_time_us);
@@ -75,29 +102,31 @@ lr_status lr__entry_encode_record(lr_buf *out, uint32_t schema_id, const lr_reco
     p += LR__ENTRY_RECORD_HDR;
     for (uint32_t i = 0; i < rec->n_values; i++) {
         const lr_feature_value *v = &rec->values[i];
-        le32(p, v->feature);
-        if (!v->is_list && v->num_kind != LR_NUM_NONE) {
-            /* A number validation parsed: nothing to parse again. */
+        uint64_t tag = (uint64_t)v->feature << 2;
+        if (!v->is_list && v->num_kind == LR_NUM_INT) {
+            /* Numbers validation parsed: nothing to parse again. */
+            p = put_varint(p, tag | LR__ENTRY_KIND_INT);
+            p = put_varint(p, zigzag(v->num.i));
+        } else if (!v->is_list && v->num_kind == LR_NUM_DOUBLE) {
             uint64_t bits;
-            p[4] = v->num_kind == LR_NUM_INT ? LR__ENTRY_KIND_INT : LR__ENTRY_KIND_DOUBLE;
             memcpy(&bits, &v->num, sizeof bits);
-            le64(p + 5, bits);
-            p += 13;
+            p = put_varint(p, tag | LR__ENTRY_KIND_DOUBLE);
+            le64(p, bits);
+            p += 8;
         } else if (!v->is_list) {
-            p[4] = LR__ENTRY_KIND_STRING;
-            le32(p + 5, (uint32_t)v->value.len);
+            p = put_varint(p, tag | LR__ENTRY_KIND_STRING);
+            p = put_varint(p, v->value.len);
             if (v->value.len)
-                memcpy(p + 9, v->value.ptr, v->value.len);
-            p += 9 + v->value.len;
+                memcpy(p, v->value.ptr, v->value.len);
+            p += v->value.len;
         } else {
-            p[4] = LR__ENTRY_KIND_LIST;
-            le32(p + 5, v->n_items);
-            p += 9;
+            p = put_varint(p, tag | LR__ENTRY_KIND_LIST);
+            p = put_varint(p, v->n_items);
             for (uint32_t k = 0; k < v->n_items; k++) {
-                le32(p, (uint32_t)v->items[k].len);
+                p = put_varint(p, v->items[k].len);
                 if (v->items[k].len)
-                    memcpy(p + 4, v->items[k].ptr, v->items[k].len);
-                p += 4 + v->items[k].len;
+                    memcpy(p, v->items[k].ptr, v->items[k].len);
+                p += v->items[k].len;
             }
         }
     }
@@ -138,12 +167,54 @@ static bool take_str(rd *r, lr_str *s)
     return true;
 }
 
+/* A LEB128 varint of at most 64 bits; false when truncated or longer. */
+static bool take_varint(rd *r, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (r->left == 0)
+            return false;
+        unsigned char b = *r->p++;
+        r->left--;
+        if (shift == 63 && b > 1)
+            return false;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (b < 0x80) {
+            /* Minimal encodings only, so that a record has one encoding. */
+            if (b == 0 && shift > 0)
+                return false;
+            *v = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool take_vstr(rd *r, lr_str *s)
+{
+    uint64_t n;
+    if (!take_varint(r, &n) || n > r->left)
+        return false;
+    s->ptr = (const char *)r->p;
+    s->len = (size_t)n;
+    r->p += n;
+    r->left -= (size_t)n;
+    return true;
+}
+
+static bool is_record(const unsigned char *p, size_t n)
+{
+    return n >= LR__ENTRY_RECORD_HDR &&
+           (p[0] == LR__ENTRY_RECORD || p[0] == LR__ENTRY_RECORD_COMPACT) && (p[1] & ~1u) == 0 &&
+           p[2] == 0 && p[3] == 0;
+}
+
 lr_status lr__entry_open(const void *payload, size_t n, lr__entry_header *h,
                          lr__entry_cursor *c, lr_error *err)
 {
     const unsigned char *p = payload;
 
-    if (n < LR__ENTRY_RECORD_HDR || p[0] != LR__ENTRY_RECORD || (p[1] & ~1u) != 0)
+    if (!is_record(p, n))
         return lr_error_set(err, LR_ECORRUPT, "log entry: not a record entry");
     h->is_deleted = p[1] & 1;
     h->schema_id = rd32(p + 4);
@@ -151,62 +222,112 @@ lr_status lr__entry_open(const void *payload, size_t n, lr__entry_header *h,
     h->write_time_us = (int64_t)rd64(p + 16);
     h->api_invocation_us = (int64_t)rd64(p + 24);
     h->n_values = rd32(p + 32);
+    c->compact = p[0] == LR__ENTRY_RECORD_COMPACT;
     c->p = p + LR__ENTRY_RECORD_HDR;
     c->left = n - LR__ENTRY_RECORD_HDR;
     c->remaining = h->n_values;
-    /* Each value takes at least 9 bytes. */
-    if (h->n_values > c->left / 9)
+    /* Each value takes at least 2 bytes (compact) or 9. */
+    if (h->n_values > c->left / (c->compact ? 2 : 9))
         return lr_error_set(err, LR_ECORRUPT, "log entry: %u values in %zu bytes", h->n_values,
                             c->left);
     return LR_OK;
 }
 
-int lr__entry_next(lr__entry_cursor *c, lr__entry_value *v)
+/* A value of the first record form: u32 feature, u8 kind, fixed-width lengths. */
+static bool next_fixed(rd *r, lr__entry_value *v)
 {
-    rd r = {c->p, c->left};
     uint32_t f;
-
-    if (c->remaining == 0)
-        return c->left == 0 ? 0 : -1;
-    if (!take32(&r, &f) || r.left < 1)
-        return -1;
+    if (!take32(r, &f) || r->left < 1)
+        return false;
     v->feature = f;
-    v->kind = *r.p;
-    r.p++;
-    r.left--;
+    v->kind = *r->p;
+    r->p++;
+    r->left--;
     switch (v->kind) {
     case LR__ENTRY_KIND_STRING:
-        if (!take_str(&r, &v->str))
-            return -1;
-        break;
+        return take_str(r, &v->str);
     case LR__ENTRY_KIND_INT:
     case LR__ENTRY_KIND_DOUBLE: {
-        if (r.left < 8)
-            return -1;
-        uint64_t bits = rd64(r.p);
+        if (r->left < 8)
+            return false;
+        uint64_t bits = rd64(r->p);
         memcpy(&v->num, &bits, sizeof bits);
-        r.p += 8;
-        r.left -= 8;
-        break;
+        r->p += 8;
+        r->left -= 8;
+        return true;
     }
     case LR__ENTRY_KIND_LIST: {
         uint32_t k;
         lr_str it;
-        if (!take32(&r, &k) || k > r.left / 4)
-            return -1;
+        if (!take32(r, &k) || k > r->left / 4)
+            return false;
         v->n_items = k;
-        v->items.p = r.p;
+        v->items.p = r->p;
         v->items.remaining = k;
+        v->items.compact = false;
         for (uint32_t j = 0; j < k; j++) {
-            if (!take_str(&r, &it))
-                return -1;
+            if (!take_str(r, &it))
+                return false;
         }
-        v->items.left = (size_t)(r.p - v->items.p);
-        break;
+        v->items.left = (size_t)(r->p - v->items.p);
+        return true;
     }
     default:
-        return -1;
+        return false;
     }
+}
+
+/* A value of the compact form: varint feature << 2 | kind, varint lengths, zigzag integers. */
+static bool next_compact(rd *r, lr__entry_value *v)
+{
+    uint64_t tag, x;
+    if (!take_varint(r, &tag) || (tag >> 2) > UINT32_MAX)
+        return false;
+    v->feature = (uint32_t)(tag >> 2);
+    v->kind = (uint8_t)(tag & 3);
+    switch (v->kind) {
+    case LR__ENTRY_KIND_STRING:
+        return take_vstr(r, &v->str);
+    case LR__ENTRY_KIND_INT:
+        if (!take_varint(r, &x))
+            return false;
+        v->num.i = (int64_t)(x >> 1) ^ -(int64_t)(x & 1);
+        return true;
+    case LR__ENTRY_KIND_DOUBLE: {
+        if (r->left < 8)
+            return false;
+        uint64_t bits = rd64(r->p);
+        memcpy(&v->num, &bits, sizeof bits);
+        r->p += 8;
+        r->left -= 8;
+        return true;
+    }
+    default: { /* LIST */
+        lr_str it;
+        if (!take_varint(r, &x) || x > r->left)
+            return false;
+        v->n_items = (uint32_t)x;
+        v->items.p = r->p;
+        v->items.remaining = v->n_items;
+        v->items.compact = true;
+        for (uint32_t j = 0; j < v->n_items; j++) {
+            if (!take_vstr(r, &it))
+                return false;
+        }
+        v->items.left = (size_t)(r->p - v->items.p);
+        return true;
+    }
+    }
+}
+
+int lr__entry_next(lr__entry_cursor *c, lr__entry_value *v)
+{
+    rd r = {c->p, c->left};
+
+    if (c->remaining == 0)
+        return c->left == 0 ? 0 : -1;
+    if (!(c->compact ? next_compact(&r, v) : next_fixed(&r, v)))
+        return -1;
     c->p = r.p;
     c->left = r.left;
     c->remaining--;
@@ -217,7 +338,7 @@ lr_str lr__entry_item_next(lr__entry_cursor *items)
 {
     rd r = {items->p, items->left};
     lr_str s = {"", 0};
-    if (items->remaining > 0 && take_str(&r, &s)) {
+    if (items->remaining > 0 && (items->compact ? take_vstr(&r, &s) : take_str(&r, &s))) {
         items->p = r.p;
         items->left = r.left;
         items->remaining--;
@@ -230,7 +351,7 @@ lr_status lr__entry_peek_record(const void *payload, size_t n, uint32_t *schema_
 {
     const unsigned char *p = payload;
 
-    if (n < LR__ENTRY_RECORD_HDR || p[0] != LR__ENTRY_RECORD || (p[1] & ~1u) != 0)
+    if (!is_record(p, n))
         return lr_error_set(err, LR_ECORRUPT, "log entry: not a record entry");
     *schema_id = rd32(p + 4);
     *event_time_us = (int64_t)rd64(p + 8);

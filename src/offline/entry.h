@@ -4,22 +4,27 @@
  * group definition the records of a log refer to). Internal to src/offline/.
  *
  * Record payload (little-endian; docs/offline-store.md):
- *   0  u8  type = 2          1 u8 flags (bit 0: is_deleted)   2 u16 0
+ *   0  u8  type = 3          1 u8 flags (bit 0: is_deleted)   2 u16 0
  *   4  u32 schema id (the schemas.lrs entry holding the definition)
  *   8  i64 event time, microseconds
  *   16 i64 write_time, microseconds (stamped under the log's lock)
  *   24 i64 api_invocation_time, microseconds
- *   32 u32 number of values, then per value:
- *        u32 feature index, u8 kind, then by kind
- *          0 string scalar: u32 length + bytes
- *          1 list:          u32 count, then per item u32 length + bytes
- *          2 Integral:      i64
- *          3 Fractional:    f64 (IEEE 754 bits)
+ *   32 u32 number of values, then per value a varint tag (feature index
+ *        << 2 | kind) and by kind
+ *          0 string scalar: varint length + bytes
+ *          1 list:          varint count, then per item varint length + bytes
+ *          2 Integral:      zigzag varint
+ *          3 Fractional:    f64 (IEEE 754 bits, 8 bytes)
+ *   (varints: LEB128, 7 bits a byte, low bits first.)
  * Numeric scalars are stored as the numbers validation parsed (kinds 2 and
  * 3), so the flusher writes them without parsing; strings and list items
- * are the strings PutRecord received (validated before the append). Logs
- * written before kinds 2 and 3 existed hold only kinds 0 and 1 for every
- * value; the flusher parses those.
+ * are the strings PutRecord received (validated before the append).
+ *
+ * Type 2, written by earlier versions and still read: the same header, and
+ * per value a u32 feature index, a u8 kind, then a u32 length + bytes
+ * (kind 0), a u32 count then u32 length + bytes per item (kind 1), or 8
+ * bytes (kinds 2 and 3). Logs older still hold kinds 0 and 1 only, numbers
+ * as strings; the flusher parses those.
  *
  * Schema payload: u8 type = 1, u8 0, u16 0, u32 length, then the
  * definition as lr_fg_def_to_json(LR_FG_JSON_STORED).
@@ -37,7 +42,8 @@
 #include "larder/status.h"
 
 #define LR__ENTRY_SCHEMA 1
-#define LR__ENTRY_RECORD 2
+#define LR__ENTRY_RECORD 2         /* values in the fixed-width form (read only) */
+#define LR__ENTRY_RECORD_COMPACT 3 /* values in the compact form (written) */
 #define LR__ENTRY_WRITE_TIME_OFF 16
 #define LR__ENTRY_KIND_STRING 0
 #define LR__ENTRY_KIND_LIST 1
@@ -95,6 +101,7 @@ typedef struct lr__entry_cursor {
     const unsigned char *p;
     size_t left;
     uint32_t remaining; /* values not yet returned */
+    bool compact;       /* the compact value form (type 3) */
 } lr__entry_cursor;
 
 typedef struct lr__entry_value {

@@ -550,7 +550,7 @@ static void test_entry_codec(void **state)
         assert_int_equal(lr__entry_decode_record(b.data, cut, a, &e, &err), LR_ECORRUPT);
     }
 
-    /* Numbers validation parsed are logged as numbers (13 bytes each), bit for bit. */
+    /* Numbers validation parsed are logged as numbers, bit for bit, in the compact form. */
     lr_feature_value t[3];
     memset(t, 0, sizeof t);
     t[0].feature = 0;
@@ -566,11 +566,13 @@ static void test_entry_codec(void **state)
     lr_record trec = {t, 3, {"id-1", 4}, 1704164645000000LL};
     lr_buf_clear(&b);
     assert_int_equal(lr__entry_encode_record(&b, 1, &trec, false, 5), LR_OK);
-    assert_int_equal(b.len, LR__ENTRY_RECORD_HDR + (4 + 1 + 4 + 4) + 13 + 13);
+    /* tag+len+"id-1", tag + 10-byte zigzag varint, tag + 8 bytes */
+    assert_int_equal(b.len, LR__ENTRY_RECORD_HDR + 6 + 11 + 9);
     lr_arena_reset(a);
     assert_int_equal(lr__entry_decode_record(b.data, b.len, a, &e, &err), LR_OK);
     assert_int_equal(e.n_values, 3);
     assert_int_equal(e.values[0].num_kind, LR_NUM_NONE);
+    assert_memory_equal(e.values[0].value.ptr, "id-1", 4);
     assert_int_equal(e.values[1].num_kind, LR_NUM_INT);
     assert_true(e.values[1].num.i == INT64_MIN);
     assert_int_equal(e.values[2].num_kind, LR_NUM_DOUBLE);
@@ -579,10 +581,54 @@ static void test_entry_codec(void **state)
         lr_arena_reset(a);
         assert_int_equal(lr__entry_decode_record(b.data, cut, a, &e, &err), LR_ECORRUPT);
     }
-    /* An unknown value kind is damage, not a value. */
-    b.data[LR__ENTRY_RECORD_HDR + 13 + 4] = 9; /* the second value's kind */
+    /* Integers of every size round-trip through the zigzag varint. */
+    static const int64_t ints[] = {0, 1, -1, 63, -64, 64, 48, 1LL << 40, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        t[1].num.i = ints[i];
+        lr_buf_clear(&b);
+        assert_int_equal(lr__entry_encode_record(&b, 1, &trec, false, 5), LR_OK);
+        lr_arena_reset(a);
+        assert_int_equal(lr__entry_decode_record(b.data, b.len, a, &e, &err), LR_OK);
+        assert_true(e.values[1].num.i == ints[i]);
+    }
+    /* A varint longer than 64 bits is damage, not a value. */
+    b.data[LR__ENTRY_RECORD_HDR + 6] = (char)0xff; /* the second tag: continues... */
+    memset(b.data + LR__ENTRY_RECORD_HDR + 7, 0xff, b.len - LR__ENTRY_RECORD_HDR - 7);
     lr_arena_reset(a);
     assert_int_equal(lr__entry_decode_record(b.data, b.len, a, &e, &err), LR_ECORRUPT);
+
+    /* The fixed-width form of earlier versions (type 2) is still read. */
+    static const unsigned char legacy_values[] = {
+        0, 0, 0, 0, 0, 4, 0, 0, 0, 'i', 'd', '-', '1',             /* id: string */
+        2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0x80,                  /* INT64_MIN */
+        3, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0x80,                  /* -0.0 */
+        7, 0, 0, 0, 1, 2, 0, 0, 0, 1, 0, 0, 0, 'a', 0, 0, 0, 0,    /* ["a", ""] */
+        5, 0, 0, 0, 0, 3, 0, 0, 0, '2', '.', '5'};                 /* a number as text */
+    unsigned char legacy[LR__ENTRY_RECORD_HDR + sizeof legacy_values];
+    memset(legacy, 0, LR__ENTRY_RECORD_HDR);
+    legacy[0] = LR__ENTRY_RECORD;
+    legacy[4] = 1;
+    legacy[32] = 5;
+    memcpy(legacy + LR__ENTRY_RECORD_HDR, legacy_values, sizeof legacy_values);
+    lr_arena_reset(a);
+    assert_int_equal(lr__entry_decode_record(legacy, sizeof legacy, a, &e, &err), LR_OK);
+    assert_int_equal(e.n_values, 5);
+    assert_memory_equal(e.values[0].value.ptr, "id-1", 4);
+    assert_true(e.values[1].num_kind == LR_NUM_INT && e.values[1].num.i == INT64_MIN);
+    assert_true(e.values[2].num_kind == LR_NUM_DOUBLE && signbit(e.values[2].num.d));
+    assert_true(e.values[3].is_list && e.values[3].n_items == 2);
+    assert_memory_equal(e.values[3].items[0].ptr, "a", 1);
+    assert_int_equal(e.values[3].items[1].len, 0);
+    assert_int_equal(e.values[4].num_kind, LR_NUM_NONE);
+    assert_memory_equal(e.values[4].value.ptr, "2.5", 3);
+    for (size_t cut = 0; cut < sizeof legacy; cut++) {
+        lr_arena_reset(a);
+        assert_int_equal(lr__entry_decode_record(legacy, cut, a, &e, &err), LR_ECORRUPT);
+    }
+    /* An unknown value kind is damage, not a value. */
+    legacy[LR__ENTRY_RECORD_HDR + 13 + 4] = 9; /* the second value's kind */
+    lr_arena_reset(a);
+    assert_int_equal(lr__entry_decode_record(legacy, sizeof legacy, a, &e, &err), LR_ECORRUPT);
     lr_arena_free(a);
     lr_buf_free(&b);
 }
