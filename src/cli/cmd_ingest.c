@@ -221,12 +221,13 @@ int cmd_ingest(lr_cli *cli, int argc, char **argv)
     if (want_offline) {
         lr_offline_config cfg;
         lr_offline_config_init(&cfg);
-        /* The flusher writes Parquet while reading goes on: every 512 MiB of log
-         * (one file per hour partition per flush; larger chunks mean fewer,
-         * larger files at the cost of memory), published from the memtable
-         * without reading the log back; the rest is flushed at the end. */
+        /* The flusher runs in the background and publishes from the memtable
+         * (no read-back of the log) every 1 GiB of log, one file per hour
+         * partition per flush; the rest is flushed when the input ends. A
+         * load of up to ~6M rows of a narrow group is one flush: fewer,
+         * larger files, at the cost of memory for the memtable. */
         cfg.background = true;
-        cfg.flush_bytes = 512ull * 1024 * 1024;
+        cfg.flush_bytes = 1024ull * 1024 * 1024;
         if (lr_offline_open(cli->data_dir, &cli->settings, &cfg, &offline, &err) != LR_OK) {
             rc = cli_fail("offline store: %s", lr_error_message(&err));
             goto done;
