@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "larder/varint.h"
+
 static void le32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -36,25 +38,9 @@ static uint64_t rd64(const unsigned char *p)
     return v;
 }
 
-/* LEB128: 7 bits a byte, low first; at most 10 bytes for 64 bits. */
 static unsigned char *put_varint(unsigned char *p, uint64_t v)
 {
-    while (v >= 0x80) {
-        *p++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (unsigned char)v;
-    return p;
-}
-
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
+    return p + lr_varint_put(p, v);
 }
 
 static uint64_t zigzag(int64_t v)
@@ -71,21 +57,21 @@ lr_status lr__entry_encode_record(lr_buf *out, uint32_t schema_id, const lr_reco
     /* The size first, so the entry is written in place with one reservation. */
     for (uint32_t i = 0; i < rec->n_values; i++) {
         const lr_feature_value *v = &rec->values[i];
-        total += varint_len((uint64_t)v->feature << 2);
+        total += lr_varint_len((uint64_t)v->feature << 2);
         if (!v->is_list && v->num_kind == LR_NUM_INT) {
-            total += varint_len(zigzag(v->num.i));
+            total += lr_varint_len(zigzag(v->num.i));
         } else if (!v->is_list && v->num_kind == LR_NUM_DOUBLE) {
             total += 8;
         } else if (!v->is_list) {
             if (v->value.len > UINT32_MAX)
                 return LR_ELIMIT;
-            total += varint_len(v->value.len) + v->value.len;
+            total += lr_varint_len(v->value.len) + v->value.len;
         } else {
-            total += varint_len(v->n_items);
+            total += lr_varint_len(v->n_items);
             for (uint32_t k = 0; k < v->n_items; k++) {
                 if (v->items[k].len > UINT32_MAX)
                     return LR_ELIMIT;
-                total += varint_len(v->items[k].len) + v->items[k].len;
+                total += lr_varint_len(v->items[k].len) + v->items[k].len;
             }
         }
     }
@@ -167,27 +153,27 @@ static bool take_str(rd *r, lr_str *s)
     return true;
 }
 
-/* A LEB128 varint of at most 64 bits; false when truncated or longer. */
+/* A varint (minimal encodings only, so that a record has one encoding). */
 static bool take_varint(rd *r, uint64_t *v)
 {
-    uint64_t x = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (r->left == 0)
-            return false;
-        unsigned char b = *r->p++;
-        r->left--;
-        if (shift == 63 && b > 1)
-            return false;
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (b < 0x80) {
-            /* Minimal encodings only, so that a record has one encoding. */
-            if (b == 0 && shift > 0)
-                return false;
-            *v = x;
-            return true;
-        }
-    }
-    return false;
+    size_t pos = 0;
+    if (!lr_varint_get(r->p, r->left, &pos, v))
+        return false;
+    r->p += pos;
+    r->left -= pos;
+    return true;
+}
+
+/* The 8 bytes of a number (kinds 2 and 3 of the fixed form, kind 3 of the compact one). */
+static bool take_num64(rd *r, lr__entry_value *v)
+{
+    if (r->left < 8)
+        return false;
+    uint64_t bits = rd64(r->p);
+    memcpy(&v->num, &bits, sizeof bits);
+    r->p += 8;
+    r->left -= 8;
+    return true;
 }
 
 static bool take_vstr(rd *r, lr_str *s)
@@ -247,15 +233,8 @@ static bool next_fixed(rd *r, lr__entry_value *v)
     case LR__ENTRY_KIND_STRING:
         return take_str(r, &v->str);
     case LR__ENTRY_KIND_INT:
-    case LR__ENTRY_KIND_DOUBLE: {
-        if (r->left < 8)
-            return false;
-        uint64_t bits = rd64(r->p);
-        memcpy(&v->num, &bits, sizeof bits);
-        r->p += 8;
-        r->left -= 8;
-        return true;
-    }
+    case LR__ENTRY_KIND_DOUBLE:
+        return take_num64(r, v);
     case LR__ENTRY_KIND_LIST: {
         uint32_t k;
         lr_str it;
@@ -293,15 +272,8 @@ static bool next_compact(rd *r, lr__entry_value *v)
             return false;
         v->num.i = (int64_t)(x >> 1) ^ -(int64_t)(x & 1);
         return true;
-    case LR__ENTRY_KIND_DOUBLE: {
-        if (r->left < 8)
-            return false;
-        uint64_t bits = rd64(r->p);
-        memcpy(&v->num, &bits, sizeof bits);
-        r->p += 8;
-        r->left -= 8;
-        return true;
-    }
+    case LR__ENTRY_KIND_DOUBLE:
+        return take_num64(r, v);
     default: { /* LIST */
         lr_str it;
         if (!take_varint(r, &x) || x > r->left)

@@ -15,50 +15,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "larder/varint.h"
+
 #define SIGN_FLIP 0x8000000000000000ull
 /* The row buffer's cap: a batch get's whole answer. */
 #define ROWBUF_DATA_MAX ((size_t)256 * 1024 * 1024)
 
 size_t lr__varint_put(uint8_t *out, uint64_t v)
 {
-    size_t n = 0;
-    while (v >= 0x80) {
-        out[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    out[n++] = (uint8_t)v;
-    return n;
+    return lr_varint_put(out, v);
 }
 
 bool lr__varint_get(const uint8_t *v, size_t n, size_t *pos, uint64_t max, uint64_t *out)
 {
-    uint64_t r = 0;
     size_t p = *pos;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        uint8_t b;
-        if (p >= n)
-            return false;
-        b = v[p++];
-        r |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            if (r > max)
-                return false;
-            *pos = p;
-            *out = r;
-            return true;
-        }
-    }
-    return false;
-}
-
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
+    uint64_t r;
+    if (!lr_varint_get(v, n, &p, &r) || r > max)
+        return false;
+    *pos = p;
+    *out = r;
+    return true;
 }
 
 static void put_time(uint8_t *out, int64_t t)
@@ -120,15 +96,15 @@ static size_t payload_len(const lr_feature_value *fv)
     size_t n;
     if (!fv->is_list)
         return fv->value.len;
-    n = varint_len(fv->n_items);
+    n = lr_varint_len(fv->n_items);
     for (uint32_t i = 0; i < fv->n_items; i++)
-        n += varint_len(fv->items[i].len) + fv->items[i].len;
+        n += lr_varint_len(fv->items[i].len) + fv->items[i].len;
     return n;
 }
 
 static size_t field_len(uint32_t feature, size_t plen)
 {
-    return varint_len(feature) + 1 + varint_len(plen) + plen;
+    return lr_varint_len(feature) + 1 + lr_varint_len(plen) + plen;
 }
 
 static uint8_t *write_field(uint8_t *p, const lr_feature_value *fv, size_t plen)
@@ -164,7 +140,7 @@ static int cmp_fv_ptr(const void *a, const void *b)
 static lr_status encode_sorted(const lr_feature_value *const *vals, uint32_t n,
                                const lr__value_header *h, lr_buf *out, lr_error *err)
 {
-    size_t total = LR__VALUE_HEADER + varint_len(n);
+    size_t total = LR__VALUE_HEADER + lr_varint_len(n);
     uint8_t *p;
     lr_status st;
 

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "larder/varint.h"
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define LR_BIG_ENDIAN 1
 #else
@@ -93,18 +95,6 @@ static uint64_t zigzag_decode(uint64_t v)
 static uint64_t zigzag_encode64(int64_t v)
 {
     return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-/* Appends an unsigned LEB128 to a byte array; returns the bytes written (<= 10). */
-static size_t put_uleb(uint8_t *out, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        out[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    out[n++] = (uint8_t)v;
-    return n;
 }
 
 static lr_status buf_status(lr_error *err, lr_status st)
@@ -298,7 +288,7 @@ LR_INLINE lr_status rle_emit_literal(const void *vals, size_t n, unsigned es, un
     size_t groups = (n + 7) / 8;
     size_t bytes = groups * w;
     uint8_t hdr[10];
-    size_t hn = put_uleb(hdr, ((uint64_t)groups << 1) | 1);
+    size_t hn = lr_varint_put(hdr, ((uint64_t)groups << 1) | 1);
     bitwriter bw;
     lr_status st = lr_buf_reserve(dst, hn + bytes);
 
@@ -321,7 +311,7 @@ LR_INLINE lr_status rle_emit_literal(const void *vals, size_t n, unsigned es, un
 static lr_status rle_emit_run(uint32_t value, size_t n, unsigned w, lr_buf *dst, lr_error *err)
 {
     uint8_t tmp[16];
-    size_t k = put_uleb(tmp, (uint64_t)n << 1);
+    size_t k = lr_varint_put(tmp, (uint64_t)n << 1);
     unsigned vbytes = (w + 7) / 8;
     lr_status st;
 
@@ -1357,14 +1347,14 @@ static lr_status delta_encode(const uint64_t *vals32, const int64_t *vals64, siz
     size_t i;
 
 #define LR_VAL(j) (vals64 ? (uint64_t)vals64[j] : vals32[j])
-    k += put_uleb(hdr + k, LR_DELTA_BLOCK);
-    k += put_uleb(hdr + k, LR_DELTA_MINIBLOCKS);
-    k += put_uleb(hdr + k, n);
+    k += lr_varint_put(hdr + k, LR_DELTA_BLOCK);
+    k += lr_varint_put(hdr + k, LR_DELTA_MINIBLOCKS);
+    k += lr_varint_put(hdr + k, n);
     if (n > 0) {
         int64_t first = bits == 64 ? (int64_t)LR_VAL(0) : (int64_t)(int32_t)(uint32_t)LR_VAL(0);
-        k += put_uleb(hdr + k, zigzag_encode64(first));
+        k += lr_varint_put(hdr + k, zigzag_encode64(first));
     } else {
-        k += put_uleb(hdr + k, 0);
+        k += lr_varint_put(hdr + k, 0);
     }
     st = lr_buf_append(dst, hdr, k);
     if (st != LR_OK)
@@ -1396,7 +1386,7 @@ static lr_status delta_encode(const uint64_t *vals32, const int64_t *vals64, siz
             if (mb < used_mb)
                 body += (size_t)LR_DELTA_MB_VALUES / 8 * widths[mb];
         }
-        k = put_uleb(hdr, zigzag_encode64(min));
+        k = lr_varint_put(hdr, zigzag_encode64(min));
         st = lr_buf_reserve(dst, k + LR_DELTA_MINIBLOCKS + body);
         if (st != LR_OK)
             return buf_status(err, st);
