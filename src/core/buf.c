@@ -131,6 +131,14 @@ lr_status lr_buf_append_json_str(lr_buf *b, const char *s, size_t n)
                 break;
             i += 8;
         }
+        if (i < n && n - i < 8) {
+            /* The tail, padded with a plain byte: most values end here at once. */
+            uint64_t x;
+            memset(&x, 'x', sizeof x);
+            memcpy(&x, s + i, n - i);
+            if (!needs_escape8(x))
+                i = n;
+        }
         if (i >= n)
             break;
         unsigned char c = (unsigned char)s[i];

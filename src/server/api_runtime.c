@@ -377,18 +377,60 @@ static const char *decode(lr__worker *w, const qparam *p, size_t *len, lr_error 
 
 /* ---- JSON output ---- */
 
-static lr_status append_row(lr_buf *o, const lr_fg_def *def, const lr_online_row *row)
+/*
+ * The JSON openings {"FeatureName":"<name>" of def's features, made once per
+ * group version and reused while the worker serves it (NULL when out of
+ * memory: append_row then writes them itself). A definition is immutable
+ * and a version (name, creation and last-modified times) has one list of
+ * features, so a key of all four cannot match other names.
+ */
+static const lr_buf *feature_openings(lr__worker *w, const lr_fg_def *def, const uint32_t **off)
+{
+    if (w->frag_def == def && w->frag_created_us == def->creation_time_us &&
+        w->frag_modified_us == def->last_modified_time_us && w->frag_off != NULL &&
+        strcmp(w->frag_name, def->name) == 0) {
+        *off = w->frag_off;
+        return &w->frags;
+    }
+    w->frag_def = NULL;
+    uint32_t *no = realloc(w->frag_off, ((size_t)def->n_features + 1) * sizeof *no);
+    if (no == NULL)
+        return NULL;
+    w->frag_off = no;
+    lr_buf_clear(&w->frags);
+    for (uint32_t i = 0; i < def->n_features; i++) {
+        const char *name = def->features[i].name;
+        no[i] = (uint32_t)w->frags.len;
+        if (lr_buf_append_str(&w->frags, "{\"FeatureName\":") != LR_OK ||
+            lr_buf_append_json_str(&w->frags, name, strlen(name)) != LR_OK)
+            return NULL;
+    }
+    no[def->n_features] = (uint32_t)w->frags.len;
+    w->frag_def = def;
+    snprintf(w->frag_name, sizeof w->frag_name, "%s", def->name);
+    w->frag_created_us = def->creation_time_us;
+    w->frag_modified_us = def->last_modified_time_us;
+    *off = no;
+    return &w->frags;
+}
+
+static lr_status append_row(lr_buf *o, const lr_fg_def *def, const lr_online_row *row,
+                            const lr_buf *frags, const uint32_t *frag_off)
 {
     lr_status st = lr_buf_append_byte(o, '[');
     for (uint32_t i = 0; i < row->n_fields && st == LR_OK; i++) {
         const lr_online_field *f = &row->fields[i];
-        const char *name = def->features[f->feature].name;
         if (i > 0)
             st = lr_buf_append_byte(o, ',');
-        if (st == LR_OK)
+        if (st == LR_OK && frags != NULL) {
+            st = lr_buf_append(o, frags->data + frag_off[f->feature],
+                               frag_off[f->feature + 1] - frag_off[f->feature]);
+        } else if (st == LR_OK) {
+            const char *name = def->features[f->feature].name;
             st = lr_buf_append_str(o, "{\"FeatureName\":");
-        if (st == LR_OK)
-            st = lr_buf_append_json_str(o, name, strlen(name));
+            if (st == LR_OK)
+                st = lr_buf_append_json_str(o, name, strlen(name));
+        }
         if (st != LR_OK)
             break;
         if (!f->is_list) {
@@ -554,8 +596,11 @@ static void get_record(lr__worker *w, lr__conn *c, lr__req *req)
         st = lr_buf_append_str(&w->scratch, "{}");
     } else {
         st = lr_buf_append_str(&w->scratch, "{\"Record\":");
-        if (st == LR_OK)
-            st = append_row(&w->scratch, def, &row);
+        if (st == LR_OK) {
+            const uint32_t *off = NULL;
+            const lr_buf *frags = feature_openings(w, def, &off);
+            st = append_row(&w->scratch, def, &row, frags, off);
+        }
         if (st == LR_OK && expires && row.expires_at_us != 0)
             st = append_expires(&w->scratch, &row);
         if (st == LR_OK)
@@ -973,7 +1018,7 @@ static void batch_get_record(lr__worker *w, lr__conn *c, lr__req *req)
             if (st == LR_OK)
                 st = lr_buf_append_str(&w->scratch, ",\"Record\":");
             if (st == LR_OK)
-                st = append_row(&w->scratch, keys[i].def, &rows[i]);
+                st = append_row(&w->scratch, keys[i].def, &rows[i], NULL, NULL);
             if (st == LR_OK && expires && rows[i].expires_at_us != 0)
                 st = append_expires(&w->scratch, &rows[i]);
             if (st == LR_OK)

@@ -61,6 +61,15 @@ void lr__fg_invalidate(struct lr_server *s)
     atomic_fetch_add_explicit(&s->fg_gen, 1, memory_order_release);
 }
 
+static lr_status bad_name(const char *name, size_t len, lr_error *err)
+{
+    return lr_error_set(err, LR_EINVAL,
+                        "1 validation error detected: Value '%.*s' at 'featureGroupName' "
+                        "failed to satisfy constraint: Member must satisfy regular "
+                        "expression pattern: [a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}",
+                        (int)(len > 200 ? 200 : len), name);
+}
+
 lr_status lr__fg_lookup(lr__worker *w, const char *name, size_t len, const lr_fg_def **out,
                         lr_error *err)
 {
@@ -72,12 +81,8 @@ lr_status lr__fg_lookup(lr__worker *w, const char *name, size_t len, const lr_fg
     lr_fg_def *def = NULL;
     lr_status st;
 
-    if (!lr_fg_name_valid(name, len))
-        return lr_error_set(err, LR_EINVAL,
-                            "1 validation error detected: Value '%.*s' at 'featureGroupName' "
-                            "failed to satisfy constraint: Member must satisfy regular "
-                            "expression pattern: [a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}",
-                            (int)(len > 200 ? 200 : len), name);
+    if (len > LR_FG_NAME_MAX)
+        return bad_name(name, len, err);
     if (c->gen != gen) {
         retire_all(c);
         c->gen = gen;
@@ -96,9 +101,11 @@ lr_status lr__fg_lookup(lr__worker *w, const char *name, size_t len, const lr_fg
         }
     }
     if (e != NULL && w->now_ms - e->loaded_ms < ENTRY_TTL_MS) {
-        *out = e->def;
+        *out = e->def; /* a cached name was valid when it was loaded */
         return LR_OK;
     }
+    if (!lr_fg_name_valid(name, len))
+        return bad_name(name, len, err);
     memcpy(key, name, len);
     key[len] = '\0';
     st = lr_catalog_fg_get(w->cat, key, &def, err);

@@ -171,6 +171,7 @@ static lr_status worker_init(lr_server *s, lr__worker *w, uint32_t i,
     w->index = i;
     w->listen_fd = w->wake_fd = w->epfd = w->reserve_fd = -1;
     lr_buf_init(&w->scratch, SCRATCH_MAX);
+    lr_buf_init(&w->frags, 0);
     lr_buf_init(&w->wout, SCRATCH_MAX + 65536);
     lr_buf_init(&w->canon, CANON_MAX);
     w->arena = lr_arena_new(ARENA_BLOCK, (size_t)s->cfg.max_body_bytes * 8 + 64u * 1024 * 1024);
@@ -219,6 +220,8 @@ static void worker_free(lr__worker *w)
     lr_catalog_close(w->cat);
     lr_arena_free(w->arena);
     lr_buf_free(&w->scratch);
+    lr_buf_free(&w->frags);
+    free(w->frag_off);
     lr_buf_free(&w->wout);
     lr_buf_free(&w->canon);
     free(w->batch);

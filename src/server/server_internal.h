@@ -217,6 +217,14 @@ struct lr__worker {
     lr_arena *arena; /* request memory, reset at the end of each loop turn */
     lr_buf scratch;  /* response bodies */
     lr_buf wout;     /* responses of the connection being served */
+    /* GetRecord's per-feature JSON openings ({"FeatureName":"<name>",) for
+     * the last group served: the definition they were made for, and each
+     * feature's offset in frags (n_features + 1 entries). */
+    const lr_fg_def *frag_def;
+    int64_t frag_created_us, frag_modified_us;
+    char frag_name[LR_FG_NAME_MAX + 1];
+    lr_buf frags;
+    uint32_t *frag_off;
     lr__fg_cache cache;
     lr__pending *batch;            /* writes gathered this turn (LR__BATCH_MAX) */
     lr__pending *running;          /* the batch being applied */
