@@ -203,6 +203,60 @@ static bool frac_fast(const char *s, size_t n, double *out)
     return true;
 }
 
+/*
+ * The common case in one pass: [+-]digits[.digits] (no exponent) whose
+ * value Clinger's fast path computes exactly (see frac_fast). False for
+ * anything else, which the full path checks and parses.
+ */
+static bool frac_plain(const char *s, size_t n, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    bool neg = false, any = false;
+    uint64_t m = 0;
+    int digits = 0, exp10 = 0;
+
+    if (s[0] == '+' || s[0] == '-') {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
+            break;
+        any = true;
+        if (m == 0 && d == 0)
+            continue;
+        if (++digits > 19)
+            return false;
+        m = m * 10 + d;
+    }
+    if (i < n && s[i] == '.') {
+        for (i++; i < n; i++) {
+            unsigned d = (unsigned)(unsigned char)s[i] - '0';
+            if (d > 9)
+                break;
+            any = true;
+            if (--exp10 < -22)
+                return false;
+            if (m == 0 && d == 0)
+                continue;
+            if (++digits > 19)
+                return false;
+            m = m * 10 + d;
+        }
+    }
+    if (i != n || !any || m > (1ULL << 53))
+        return false;
+    double d = (double)m;
+    if (exp10 < 0)
+        d /= p10[-exp10];
+    *out = neg ? -d : d;
+    return true;
+}
+
 lr_status lr_value_parse_fractional(const char *s, size_t n, double *out, lr_error *err)
 {
     char q[QUOTE_MAX + 4];
@@ -215,6 +269,8 @@ lr_status lr_value_parse_fractional(const char *s, size_t n, double *out, lr_err
 
     if (n == 0)
         return lr_error_set(err, LR_EINVAL, "'' is not a valid Fractional: the value is empty");
+    if (frac_plain(s, n, out))
+        return LR_OK;
     if (s[0] == '+' || s[0] == '-') {
         neg = s[0] == '-';
         i = 1;

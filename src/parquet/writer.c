@@ -42,7 +42,7 @@
 #define SUB_ROWS     512u        /* rows between page-size checks */
 #define SUB_BYTES    (64u << 10) /* byte-array data between page-size checks */
 #define ROWBUF_ROWS  4096u       /* rows the row API buffers before writing */
-#define DICT_SAMPLE  8192u       /* values after which a chunk's dictionary is first judged */
+#define DICT_SAMPLE  1024u       /* values after which a chunk's dictionary is first judged */
 #define ROWBUF_BYTES (4u << 20)
 #define PAGE_MAX     ((size_t)INT32_MAX - 4096) /* a page's body must fit an i32 */
 #define PAGE_HDR_MAX 96u /* room reserved for a data page header (they take about 30 bytes) */

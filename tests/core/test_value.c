@@ -683,12 +683,20 @@ static void test_fractional_matches_strtod(void **state)
                                  "1e22",               "1e23",             "123456789e-22",
                                  "0.1",                "-0",               "0.000",
                                  "4.9e-324",           "1.7976931348623157e308",
-                                 "00000000000000000000001.5", "1234567890123456789"};
+                                 "00000000000000000000001.5", "1234567890123456789",
+                                 ".5", "5.", "-.0", "+1.25", "0.0000000000000000000001",
+                                 "0.00000000000000000000000000", "-0.0705", "9007199254740992.5"};
     for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
         double want = strtod(edge[i], NULL), got;
         assert_int_equal(lr_value_parse_fractional(edge[i], strlen(edge[i]), &got, NULL), LR_OK);
         if (memcmp(&want, &got, sizeof got) != 0)
             fail_msg("%s: strtod %.17g, parsed %.17g", edge[i], want, got);
+    }
+    static const char *bad[] = {".", "-", "+.", "1.2.3", "1a", "-+1", "1.5 ", " 1", "0x10", "1e"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double got;
+        if (lr_value_parse_fractional(bad[i], strlen(bad[i]), &got, NULL) != LR_EINVAL)
+            fail_msg("'%s' was accepted", bad[i]);
     }
 }
 
