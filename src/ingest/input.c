@@ -107,21 +107,25 @@ lr_status lr__ingest_input_read_chunk(lr_ingest_input *in, lr__ingest_chunk *c, 
     lr_buf_clear(&c->data);
     c->first_line = in->next_line;
     for (;;) {
-        while (!in->src_eof && in->pending.len < want) {
+        while (!in->src_eof && in->read_st == LR_OK && in->pending.len < want) {
             size_t n, room = want - in->pending.len;
             if (room > READ_CHUNK)
                 room = READ_CHUNK;
             if (lr_buf_reserve(&in->pending, room) != LR_OK)
                 return lr_error_set(err, LR_ENOMEM, "out of memory");
-            st = lr__bytesrc_read(in->src, in->pending.data + in->pending.len, room, &n, err);
-            if (st != LR_OK)
-                return st;
+            st = lr__bytesrc_read(in->src, in->pending.data + in->pending.len, room, &n,
+                                  &in->read_err);
+            if (st != LR_OK) {
+                /* Damaged or unreadable input: the whole rows before it still go out. */
+                in->read_st = st;
+                break;
+            }
             in->pending.len += n;
             in->pending.data[in->pending.len] = '\0';
             if (n == 0)
                 in->src_eof = true;
         }
-        if (in->pending.len == 0)
+        if (in->pending.len == 0 && in->read_st == LR_OK)
             return LR_OK; /* the end */
         uint64_t lines = 0;
         size_t cut = in->format == LR_INGEST_CSV
@@ -130,6 +134,12 @@ lr_status lr__ingest_input_read_chunk(lr_ingest_input *in, lr__ingest_chunk *c, 
                          : ndjson_split_point(in->pending.data, in->pending.len, &lines);
         if (in->src_eof && cut < in->pending.len)
             cut = in->pending.len; /* the last row has no line end (or a quote is open) */
+        if (cut == 0 && in->read_st != LR_OK) {
+            /* After a read error: the whole rows before it went out already. */
+            if (err != NULL)
+                *err = in->read_err;
+            return in->read_st;
+        }
         if (cut > 0) {
             /* The chunk takes the buffer; the rest (part of a row) moves to a fresh one. */
             lr_buf t = c->data;
@@ -146,8 +156,8 @@ lr_status lr__ingest_input_read_chunk(lr_ingest_input *in, lr__ingest_chunk *c, 
         }
         /* No row ends in what is read: read more, up to the longest row. */
         if (in->pending.len > LR_INGEST_ROW_MAX + target)
-            return lr_error_set(err, LR_ELIMIT, "line %" PRIu64 ": row longer than %u bytes",
-                                in->next_line, LR_INGEST_ROW_MAX);
+            return lr_error_set(err, LR_ELIMIT, "%s: line %" PRIu64 ": row longer than %u bytes",
+                                in->path, in->next_line, LR_INGEST_ROW_MAX);
         want = in->pending.len + READ_CHUNK;
     }
 }
@@ -315,7 +325,7 @@ static lr_status csv_open(lr_ingest_input *in, lr_error *err)
     lr_status st;
 
     if ((st = lr__ingest_input_read_chunk(in, &in->own, lr__ingest_chunk_target, err)) != LR_OK)
-        return lr_error_prefix(err, "%s", in->path);
+        return st; /* the message names the file */
     if ((st = lr_csv_open_mem(in->own.data.data ? in->own.data.data : "", in->own.data.len, 1,
                               &in->csv_opt, &in->csv, err)) != LR_OK)
         return st;

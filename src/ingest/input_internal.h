@@ -41,6 +41,8 @@ struct lr_ingest_input {
     uint64_t next_line;  /* the line pending starts on */
     lr__ingest_chunk own; /* the chunk being read row by row (not for workers) */
     bool worker;         /* rows come from chunks given by lr__ingest_input_set_chunk() */
+    lr_status read_st;   /* a read error, reported after the whole rows before it */
+    lr_error read_err;
 
     /* CSV: the tokenizer (csv.h), over the current chunk */
     struct lr_csv_reader *csv;

@@ -342,10 +342,10 @@ static void *reader_main(void *arg)
             b->file = fi;
             bool eof = false;
             if (lr__ingest_input_chunked(in)) {
+                /* Its errors name the file already. */
                 st = lr__ingest_input_read_chunk(in, &b->chunk, r->chunk_bytes, &b->err);
                 if (st != LR_OK) {
                     b->st = st;
-                    lr_error_prefix(&b->err, "%s", file);
                 } else if (b->chunk.data.len == 0) {
                     eof = true;
                 } else {

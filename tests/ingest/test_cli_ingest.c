@@ -336,6 +336,47 @@ static void test_ndjson_parquet_gzip(void **state)
     free(ppath);
 }
 
+/*
+ * A compressed file cut short: the rows decompressed before the damage are
+ * written (and flushed), the run fails with the file named once and the
+ * reason, and the exit code is 1.
+ */
+static void test_truncated_gzip(void **state)
+{
+    fx *f = *state;
+    char *path = lr_test_path(f->dir, "cut.csv.gz");
+    gzFile gz = gzopen(path, "wb");
+    gzputs(gz, "id,ts,qty\n");
+    for (int i = 0; i < 200000; i++)
+        gzprintf(gz, "k%d,2024-03-01T%02d:00:00Z,%d\n", i, i % 24, i);
+    gzclose(gz);
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    long size = ftell(fp);
+    fclose(fp);
+    assert_int_equal(truncate(path, size / 2), 0);
+
+    lr_test_proc p;
+    lr_test_larder(&p, f->data, "ingest", "orders", path, "--json", NULL);
+    assert_int_equal(p.status, 1);
+    assert_non_null(strstr(p.err, "truncated gzip data"));
+    const char *first = strstr(p.err, "cut.csv.gz");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "cut.csv.gz")); /* named once */
+    json_error_t je;
+    json_t *sum = json_loads(p.out, 0, &je);
+    assert_non_null(sum);
+    json_int_t written = json_integer_value(json_object_get(sum, "offline_rows"));
+    assert_true(written > 0 && written < 200000);
+    json_decref(sum);
+    lr_test_proc_free(&p);
+    json_t *rows = offline_rows(f, false);
+    assert_int_equal((json_int_t)json_array_size(rows), written);
+    json_decref(rows);
+    free(path);
+}
+
 static void test_usage_errors(void **state)
 {
     fx *f = *state;
@@ -493,6 +534,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_rows_fail_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_rows_skip_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ndjson_parquet_gzip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_datagen_deterministic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_while_serving, setup, teardown),
