@@ -510,23 +510,57 @@ size_t lr_csv_split_point(const char *p, size_t len, bool at_eof, uint64_t *line
         *lines = nl;
         return cut;
     }
-    bool inside = false;
+    /*
+     * With quotes, the reader's own states decide (see lr_csv_next): a quote
+     * opens a quoted field only at a field's start, a quote inside an
+     * unquoted field is an error that does not open one, and after a
+     * closing quote anything but a quote, a comma or a line end is junk up
+     * to the next comma or line end. Any simpler rule (every quote toggles)
+     * disagrees with the reader after a malformed row and cuts elsewhere.
+     */
+    enum { START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } st = START;
     for (size_t i = 0; i < len; i++) {
         char c = p[i];
-        if (c == '"') {
-            inside = !inside;
-        } else if (c == '\n') {
+        if (st == QUOTED) {
+            if (c == '"')
+                st = QUOTE_IN_QUOTED;
+            else if (c == '\n')
+                nl++;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            /* START opens a field; "" inside one is a quote; UNQUOTED stays (bad). */
+            if (st == START || st == QUOTE_IN_QUOTED)
+                st = QUOTED;
+            break;
+        case ',':
+            st = START;
+            break;
+        case '\n':
             nl++;
-            if (!inside) {
+            st = START;
+            cut = i + 1;
+            nl_at_cut = nl;
+            break;
+        case '\r':
+            if (i + 1 < len) {
+                if (p[i + 1] == '\n')
+                    i++; /* CRLF: one line end */
+                nl++;
+                st = START;
                 cut = i + 1;
                 nl_at_cut = nl;
-            }
-        } else if (c == '\r' && !inside) {
-            if (i + 1 < len ? p[i + 1] != '\n' : at_eof) {
+            } else if (at_eof) {
                 nl++;
                 cut = i + 1;
                 nl_at_cut = nl;
             }
+            break;
+        default:
+            if (st == START || st == QUOTE_IN_QUOTED)
+                st = UNQUOTED;
+            break;
         }
     }
     *lines = nl_at_cut;

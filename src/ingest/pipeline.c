@@ -702,20 +702,25 @@ lr_status lr_ingest_run(lr_online *online, lr_offline *offline, const lr_fg_def 
             fclose(f);
         }
     }
-    if (pthread_create(&reader, NULL, reader_main, r) != 0) {
-        st = lr_error_set(err, LR_ENOMEM, "cannot start the reader thread");
-        goto done;
-    }
-    reader_started = true;
+    /* Parsers first: without one, chunks the reader issued would never be ready. */
     for (; n_started < n_parsers; n_started++) {
         if (pthread_create(&parsers[n_started], NULL, parser_main, r) != 0)
             break;
     }
     if (n_started == 0) {
         st = lr_error_set(err, LR_ENOMEM, "cannot start a parser thread");
-        stop_all(r);
-        /* Drain what the reader issues so that it can finish. */
+        goto done;
     }
+    if (pthread_create(&reader, NULL, reader_main, r) != 0) {
+        st = lr_error_set(err, LR_ENOMEM, "cannot start the reader thread");
+        /* No batch was issued: the parsers end when told reading is over. */
+        pthread_mutex_lock(&r->mu);
+        r->reader_done = true;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        goto done;
+    }
+    reader_started = true;
 
     /*
      * Write the batches in order. After a stop (a bad row, an error) the

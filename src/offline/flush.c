@@ -937,7 +937,8 @@ struct lr__memtable {
     uint64_t base; /* the entries (base, c.last_seq] are here, in log order */
     uint64_t cap;  /* payload bytes it takes at most */
     bool full;     /* it takes no more entries (cap reached, or a gap) */
-    bool broken;   /* something could not be kept: never published */
+    bool broken;   /* an entry could not be kept: never published */
+    bool no_schemas; /* a schema could not be kept: neither this one nor its forks are used */
 };
 
 lr__memtable *lr__memtable_new(uint64_t cap)
@@ -953,11 +954,11 @@ lr__memtable *lr__memtable_fork(const lr__memtable *old, uint64_t cap)
     lr__memtable *m = lr__memtable_new(cap);
     if (m == NULL)
         return NULL;
-    m->broken = old->broken;
-    for (size_t i = 0; i < old->sc.n && !m->broken; i++) {
+    m->no_schemas = old->no_schemas;
+    for (size_t i = 0; i < old->sc.n && !m->no_schemas; i++) {
         lr_fg_def *d = lr_fg_def_clone(old->sc.slots[i].def);
         if (d == NULL || schema_insert(&m->sc, old->sc.slots[i].id, d, NULL) != LR_OK)
-            m->broken = true;
+            m->no_schemas = true;
     }
     return m;
 }
@@ -973,8 +974,8 @@ void lr__memtable_free(lr__memtable *m)
 
 void lr__memtable_schema(lr__memtable *m, uint32_t id, const void *payload, size_t len)
 {
-    if (!m->broken && schema_add(&m->sc, id, payload, len, NULL) != LR_OK)
-        m->broken = true;
+    if (!m->no_schemas && schema_add(&m->sc, id, payload, len, NULL) != LR_OK)
+        m->no_schemas = true;
 }
 
 void lr__memtable_add(lr__memtable *m, const lr__wal_item *items, size_t n, uint64_t first_seq,
@@ -982,7 +983,7 @@ void lr__memtable_add(lr__memtable *m, const lr__wal_item *items, size_t n, uint
 {
     uint64_t bytes = 0;
 
-    if (m->broken || m->full)
+    if (m->broken || m->no_schemas || m->full)
         return;
     if (m->c.entries == 0)
         m->base = first_seq - 1;
@@ -1017,7 +1018,8 @@ lr_status lr__offline_flush_log(lr_offline *s, lr__wal *w, uint64_t upto, uint64
         return st;
     checkpoint = (uint64_t)cp;
     /* The entries right after the checkpoint are staged in memory: publish them as they are. */
-    if (mt != NULL && !mt->broken && mt->c.entries > 0 && mt->base == checkpoint) {
+    if (mt != NULL && !mt->broken && !mt->no_schemas && mt->c.entries > 0 &&
+        mt->base == checkpoint) {
         st = publish(s, w, &mt->c, &mt->sc, checkpoint, &checkpoint, err);
         if (st != LR_OK)
             goto trim;

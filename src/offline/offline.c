@@ -640,8 +640,13 @@ static lr_status flush_own(lr_offline *s, lr_error *err)
     s->flushing = false;
     if (done > s->checkpoint)
         s->checkpoint = done;
-    if (s->checkpoint >= upto) {
-        /* What remains unflushed is what arrived during the flush. */
+    /* (An append moves the log's last sequence before it takes mu to count itself.) */
+    if (s->checkpoint >= lr__wal_last_seq(s->wal)) {
+        /* Everything is flushed, also what the memtable took past upto. */
+        s->oldest_us = 0;
+        s->pending_bytes = 0;
+    } else if (s->checkpoint >= upto) {
+        /* What remains unflushed is what arrived during the flush (at most). */
         s->oldest_us = s->after_oldest_us;
         s->pending_bytes = s->after_bytes;
     }

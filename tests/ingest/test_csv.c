@@ -219,6 +219,59 @@ static void actual(const char *t, size_t n, char *out)
     lr_csv_close(r);
 }
 
+/*
+ * The same text cut into chunks with lr_csv_split_point (as ingest does,
+ * with blocks of `target` bytes, growing a block that holds no whole
+ * record) and each chunk read by its own reader from its first line.
+ */
+static void chunked(const char *t, size_t n, size_t target, char *out)
+{
+    size_t at = 0;
+    uint64_t line = 2;
+    while (at < n) {
+        size_t want = target, cut = 0;
+        uint64_t lines = 0;
+        bool forced = false; /* the rest of the input, taken whole at its end */
+        for (;;) {
+            size_t avail = n - at < want ? n - at : want;
+            bool eof = at + avail == n;
+            cut = lr_csv_split_point(t + at, avail, eof, &lines);
+            if (eof && cut < avail) {
+                cut = avail;
+                forced = true;
+            }
+            if (cut > 0)
+                break;
+            want += target;
+        }
+        lr_csv_reader *r;
+        lr_csv_record rec;
+        lr_error err;
+        bool eof;
+        assert_int_equal(lr_csv_open_mem(t + at, cut, line, NULL, &r, &err), LR_OK);
+        for (;;) {
+            lr_status st = lr_csv_next(r, &rec, &eof, &err);
+            if (st == LR_EINVAL) {
+                sprintf(out + strlen(out), "%d|ERR;", (int)rec.line - 1);
+                continue;
+            }
+            assert_int_equal(st, LR_OK);
+            if (eof)
+                break;
+            sprintf(out + strlen(out), "%d|", (int)rec.line - 1);
+            for (size_t i = 0; i < rec.n_fields; i++)
+                sprintf(out + strlen(out), "%c:%.*s|", rec.fields[i].quoted ? 'q' : 'u',
+                        (int)rec.fields[i].len, rec.fields[i].ptr);
+            strcat(out, ";");
+        }
+        if (!forced) /* the next chunk starts on the line the cut reported */
+            assert_int_equal(lr_csv_line(r), line + lines);
+        lr_csv_close(r);
+        line += lines;
+        at += cut;
+    }
+}
+
 /* Text with CR and LF shown as \\r and \\n, for failure messages (static buffer). */
 static const char *shown(const char *t, size_t n)
 {
@@ -253,6 +306,14 @@ static void test_against_reference(void **state)
         actual(t, n, got);
         if (strcmp(want, got) != 0)
             fail_msg("text %s\nwant %s\ngot  %s", shown(t, n), want, got);
+        /* Cut into chunks the way ingest cuts files: the same records, bad ones too. */
+        for (size_t target = 1; target <= 9; target += 4) {
+            char cut[8192] = "";
+            chunked(t, n, target, cut);
+            if (strcmp(want, cut) != 0)
+                fail_msg("text %s in chunks of %zu\nwant %s\ngot  %s", shown(t, n), target, want,
+                         cut);
+        }
     }
 }
 
