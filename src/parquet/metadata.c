@@ -34,6 +34,32 @@ static void *alloc_array(dec *d, uint32_t n, size_t size)
     return lr_arena_calloc(d->arena, n ? n : 1, size);
 }
 
+/*
+ * A decoder of a Thrift list of structs into an arena array, one per element
+ * type: the list header, struct elements only, each element decoded with
+ * `elem_dec`. *n_out is set once every element decoded.
+ */
+#define DEFINE_STRUCT_LIST(name, T, elem_dec, what)                                               \
+    static lr_status name(dec *d, uint8_t t, T **out, uint32_t *n_out)                            \
+    {                                                                                             \
+        uint8_t elem;                                                                             \
+        uint32_t n;                                                                               \
+        lr_status st = lr__tr_list(&d->r, t, &elem, &n);                                          \
+        if (st != LR_OK)                                                                          \
+            return st;                                                                            \
+        if (elem != LR__T_STRUCT)                                                                 \
+            return corrupt(d, what " list of non-structs");                                      \
+        if ((*out = alloc_array(d, n, sizeof **out)) == NULL)                                     \
+            return nomem(d);                                                                      \
+        for (uint32_t i = 0; i < n; i++) {                                                        \
+            if ((st = elem_dec(d, elem, &(*out)[i])) != LR_OK)                                    \
+                return st;                                                                        \
+        }                                                                                         \
+        *n_out = n;                                                                               \
+        return LR_OK;                                                                             \
+    }
+
+
 static lr_status get_string(dec *d, uint8_t t, const char **out, uint32_t *len)
 {
     const uint8_t *p;
@@ -499,6 +525,8 @@ static lr_status dec_schema_element(dec *d, uint8_t t_in_, lr__pq_schema_element
     return LR_OK;
 }
 
+DEFINE_STRUCT_LIST(dec_schema, lr__pq_schema_element, dec_schema_element, "schema")
+
 static lr_status dec_kv(dec *d, uint8_t t_in_, lr__pq_kv *kv)
 {
     memset(kv, 0, sizeof *kv);
@@ -532,24 +560,7 @@ static lr_status dec_kv(dec *d, uint8_t t_in_, lr__pq_kv *kv)
     return LR_OK;
 }
 
-static lr_status dec_kv_list(dec *d, uint8_t t, lr__pq_kv **out, uint32_t *n_out)
-{
-    uint8_t elem;
-    uint32_t n;
-    lr_status st = lr__tr_list(&d->r, t, &elem, &n);
-    if (st != LR_OK)
-        return st;
-    if (elem != LR__T_STRUCT)
-        return corrupt(d, "key-value list of non-structs");
-    if ((*out = alloc_array(d, n, sizeof **out)) == NULL)
-        return nomem(d);
-    for (uint32_t i = 0; i < n; i++) {
-        if ((st = dec_kv(d, elem, &(*out)[i])) != LR_OK)
-            return st;
-    }
-    *n_out = n;
-    return LR_OK;
-}
+DEFINE_STRUCT_LIST(dec_kv_list, lr__pq_kv, dec_kv, "key-value")
 
 static lr_status dec_column_meta(dec *d, uint8_t t_in_, lr__pq_column_meta *m)
 {
@@ -738,6 +749,8 @@ static lr_status dec_column_chunk(dec *d, uint8_t t_in_, lr__pq_column_chunk *c)
     return LR_OK;
 }
 
+DEFINE_STRUCT_LIST(dec_column_chunks, lr__pq_column_chunk, dec_column_chunk, "column chunk")
+
 static lr_status dec_sorting_column(dec *d, uint8_t t_in_, lr__pq_sorting_column *s)
 {
     memset(s, 0, sizeof *s);
@@ -774,6 +787,8 @@ static lr_status dec_sorting_column(dec *d, uint8_t t_in_, lr__pq_sorting_column
     return LR_OK;
 }
 
+DEFINE_STRUCT_LIST(dec_sorting_columns, lr__pq_sorting_column, dec_sorting_column, "sorting column")
+
 static lr_status dec_row_group(dec *d, uint8_t t_in_, lr__pq_row_group *g)
 {
     bool has_columns = false, has_rows = false;
@@ -784,27 +799,12 @@ static lr_status dec_row_group(dec *d, uint8_t t_in_, lr__pq_row_group *g)
         return st;
     while ((st = fields_next(d, &f)) == LR_OK && f.t != LR__T_STOP) {
         switch (f.fid) {
-        case 1: {
+        case 1:
             if (!want(d, &f, W_LIST, &st))
                 break;
-            uint8_t elem;
-            uint32_t n;
-            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
-                break;
-            if (elem != LR__T_STRUCT) {
-                st = corrupt(d, "column chunk list of non-structs");
-                break;
-            }
-            if ((g->columns = alloc_array(d, n, sizeof *g->columns)) == NULL) {
-                st = nomem(d);
-                break;
-            }
-            for (uint32_t i = 0; i < n && st == LR_OK; i++)
-                st = dec_column_chunk(d, elem, &g->columns[i]);
-            g->n_columns = n;
+            st = dec_column_chunks(d, f.t, &g->columns, &g->n_columns);
             has_columns = true;
             break;
-        }
         case 2:
             if (!want(d, &f, W_INT, &st))
                 break;
@@ -816,26 +816,11 @@ static lr_status dec_row_group(dec *d, uint8_t t_in_, lr__pq_row_group *g)
             st = lr__tr_i64(&d->r, f.t, &g->num_rows);
             has_rows = true;
             break;
-        case 4: {
+        case 4:
             if (!want(d, &f, W_LIST, &st))
                 break;
-            uint8_t elem;
-            uint32_t n;
-            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
-                break;
-            if (elem != LR__T_STRUCT) {
-                st = corrupt(d, "sorting column list of non-structs");
-                break;
-            }
-            if ((g->sorting_columns = alloc_array(d, n, sizeof *g->sorting_columns)) == NULL) {
-                st = nomem(d);
-                break;
-            }
-            for (uint32_t i = 0; i < n && st == LR_OK; i++)
-                st = dec_sorting_column(d, elem, &g->sorting_columns[i]);
-            g->n_sorting_columns = n;
+            st = dec_sorting_columns(d, f.t, &g->sorting_columns, &g->n_sorting_columns);
             break;
-        }
         case 5:
             if (!want(d, &f, W_INT, &st))
                 break;
@@ -875,6 +860,8 @@ static lr_status dec_row_group(dec *d, uint8_t t_in_, lr__pq_row_group *g)
     return LR_OK;
 }
 
+DEFINE_STRUCT_LIST(dec_row_groups, lr__pq_row_group, dec_row_group, "row group")
+
 static lr_status dec_column_order(dec *d, uint8_t t_in_, uint8_t *order)
 {
     *order = LR__PQ_ORDER_UNKNOWN;
@@ -908,6 +895,8 @@ static lr_status dec_column_order(dec *d, uint8_t t_in_, uint8_t *order)
     return LR_OK;
 }
 
+DEFINE_STRUCT_LIST(dec_column_orders, uint8_t, dec_column_order, "column order")
+
 static lr_status dec_file_meta(dec *d, uint8_t t_in_, lr__pq_file_meta *m)
 {
     bool has_version = false, has_schema = false, has_rows = false, has_groups = false;
@@ -924,54 +913,24 @@ static lr_status dec_file_meta(dec *d, uint8_t t_in_, lr__pq_file_meta *m)
             st = lr__tr_i32(&d->r, f.t, &m->version);
             has_version = true;
             break;
-        case 2: {
+        case 2:
             if (!want(d, &f, W_LIST, &st))
                 break;
-            uint8_t elem;
-            uint32_t n;
-            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
-                break;
-            if (elem != LR__T_STRUCT) {
-                st = corrupt(d, "schema list of non-structs");
-                break;
-            }
-            if ((m->schema = alloc_array(d, n, sizeof *m->schema)) == NULL) {
-                st = nomem(d);
-                break;
-            }
-            for (uint32_t i = 0; i < n && st == LR_OK; i++)
-                st = dec_schema_element(d, elem, &m->schema[i]);
-            m->n_schema = n;
+            st = dec_schema(d, f.t, &m->schema, &m->n_schema);
             has_schema = true;
             break;
-        }
         case 3:
             if (!want(d, &f, W_INT, &st))
                 break;
             st = lr__tr_i64(&d->r, f.t, &m->num_rows);
             has_rows = true;
             break;
-        case 4: {
+        case 4:
             if (!want(d, &f, W_LIST, &st))
                 break;
-            uint8_t elem;
-            uint32_t n;
-            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
-                break;
-            if (elem != LR__T_STRUCT) {
-                st = corrupt(d, "row group list of non-structs");
-                break;
-            }
-            if ((m->row_groups = alloc_array(d, n, sizeof *m->row_groups)) == NULL) {
-                st = nomem(d);
-                break;
-            }
-            for (uint32_t i = 0; i < n && st == LR_OK; i++)
-                st = dec_row_group(d, elem, &m->row_groups[i]);
-            m->n_row_groups = n;
+            st = dec_row_groups(d, f.t, &m->row_groups, &m->n_row_groups);
             has_groups = true;
             break;
-        }
         case 5:
             if (!want(d, &f, W_LIST, &st))
                 break;
@@ -982,26 +941,11 @@ static lr_status dec_file_meta(dec *d, uint8_t t_in_, lr__pq_file_meta *m)
                 break;
             st = get_string(d, f.t, &m->created_by, NULL);
             break;
-        case 7: {
+        case 7:
             if (!want(d, &f, W_LIST, &st))
                 break;
-            uint8_t elem;
-            uint32_t n;
-            if ((st = lr__tr_list(&d->r, f.t, &elem, &n)) != LR_OK)
-                break;
-            if (elem != LR__T_STRUCT) {
-                st = corrupt(d, "column order list of non-structs");
-                break;
-            }
-            if ((m->column_orders = alloc_array(d, n, 1)) == NULL) {
-                st = nomem(d);
-                break;
-            }
-            for (uint32_t i = 0; i < n && st == LR_OK; i++)
-                st = dec_column_order(d, elem, &m->column_orders[i]);
-            m->n_column_orders = n;
+            st = dec_column_orders(d, f.t, &m->column_orders, &m->n_column_orders);
             break;
-        }
         case 8:
             m->encrypted = true;
             st = lr__tr_skip(&d->r, f.t);
