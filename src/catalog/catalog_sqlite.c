@@ -228,6 +228,31 @@ lr_status lr__sqlite_step_done(sqlite3 *db, sqlite3_stmt *s, const char *what, l
     return st;
 }
 
+lr_status lr__sqlite_step_file(sqlite3 *db, sqlite3_stmt *s, const char *root, const char *key,
+                               const char *what, bool *changed, lr_error *err)
+{
+    lr__sqlite_text(s, 1, root);
+    lr__sqlite_text(s, 2, key);
+    lr_status st = lr__sqlite_step_done(db, s, what, err);
+    if (changed != NULL)
+        *changed = st == LR_OK && sqlite3_changes(db) == 1;
+    return st;
+}
+
+void lr__sqlite_bind_file(sqlite3_stmt *s, const lr_offline_file *f)
+{
+    lr__sqlite_text(s, 1, f->root);
+    lr__sqlite_text(s, 2, f->key);
+    lr__sqlite_text(s, 3, f->fg_name);
+    sqlite3_bind_int64(s, 4, f->fg_created_us);
+    lr__sqlite_text(s, 5, f->partition);
+    sqlite3_bind_int64(s, 6, f->partition_start_us);
+    sqlite3_bind_int64(s, 7, f->rows);
+    sqlite3_bind_int64(s, 8, f->bytes);
+    sqlite3_bind_int64(s, 9, f->min_event_us);
+    sqlite3_bind_int64(s, 10, f->max_event_us);
+}
+
 static lr_status prepare(sqlite_ctx *c, const char *sql, sqlite3_stmt **out, lr_error *err)
 {
     int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);

@@ -851,15 +851,10 @@ static lr_status pending_remove(void *ctx, const char *root, const char *key, lr
     st = lr__sqlite_prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &a, err);
     if (st == LR_OK)
         st = lr__sqlite_prep(db, "DELETE FROM compact_pending WHERE root = ?1 AND key = ?2", &p, err);
+    if (st == LR_OK)
+        st = lr__sqlite_step_file(db, a, root, key, "withdraw announcement", NULL, err);
     if (st == LR_OK) {
-        lr__sqlite_text(a, 1, root);
-        lr__sqlite_text(a, 2, key);
-        st = lr__sqlite_step_done(db, a, "withdraw announcement", err);
-    }
-    if (st == LR_OK) {
-        lr__sqlite_text(p, 1, root);
-        lr__sqlite_text(p, 2, key);
-        st = lr__sqlite_step_done(db, p, "forget pending output", err);
+        st = lr__sqlite_step_file(db, p, root, key, "forget pending output", NULL, err);
     }
     sqlite3_finalize(a);
     sqlite3_finalize(p);
@@ -932,10 +927,10 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
         st = lr__sqlite_step_done(db, ann_old, "announce retired file", err);
         if (st != LR_OK)
             break;
-        lr__sqlite_text(del_old, 1, f->root);
-        lr__sqlite_text(del_old, 2, f->key);
-        st = lr__sqlite_step_done(db, del_old, "unregister file", err);
-        if (st == LR_OK && sqlite3_changes(db) != 1)
+        bool unregistered;
+        st = lr__sqlite_step_file(db, del_old, f->root, f->key, "unregister file", &unregistered,
+                                  err);
+        if (st == LR_OK && !unregistered)
             st = lr_error_set(err, LR_ECONFLICT, "%s/%s is no longer live", f->root, f->key);
         if (st != LR_OK)
             break;
@@ -984,25 +979,16 @@ static lr_status swap(void *ctx, const lr_compact_swap *sw, int64_t now_us, lr_e
                               f->root, f->key, sw->job_id);
         if (st != LR_OK)
             break;
-        lr__sqlite_text(del_ann, 1, f->root);
-        lr__sqlite_text(del_ann, 2, f->key);
-        st = lr__sqlite_step_done(db, del_ann, "withdraw announcement", err);
-        if (st == LR_OK && sqlite3_changes(db) != 1)
+        bool withdrawn;
+        st = lr__sqlite_step_file(db, del_ann, f->root, f->key, "withdraw announcement",
+                                  &withdrawn, err);
+        if (st == LR_OK && !withdrawn)
             st = lr_error_set(err, LR_ECONFLICT,
                               "%s/%s is no longer announced (garbage collection removed it)",
                               f->root, f->key);
         if (st != LR_OK)
             break;
-        lr__sqlite_text(ins, 1, f->root);
-        lr__sqlite_text(ins, 2, f->key);
-        lr__sqlite_text(ins, 3, f->fg_name);
-        sqlite3_bind_int64(ins, 4, f->fg_created_us);
-        lr__sqlite_text(ins, 5, f->partition);
-        sqlite3_bind_int64(ins, 6, f->partition_start_us);
-        sqlite3_bind_int64(ins, 7, f->rows);
-        sqlite3_bind_int64(ins, 8, f->bytes);
-        sqlite3_bind_int64(ins, 9, f->min_event_us);
-        sqlite3_bind_int64(ins, 10, f->max_event_us);
+        lr__sqlite_bind_file(ins, f);
         if (copy)
             sqlite3_bind_int64(ins, 11, sw->job_id);
         sqlite3_bind_int64(ins, 12, now_us);
@@ -1174,14 +1160,11 @@ static lr_status retired_remove(void *ctx, const lr_offline_file *files, size_t 
     if (st == LR_OK)
         st = lr__sqlite_prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &a, err);
     for (size_t i = 0; i < n && st == LR_OK; i++) {
-        lr__sqlite_text(s, 1, files[i].root);
-        lr__sqlite_text(s, 2, files[i].key);
-        st = lr__sqlite_step_done(db, s, "forget retired file", err);
-        if (st == LR_OK) {
-            lr__sqlite_text(a, 1, files[i].root);
-            lr__sqlite_text(a, 2, files[i].key);
-            st = lr__sqlite_step_done(db, a, "withdraw announcement", err);
-        }
+        st = lr__sqlite_step_file(db, s, files[i].root, files[i].key, "forget retired file", NULL,
+                                  err);
+        if (st == LR_OK)
+            st = lr__sqlite_step_file(db, a, files[i].root, files[i].key, "withdraw announcement",
+                                      NULL, err);
     }
     sqlite3_finalize(s);
     sqlite3_finalize(a);

@@ -132,10 +132,10 @@ lr_status lr__sqlite_offline_commit(void *ctx, const char *log_id, int64_t expec
     for (size_t i = 0; i < n && st == LR_OK; i++) {
         const lr_offline_file *f = &files[i];
         if (unann != NULL) {
-            lr__sqlite_text(unann, 1, f->root);
-            lr__sqlite_text(unann, 2, f->key);
-            st = lr__sqlite_step_done(db, unann, "withdraw announcement", err);
-            if (st == LR_OK && sqlite3_changes(db) != 1)
+            bool withdrawn;
+            st = lr__sqlite_step_file(db, unann, f->root, f->key, "withdraw announcement",
+                                      &withdrawn, err);
+            if (st == LR_OK && !withdrawn)
                 st = lr_error_set(err, LR_ECONFLICT,
                                   "catalog: %s/%s is no longer announced (garbage collection "
                                   "removed it)",
@@ -143,16 +143,7 @@ lr_status lr__sqlite_offline_commit(void *ctx, const char *log_id, int64_t expec
             if (st != LR_OK)
                 break;
         }
-        lr__sqlite_text(ins, 1, f->root);
-        lr__sqlite_text(ins, 2, f->key);
-        lr__sqlite_text(ins, 3, f->fg_name);
-        sqlite3_bind_int64(ins, 4, f->fg_created_us);
-        lr__sqlite_text(ins, 5, f->partition);
-        sqlite3_bind_int64(ins, 6, f->partition_start_us);
-        sqlite3_bind_int64(ins, 7, f->rows);
-        sqlite3_bind_int64(ins, 8, f->bytes);
-        sqlite3_bind_int64(ins, 9, f->min_event_us);
-        sqlite3_bind_int64(ins, 10, f->max_event_us);
+        lr__sqlite_bind_file(ins, f);
         lr__sqlite_text(ins, 11, log_id);
         sqlite3_bind_int64(ins, 12, log_id ? f->log_first_seq : 0);
         sqlite3_bind_int64(ins, 13, log_id ? f->log_last_seq : 0);
@@ -346,13 +337,8 @@ lr_status lr__sqlite_offline_unannounce(void *ctx, const char *root, const char 
     sqlite3_stmt *s = NULL;
     lr_status st = lr__sqlite_prep(db, "DELETE FROM offline_announced WHERE root = ?1 AND key = ?2", &s, err);
     *removed = false;
-    if (st == LR_OK) {
-        lr__sqlite_text(s, 1, root);
-        lr__sqlite_text(s, 2, key);
-        st = lr__sqlite_step_done(db, s, "withdraw announcement", err);
-        if (st == LR_OK)
-            *removed = sqlite3_changes(db) == 1;
-    }
+    if (st == LR_OK)
+        st = lr__sqlite_step_file(db, s, root, key, "withdraw announcement", removed, err);
     sqlite3_finalize(s);
     return st;
 }

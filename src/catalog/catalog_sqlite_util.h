@@ -7,7 +7,9 @@
 #define LARDER_CATALOG_SQLITE_UTIL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 
+#include "larder/catalog.h"
 #include "larder/status.h"
 
 /*
@@ -29,5 +31,20 @@ void lr__sqlite_text(sqlite3_stmt *s, int i, const char *v);
 
 /* Steps a statement that returns no rows, then resets it for the next use. */
 lr_status lr__sqlite_step_done(sqlite3 *db, sqlite3_stmt *s, const char *what, lr_error *err);
+
+/*
+ * Binds root and key to ?1 and ?2 of a statement keyed by an offline file
+ * (a DELETE ... WHERE root = ?1 AND key = ?2) and steps it; *changed (may
+ * be NULL): whether it changed exactly one row.
+ */
+lr_status lr__sqlite_step_file(sqlite3 *db, sqlite3_stmt *s, const char *root, const char *key,
+                               const char *what, bool *changed, lr_error *err);
+
+/*
+ * Binds the columns every registration of an offline file has to ?1..?10:
+ * root, key, group name, group creation, partition, partition start, rows,
+ * bytes, min and max event time.
+ */
+void lr__sqlite_bind_file(sqlite3_stmt *s, const lr_offline_file *f);
 
 #endif
