@@ -48,11 +48,7 @@ int cmd_export(lr_cli *cli, int argc, char **argv)
                                          {"features", required_argument, NULL, 'f'},
                                          {"format", required_argument, NULL, 'F'},
                                          {"codec", required_argument, NULL, 'c'},
-                                         {"memory", required_argument, NULL, 'm'},
-                                         {"threads", required_argument, NULL, 'T'},
-                                         {"temp-dir", required_argument, NULL, 'd'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"quiet", no_argument, NULL, 'q'},
+                                         TCLI_RESOURCE_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     lr_training_export_options opt;
@@ -70,6 +66,12 @@ int cmd_export(lr_cli *cli, int argc, char **argv)
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        bool handled;
+        if ((rc = tcli_resource_option("export", c, optarg, &opt.res, &json, &ui, &handled)) !=
+            LR_EXIT_OK)
+            goto done;
+        if (handled)
+            continue;
         switch (c) {
         case 'l': latest = true; break;
         case 'o': opt.out = optarg; break;
@@ -105,19 +107,6 @@ int cmd_export(lr_cli *cli, int argc, char **argv)
                 goto done;
             }
             break;
-        case 'm':
-            if ((rc = tcli_parse_size("export", "--memory", optarg, &opt.res.memory_max)) !=
-                LR_EXIT_OK)
-                goto done;
-            break;
-        case 'T':
-            if ((rc = tcli_parse_count("export", "--threads", optarg, &opt.res.threads)) !=
-                LR_EXIT_OK)
-                goto done;
-            break;
-        case 'd': opt.res.temp_dir = optarg; break;
-        case 'j': json = true; break;
-        case 'q': ui.quiet = true; break;
         case 'h': fputs(export_usage, stdout); goto done;
         default:
             rc = cli_usage("export", "unknown or incomplete option '%s'", argv[optind - 1]);

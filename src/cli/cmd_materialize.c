@@ -43,11 +43,7 @@ int cmd_materialize(lr_cli *cli, int argc, char **argv)
                                          {"end", required_argument, NULL, 'e'},
                                          {"as-of", required_argument, NULL, 'a'},
                                          {"online", required_argument, NULL, 'o'},
-                                         {"memory", required_argument, NULL, 'm'},
-                                         {"threads", required_argument, NULL, 'T'},
-                                         {"temp-dir", required_argument, NULL, 'd'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"quiet", no_argument, NULL, 'q'},
+                                         TCLI_RESOURCE_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     lr_training_materialize_options opt;
@@ -65,6 +61,12 @@ int cmd_materialize(lr_cli *cli, int argc, char **argv)
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        bool handled;
+        if ((rc = tcli_resource_option("materialize", c, optarg, &opt.res, &json, &ui, &handled)) !=
+            LR_EXIT_OK)
+            return rc;
+        if (handled)
+            continue;
         switch (c) {
         case 's':
             if ((rc = tcli_parse_time("materialize", "--start", optarg, &opt.start_us)) !=
@@ -81,19 +83,6 @@ int cmd_materialize(lr_cli *cli, int argc, char **argv)
                 return rc;
             break;
         case 'o': online_flag = optarg; break;
-        case 'm':
-            if ((rc = tcli_parse_size("materialize", "--memory", optarg, &opt.res.memory_max)) !=
-                LR_EXIT_OK)
-                return rc;
-            break;
-        case 'T':
-            if ((rc = tcli_parse_count("materialize", "--threads", optarg, &opt.res.threads)) !=
-                LR_EXIT_OK)
-                return rc;
-            break;
-        case 'd': opt.res.temp_dir = optarg; break;
-        case 'j': json = true; break;
-        case 'q': ui.quiet = true; break;
         case 'h': fputs(materialize_usage, stdout); return LR_EXIT_OK;
         default:
             return cli_usage("materialize", "unknown or incomplete option '%s'", argv[optind - 1]);

@@ -96,6 +96,20 @@ int tcli_parse_count(const char *cmd, const char *flag, const char *s, uint32_t 
     return LR_EXIT_OK;
 }
 
+int tcli_resource_option(const char *cmd, int c, const char *arg, lr_training_resources *res,
+                         bool *json, tcli_progress *ui, bool *handled)
+{
+    *handled = true;
+    switch (c) {
+    case 'm': return tcli_parse_size(cmd, "--memory", arg, &res->memory_max);
+    case 'T': return tcli_parse_count(cmd, "--threads", arg, &res->threads);
+    case 'd': res->temp_dir = arg; return LR_EXIT_OK;
+    case 'j': *json = true; return LR_EXIT_OK;
+    case 'q': ui->quiet = true; return LR_EXIT_OK;
+    default: *handled = false; return LR_EXIT_OK;
+    }
+}
+
 void tcli_on_progress(void *ctx, const lr_training_progress *p)
 {
     tcli_progress *ui = ctx;
@@ -168,11 +182,7 @@ int cmd_training(lr_cli *cli, int argc, char **argv)
                                          {"entities-format", required_argument, NULL, 'E'},
                                          {"format", required_argument, NULL, 'F'},
                                          {"codec", required_argument, NULL, 'c'},
-                                         {"memory", required_argument, NULL, 'm'},
-                                         {"threads", required_argument, NULL, 'T'},
-                                         {"temp-dir", required_argument, NULL, 'd'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"quiet", no_argument, NULL, 'q'},
+                                         TCLI_RESOURCE_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     lr_training_set_options opt;
@@ -192,6 +202,12 @@ int cmd_training(lr_cli *cli, int argc, char **argv)
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        bool handled;
+        if ((rc = tcli_resource_option("training-set", c, optarg, &opt.res, &json, &ui, &handled)) !=
+            LR_EXIT_OK)
+            goto done;
+        if (handled)
+            continue;
         switch (c) {
         case 'e': opt.entities = optarg; break;
         case 'i': opt.entity_id = optarg; break;
@@ -247,19 +263,6 @@ int cmd_training(lr_cli *cli, int argc, char **argv)
                 goto done;
             }
             break;
-        case 'm':
-            if ((rc = tcli_parse_size("training-set", "--memory", optarg, &opt.res.memory_max)) !=
-                LR_EXIT_OK)
-                goto done;
-            break;
-        case 'T':
-            if ((rc = tcli_parse_count("training-set", "--threads", optarg, &opt.res.threads)) !=
-                LR_EXIT_OK)
-                goto done;
-            break;
-        case 'd': opt.res.temp_dir = optarg; break;
-        case 'j': json = true; break;
-        case 'q': ui.quiet = true; break;
         case 'h': fputs(training_usage, stdout); goto done;
         default:
             rc = cli_usage("training-set", "unknown or incomplete option '%s'", argv[optind - 1]);

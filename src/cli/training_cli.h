@@ -33,6 +33,20 @@ void tcli_on_progress(void *ctx, const lr_training_progress *p);
 /* Clears the progress line, if one was drawn. */
 void tcli_progress_end(const tcli_progress *ui);
 
+/* The long options of TCLI_RESOURCE_HELP, for a getopt_long table. */
+#define TCLI_RESOURCE_OPTIONS                                                                      \
+    {"memory", required_argument, NULL, 'm'}, {"threads", required_argument, NULL, 'T'},        \
+        {"temp-dir", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},           \
+        {"quiet", no_argument, NULL, 'q'}
+
+/*
+ * Handles option `c` when it is one of TCLI_RESOURCE_OPTIONS (*handled
+ * true): --memory, --threads and --temp-dir into *res, --json into *json,
+ * --quiet into ui. Returns LR_EXIT_OK or the exit code of a usage error.
+ */
+int tcli_resource_option(const char *cmd, int c, const char *arg, lr_training_resources *res,
+                         bool *json, tcli_progress *ui, bool *handled);
+
 /* Resource options shared by the three commands (--memory, --threads, --temp-dir). */
 #define TCLI_RESOURCE_HELP                                                                 \
     "  --memory SIZE    memory for data held at once (default 2G; K, M, G suffixes);\n"   \
