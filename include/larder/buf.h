@@ -77,6 +77,16 @@ lr_status lr_buf_printf(lr_buf *b, const char *fmt, ...) __attribute__((format(p
 /* Appends `s` as a JSON string literal, quotes included, escaping as RFC 8259. */
 lr_status lr_buf_append_json_str(lr_buf *b, const char *s, size_t n);
 
+/* Options of lr_buf_append_csv_field: also quote these, which readers may take otherwise. */
+#define LR_CSV_QUOTE_EMPTY 1u  /* "" (an empty string, not a missing value) */
+#define LR_CSV_QUOTE_SPACES 2u /* leading or trailing spaces (some readers trim them) */
+
+/*
+ * Appends s[0..n) as an RFC 4180 field: quoted (quotes doubled) when it holds
+ * a comma, a quote, CR or LF, or what `flags` names. Errors: as lr_buf_append.
+ */
+lr_status lr_buf_append_csv_field(lr_buf *b, const char *s, size_t n, unsigned flags);
+
 /*
  * Takes the data out of the buffer: the caller owns it (free()) and the
  * buffer is empty. Returns NULL for a buffer that never allocated.

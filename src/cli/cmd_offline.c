@@ -146,29 +146,6 @@ static lr_status cell(lr_buf *b, const lr_offline_column *c, const lr_pq_column_
     return st;
 }
 
-/* Appends a CSV field, quoted when it must be (RFC 4180). */
-static lr_status csv_field(lr_buf *out, const char *s, size_t n)
-{
-    bool quote = false;
-    lr_status st = LR_OK;
-    for (size_t i = 0; i < n && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (n > 0 && (s[0] == ' ' || s[n - 1] == ' '))
-        quote = true;
-    if (!quote)
-        return lr_buf_append(out, s, n);
-    st = lr_buf_append_byte(out, '"');
-    for (size_t i = 0; i < n && st == LR_OK; i++) {
-        if (s[i] == '"')
-            st = lr_buf_append_byte(out, '"');
-        if (st == LR_OK)
-            st = lr_buf_append_byte(out, (uint8_t)s[i]);
-    }
-    if (st == LR_OK)
-        st = lr_buf_append_byte(out, '"');
-    return st;
-}
-
 static lr_status print_row(printer *p, const lr_offline_column *cols, const lr_offline_batch *b,
                            uint32_t r)
 {
@@ -186,7 +163,8 @@ static lr_status print_row(printer *p, const lr_offline_column *cols, const lr_o
             lr_buf_clear(&p->cell);
             st = cell(&p->cell, &cols[c], &b->columns[c], r, false, &null);
             if (st == LR_OK && !null)
-                st = csv_field(&p->line, p->cell.data ? p->cell.data : "", p->cell.len);
+                st = lr_buf_append_csv_field(&p->line, p->cell.data ? p->cell.data : "", p->cell.len,
+                                             LR_CSV_QUOTE_SPACES);
         } else {
             st = json_str(&p->line, cols[c].name, strlen(cols[c].name));
             if (st == LR_OK)

@@ -429,25 +429,6 @@ static void append_list(lr_buf *out, const lr_pq_column_def *d, const lr_pq_colu
     lr_buf_append_byte(out, ']');
 }
 
-/* Appends `s` as an RFC 4180 field, quoted when it holds a comma, quote, CR or LF. */
-void pqcli_csv_field(lr_buf *out, const char *s, size_t n)
-{
-    bool q = false;
-    for (size_t i = 0; i < n && !q; i++)
-        q = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (!q) {
-        lr_buf_append(out, s, n);
-        return;
-    }
-    lr_buf_append_byte(out, '"');
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            lr_buf_append_byte(out, '"');
-        lr_buf_append_byte(out, (uint8_t)s[i]);
-    }
-    lr_buf_append_byte(out, '"');
-}
-
 /* ---- schema ---- */
 
 static void type_text(const lr_pq_column_def *d, lr_buf *out)
@@ -854,7 +835,7 @@ static int do_cat(const char *path, const char *columns, int64_t limit, bool csv
             const lr_pq_column_def *d = lr_pq_reader_column(r, cols ? cols[i] : i);
             if (i)
                 lr_buf_append_byte(&line, ',');
-            pqcli_csv_field(&line, d->name, strlen(d->name));
+            lr_buf_append_csv_field(&line, d->name, strlen(d->name), 0);
         }
         lr_buf_append_byte(&line, '\n');
         fwrite(line.data, 1, line.len, stdout);
@@ -901,7 +882,7 @@ static int do_cat(const char *path, const char *columns, int64_t limit, bool csv
                     append_list(&cellb, d, c, row);
                 else
                     pqcli_append_slot(&cellb, d, c, row, false);
-                pqcli_csv_field(&line, cellb.data ? cellb.data : "", cellb.len);
+                lr_buf_append_csv_field(&line, cellb.data ? cellb.data : "", cellb.len, 0);
             }
             lr_buf_append_str(&line, csv ? "\n" : "}\n");
             if (fwrite(line.data, 1, line.len, stdout) != line.len) {

@@ -23,9 +23,6 @@ size_t pqcli_fmt_timestamp(int64_t v, lr_pq_time_unit unit, bool utc, char *out,
 void pqcli_append_slot(lr_buf *out, const lr_pq_column_def *d, const lr_pq_column_batch *c,
                        uint32_t s, bool json);
 
-/* Appends an RFC 4180 field (quoted when needed). */
-void pqcli_csv_field(lr_buf *out, const char *s, size_t n);
-
 /* `larder parquet convert ...`: argv[0] is "convert". Returns an exit status. */
 int pqcli_convert(int argc, char **argv);
 

@@ -180,6 +180,28 @@ lr_status lr_buf_append_json_str(lr_buf *b, const char *s, size_t n)
     return lr_buf_append_byte(b, '"');
 }
 
+lr_status lr_buf_append_csv_field(lr_buf *b, const char *s, size_t n, unsigned flags)
+{
+    bool quote = n == 0 && (flags & LR_CSV_QUOTE_EMPTY);
+    lr_status st;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (n > 0 && (flags & LR_CSV_QUOTE_SPACES) && (s[0] == ' ' || s[n - 1] == ' '))
+        quote = true;
+    if (!quote)
+        return lr_buf_append(b, s, n);
+    st = lr_buf_append_byte(b, '"');
+    for (size_t i = 0; i < n && st == LR_OK; i++) {
+        if (s[i] == '"')
+            st = lr_buf_append_byte(b, '"');
+        if (st == LR_OK)
+            st = lr_buf_append_byte(b, (uint8_t)s[i]);
+    }
+    if (st == LR_OK)
+        st = lr_buf_append_byte(b, '"');
+    return st;
+}
+
 char *lr_buf_detach(lr_buf *b, size_t *len)
 {
     char *p = b->data;

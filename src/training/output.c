@@ -263,29 +263,6 @@ void lr__tr_out_free(lr__tr_out *o)
     free(o);
 }
 
-/* Appends a CSV field, quoted when it must be (RFC 4180); an empty string is "". */
-static lr_status csv_field(lr_buf *out, const char *s, size_t n)
-{
-    bool quote = n == 0;
-    lr_status st = LR_OK;
-    for (size_t i = 0; i < n && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (n > 0 && (s[0] == ' ' || s[n - 1] == ' '))
-        quote = true;
-    if (!quote)
-        return lr_buf_append(out, s, n);
-    st = lr_buf_append_byte(out, '"');
-    for (size_t i = 0; i < n && st == LR_OK; i++) {
-        if (s[i] == '"')
-            st = lr_buf_append_byte(out, '"');
-        if (st == LR_OK)
-            st = lr_buf_append_byte(out, (uint8_t)s[i]);
-    }
-    if (st == LR_OK)
-        st = lr_buf_append_byte(out, '"');
-    return st;
-}
-
 static lr_status write_all(lr__tr_out *o, const void *p, size_t n, lr_error *err)
 {
     const char *s = p;
@@ -366,7 +343,8 @@ lr_status lr__tr_out_open(const char *path, lr_training_format fmt, const lr_pq_
             if (i > 0)
                 st = lr_buf_append_byte(&o->csv, ',');
             if (st == LR_OK)
-                st = csv_field(&o->csv, o->names[i], strlen(o->names[i]));
+                st = lr_buf_append_csv_field(&o->csv, o->names[i], strlen(o->names[i]),
+                                             LR_CSV_QUOTE_EMPTY | LR_CSV_QUOTE_SPACES);
         }
         if (st == LR_OK)
             st = lr_buf_append_byte(&o->csv, '\n');
@@ -466,7 +444,8 @@ static lr_status csv_rows(lr__tr_out *o, const lr_pq_column_batch *cols, uint32_
                     st = lr_buf_append_byte(&o->cell, ']');
             }
             if (st == LR_OK)
-                st = csv_field(&o->csv, o->cell.data ? o->cell.data : "", o->cell.len);
+                st = lr_buf_append_csv_field(&o->csv, o->cell.data ? o->cell.data : "", o->cell.len,
+                                             LR_CSV_QUOTE_EMPTY | LR_CSV_QUOTE_SPACES);
         }
         if (st == LR_OK)
             st = lr_buf_append_byte(&o->csv, '\n');
