@@ -137,8 +137,9 @@ static void c_locale_init(void)
  * or m / 10^-e computed in doubles: both operands are exact, so the one
  * rounding of the operation gives the correctly rounded result, the same
  * double strtod gives. Most feature values (sensor readings, prices) take
- * this path. Returns false when the input needs the general algorithm.
- * Expects text that passed frac_syntax_ok().
+ * this path. It checks the syntax as it goes (the same grammar as
+ * frac_syntax_ok), so valid text needs one pass. Returns false when the
+ * input is not valid or needs the general algorithm.
  */
 static bool frac_fast(const char *s, size_t n, double *out)
 {
@@ -146,7 +147,7 @@ static bool frac_fast(const char *s, size_t n, double *out)
                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     size_t i = 0;
-    bool neg = false;
+    bool neg = false, any = false;
     uint64_t m = 0;
     int digits = 0;
     long exp10 = 0;
@@ -156,6 +157,7 @@ static bool frac_fast(const char *s, size_t n, double *out)
         i = 1;
     }
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        any = true;
         if (m == 0 && s[i] == '0')
             continue;
         if (digits == 19)
@@ -165,6 +167,7 @@ static bool frac_fast(const char *s, size_t n, double *out)
     }
     if (i < n && s[i] == '.') {
         for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            any = true;
             exp10--;
             if (m == 0 && s[i] == '0')
                 continue;
@@ -182,14 +185,17 @@ static bool frac_fast(const char *s, size_t n, double *out)
             eneg = s[i] == '-';
             i++;
         }
+        size_t first = i;
         for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
             if (e > 100000)
                 return false;
             e = e * 10 + (s[i] - '0');
         }
+        if (i == first)
+            return false; /* an exponent without digits */
         exp10 += eneg ? -e : e;
     }
-    if (i != n)
+    if (i != n || !any)
         return false;
     if (m == 0) {
         *out = neg ? -0.0 : 0.0;
@@ -199,60 +205,6 @@ static bool frac_fast(const char *s, size_t n, double *out)
         return false;
     double d = (double)m;
     d = exp10 < 0 ? d / p10[-exp10] : d * p10[exp10];
-    *out = neg ? -d : d;
-    return true;
-}
-
-/*
- * The common case in one pass: [+-]digits[.digits] (no exponent) whose
- * value Clinger's fast path computes exactly (see frac_fast). False for
- * anything else, which the full path checks and parses.
- */
-static bool frac_plain(const char *s, size_t n, double *out)
-{
-    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    size_t i = 0;
-    bool neg = false, any = false;
-    uint64_t m = 0;
-    int digits = 0, exp10 = 0;
-
-    if (s[0] == '+' || s[0] == '-') {
-        neg = s[0] == '-';
-        i = 1;
-    }
-    for (; i < n; i++) {
-        unsigned d = (unsigned)(unsigned char)s[i] - '0';
-        if (d > 9)
-            break;
-        any = true;
-        if (m == 0 && d == 0)
-            continue;
-        if (++digits > 19)
-            return false;
-        m = m * 10 + d;
-    }
-    if (i < n && s[i] == '.') {
-        for (i++; i < n; i++) {
-            unsigned d = (unsigned)(unsigned char)s[i] - '0';
-            if (d > 9)
-                break;
-            any = true;
-            if (--exp10 < -22)
-                return false;
-            if (m == 0 && d == 0)
-                continue;
-            if (++digits > 19)
-                return false;
-            m = m * 10 + d;
-        }
-    }
-    if (i != n || !any || m > (1ULL << 53))
-        return false;
-    double d = (double)m;
-    if (exp10 < 0)
-        d /= p10[-exp10];
     *out = neg ? -d : d;
     return true;
 }
@@ -269,7 +221,7 @@ lr_status lr_value_parse_fractional(const char *s, size_t n, double *out, lr_err
 
     if (n == 0)
         return lr_error_set(err, LR_EINVAL, "'' is not a valid Fractional: the value is empty");
-    if (frac_plain(s, n, out))
+    if (frac_fast(s, n, out))
         return LR_OK;
     if (s[0] == '+' || s[0] == '-') {
         neg = s[0] == '-';
@@ -291,8 +243,6 @@ lr_status lr_value_parse_fractional(const char *s, size_t n, double *out, lr_err
                             "-12.5 or 1.5e-3, NaN, Infinity or -Infinity",
                             q);
     }
-    if (frac_fast(s, n, out))
-        return LR_OK;
     pthread_once(&c_locale_once, c_locale_init);
     if (c_locale == (locale_t)0)
         return lr_error_set(err, LR_ENOMEM, "out of memory creating the C locale");
