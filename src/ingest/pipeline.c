@@ -462,10 +462,11 @@ static uint64_t hash_bytes(const char *p, size_t n)
 /*
  * Reduces recs to one winner per record identifier: the latest event time,
  * the later row on a tie. Fills idx with the winners' row indexes in order
- * and returns their count. t has at least 2 * n_recs slots.
+ * and returns their count. t has at least 2 * n_recs slots; slot_of has
+ * room for n_recs (each row's slot).
  */
 static uint32_t reduce_latest(const lr_record *recs, uint32_t n_recs, winner_table *t,
-                              uint32_t *idx)
+                              uint32_t *slot_of, uint32_t *idx)
 {
     memset(t->slots, 0, t->size * sizeof *t->slots);
     uint32_t mask = t->size - 1;
@@ -487,19 +488,11 @@ static uint32_t reduce_latest(const lr_record *recs, uint32_t n_recs, winner_tab
             }
             h = (h + 1) & mask;
         }
+        slot_of[i] = h; /* an identifier keeps its slot: nothing is ever removed */
     }
     uint32_t n = 0;
     for (uint32_t i = 0; i < n_recs; i++) {
-        const lr_record *rec = &recs[i];
-        uint32_t h = (uint32_t)hash_bytes(rec->record_id.ptr, rec->record_id.len) & mask;
-        while (t->slots[h] != 0) {
-            const lr_record *o = &recs[t->slots[h] - 1];
-            if (o->record_id.len == rec->record_id.len &&
-                memcmp(o->record_id.ptr, rec->record_id.ptr, rec->record_id.len) == 0)
-                break;
-            h = (h + 1) & mask;
-        }
-        if (t->slots[h] == i + 1)
+        if (t->slots[slot_of[i]] == i + 1)
             idx[n++] = i;
     }
     return n;
@@ -510,6 +503,7 @@ typedef struct writer {
     lr_offline *offline;
     lr_online_write *on_rows;   /* LR_ONLINE_WRITE_BATCH_MAX */
     uint32_t *winners;          /* batch_rows */
+    uint32_t *slot_of;          /* batch_rows: reduce_latest's scratch */
     winner_table table;         /* 2 * batch_rows slots, a power of two */
     uint32_t batch_rows;
 } writer;
@@ -521,7 +515,7 @@ static lr_status write_online(run *r, writer *w, const lr_record *recs, uint32_t
     lr_status st;
 
     if (w->online) {
-        uint32_t m = reduce_latest(recs, n, &w->table, w->winners);
+        uint32_t m = reduce_latest(recs, n, &w->table, w->slot_of, w->winners);
         sum->online_unchanged += n - m;
         for (uint32_t off = 0; off < m; off += LR_ONLINE_WRITE_BATCH_MAX) {
             uint32_t k = m - off < LR_ONLINE_WRITE_BATCH_MAX ? m - off : LR_ONLINE_WRITE_BATCH_MAX;
@@ -654,11 +648,12 @@ lr_status lr_ingest_run(lr_online *online, lr_offline *offline, const lr_fg_def 
     r = calloc(1, sizeof *r);
     w.on_rows = calloc(LR_ONLINE_WRITE_BATCH_MAX, sizeof *w.on_rows);
     w.winners = calloc(w.batch_rows, sizeof *w.winners);
+    w.slot_of = calloc(w.batch_rows, sizeof *w.slot_of);
     w.table.size = 1;
     while (w.table.size < w.batch_rows * 2)
         w.table.size <<= 1;
     w.table.slots = calloc(w.table.size, sizeof *w.table.slots);
-    if (r == NULL || w.on_rows == NULL || w.winners == NULL ||
+    if (r == NULL || w.on_rows == NULL || w.winners == NULL || w.slot_of == NULL ||
         w.table.slots == NULL) {
         st = lr_error_set(err, LR_ENOMEM, "out of memory");
         goto done;
@@ -839,6 +834,7 @@ done:
     free(r);
     free(w.on_rows);
     free(w.winners);
+    free(w.slot_of);
     free(w.table.slots);
     if (summary)
         *summary = sum;
