@@ -10,32 +10,49 @@
 
 #include "larder/varint.h"
 
+/* Little-endian fields, whatever the host's byte order. */
+static uint32_t to_le32(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap32(v);
+#else
+    return v;
+#endif
+}
+
+static uint64_t to_le64(uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap64(v);
+#else
+    return v;
+#endif
+}
+
 static void le32(unsigned char *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
+    v = to_le32(v);
+    memcpy(p, &v, 4);
 }
 
 static void le64(unsigned char *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
+    v = to_le64(v);
+    memcpy(p, &v, 8);
 }
 
 static uint32_t rd32(const unsigned char *p)
 {
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return to_le32(v);
 }
 
 static uint64_t rd64(const unsigned char *p)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return to_le64(v);
 }
 
 static unsigned char *put_varint(unsigned char *p, uint64_t v)
@@ -48,36 +65,37 @@ static uint64_t zigzag(int64_t v)
     return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
 }
 
+/* The most bytes one varint takes (a 64-bit value). */
+#define VARINT_MAX 10
+
 lr_status lr__entry_encode_record(lr_buf *out, uint32_t schema_id, const lr_record *rec,
                                   bool is_deleted, int64_t api_invocation_us)
 {
-    size_t total = LR__ENTRY_RECORD_HDR;
+    size_t bound = LR__ENTRY_RECORD_HDR;
     lr_status st;
 
-    /* The size first, so the entry is written in place with one reservation. */
+    /*
+     * A bound on the size first (every varint at its widest), so the entry
+     * is written in place with one reservation and in one pass.
+     */
     for (uint32_t i = 0; i < rec->n_values; i++) {
         const lr_feature_value *v = &rec->values[i];
-        total += lr_varint_len((uint64_t)v->feature << 2);
-        if (!v->is_list && v->num_kind == LR_NUM_INT) {
-            total += lr_varint_len(zigzag(v->num.i));
-        } else if (!v->is_list && v->num_kind == LR_NUM_DOUBLE) {
-            total += 8;
-        } else if (!v->is_list) {
+        bound += 2 * VARINT_MAX;
+        if (!v->is_list) {
             if (v->value.len > UINT32_MAX)
                 return LR_ELIMIT;
-            total += lr_varint_len(v->value.len) + v->value.len;
+            bound += v->value.len;
         } else {
-            total += lr_varint_len(v->n_items);
             for (uint32_t k = 0; k < v->n_items; k++) {
                 if (v->items[k].len > UINT32_MAX)
                     return LR_ELIMIT;
-                total += lr_varint_len(v->items[k].len) + v->items[k].len;
+                bound += VARINT_MAX + v->items[k].len;
             }
         }
     }
-    if ((st = lr_buf_reserve(out, total)) != LR_OK)
+    if ((st = lr_buf_reserve(out, bound)) != LR_OK)
         return st;
-    unsigned char *p = (unsigned char *)out->data + out->len;
+    unsigned char *start = (unsigned char *)out->data + out->len, *p = start;
     memset(p, 0, LR__ENTRY_RECORD_HDR);
     p[0] = LR__ENTRY_RECORD_COMPACT;
     p[1] = is_deleted ? 1 : 0;
@@ -116,7 +134,7 @@ lr_status lr__entry_encode_record(lr_buf *out, uint32_t schema_id, const lr_reco
             }
         }
     }
-    out->len += total;
+    out->len += (size_t)(p - start);
     out->data[out->len] = '\0';
     return LR_OK;
 }
@@ -292,7 +310,7 @@ static bool next_compact(rd *r, lr__entry_value *v)
     }
 }
 
-int lr__entry_next(lr__entry_cursor *c, lr__entry_value *v)
+int lr__entry_next_any(lr__entry_cursor *c, lr__entry_value *v)
 {
     rd r = {c->p, c->left};
 

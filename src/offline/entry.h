@@ -34,6 +34,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "larder/arena.h"
 #include "larder/buf.h"
@@ -118,7 +119,57 @@ typedef struct lr__entry_value {
 
 lr_status lr__entry_open(const void *payload, size_t n, lr__entry_header *h,
                          lr__entry_cursor *c, lr_error *err);
-int lr__entry_next(lr__entry_cursor *c, lr__entry_value *v);
+/* Every value; lr__entry_next() decodes the common ones itself. */
+int lr__entry_next_any(lr__entry_cursor *c, lr__entry_value *v);
+
+/*
+ * The flusher calls this once per logged value, so the common compact value
+ * (a one-byte tag, and a one-byte length or integer; a one-byte varint is
+ * always minimal) is decoded inline; anything
+ * else goes to lr__entry_next_any(), which checks everything.
+ */
+static inline int lr__entry_next(lr__entry_cursor *c, lr__entry_value *v)
+{
+    const unsigned char *p = c->p;
+
+    if (c->compact && c->remaining > 0 && c->left >= 10 && p[0] < 0x80) {
+        size_t used;
+        v->feature = p[0] >> 2;
+        v->kind = p[0] & 3;
+        switch (v->kind) {
+        case LR__ENTRY_KIND_DOUBLE: {
+            uint64_t bits;
+            memcpy(&bits, p + 1, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            bits = __builtin_bswap64(bits);
+#endif
+            memcpy(&v->num.d, &bits, 8);
+            used = 9;
+            break;
+        }
+        case LR__ENTRY_KIND_STRING:
+            if (p[1] >= 0x80 || (size_t)p[1] + 2 > c->left)
+                return lr__entry_next_any(c, v);
+            v->str.ptr = (const char *)p + 2;
+            v->str.len = p[1];
+            used = 2 + (size_t)p[1];
+            break;
+        case LR__ENTRY_KIND_INT:
+            if (p[1] >= 0x80)
+                return lr__entry_next_any(c, v);
+            v->num.i = (int64_t)(p[1] >> 1) ^ -(int64_t)(p[1] & 1);
+            used = 2;
+            break;
+        default:
+            return lr__entry_next_any(c, v);
+        }
+        c->p = p + used;
+        c->left -= used;
+        c->remaining--;
+        return 1;
+    }
+    return lr__entry_next_any(c, v);
+}
 /* The next item of a list returned by lr__entry_next() (exactly n_items times). */
 lr_str lr__entry_item_next(lr__entry_cursor *items);
 

@@ -419,16 +419,22 @@ unlock:
     return st;
 }
 
-/* write_time: the append time, strictly increasing in log order. */
-static void stamp_write_time(void *arg, lr__wal_item *item, uint64_t seq)
+/*
+ * write_time: the time of the append (one clock reading for all its
+ * entries, which reach the log in one write), strictly increasing in log
+ * order.
+ */
+static void stamp_write_time(void *arg, lr__wal_item *items, size_t n, uint64_t first_seq)
 {
     lr_offline *s = arg;
     int64_t now = lr_now_us();
-    (void)seq;
-    if (now <= s->last_write_us)
-        now = s->last_write_us + 1;
-    s->last_write_us = now;
-    lr__entry_stamp(item->data, now);
+    (void)first_seq;
+    for (size_t i = 0; i < n; i++) {
+        if (now <= s->last_write_us)
+            now = s->last_write_us + 1;
+        s->last_write_us = now;
+        lr__entry_stamp(items[i].data, now);
+    }
 }
 
 /* After an append, under the log's lock: the entries go to the memtable too. */

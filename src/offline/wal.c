@@ -1099,11 +1099,11 @@ lr_status lr__wal_append(lr__wal *w, lr__wal_item *items, size_t n, lr__wal_stam
         cur = &w->segs[w->nsegs - 1];
     }
     seg_path(w, cur->first_seq, path);
+    if (stamp)
+        stamp(stamp_arg, items, n, w->last_seq + 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char *h = hdrs + i * LR__WAL_ENTRY_HDR;
         uint64_t seq = w->last_seq + 1 + i;
-        if (stamp)
-            stamp(stamp_arg, &items[i], seq);
         put32(h, ENTRY_MAGIC);
         put32(h + 4, (uint32_t)items[i].len);
         put64(h + 8, seq);

@@ -60,11 +60,11 @@ typedef struct lr__wal_item {
 } lr__wal_item;
 
 /*
- * Called for each item, in order, while the log's lock is held and before
- * the checksum is computed, with the sequence the item receives. Used to
- * stamp times that must grow in log order. May be NULL.
+ * Called once per append with all its items, while the log's lock is held
+ * and before the checksums are computed, with the sequence the first item
+ * receives. Used to stamp times that must grow in log order. May be NULL.
  */
-typedef void (*lr__wal_stamp_fn)(void *arg, lr__wal_item *item, uint64_t seq);
+typedef void (*lr__wal_stamp_fn)(void *arg, lr__wal_item *items, size_t n, uint64_t first_seq);
 
 /*
  * Called once per successful append, while the log's lock is still held,
