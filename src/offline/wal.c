@@ -55,6 +55,7 @@
 #define SEG_SUFFIX ".wal"
 #define READ_CHUNK (1u << 20)
 #define ITEMS_PER_WRITE 256 /* items per pwritev (two iovecs each, under IOV_MAX) */
+#define WRITEBACK_BYTES (4u << 20) /* write-back started every this many bytes (start_writeback) */
 
 /* ---- little-endian helpers ---- */
 
@@ -105,6 +106,7 @@ struct lr__wal {
     seginfo *segs;      /* ascending; the last is the current segment */
     size_t nsegs, capsegs;
     int seg_fd;         /* current segment, -1 for an adopted log */
+    uint64_t kicked;    /* the current segment's bytes whose write-back was started */
     uint64_t last_seq;
     bool failed;        /* a write or sync failed: refuse appends */
     int schema_fd;
@@ -1030,7 +1032,25 @@ static lr_status rotate(lr__wal *w, lr_error *err)
     }
     close(w->seg_fd);
     w->seg_fd = fd;
+    w->kicked = 0;
     return LR_OK;
+}
+
+/*
+ * Starts the write-back of what the current segment gained since the last
+ * start, once that is WRITEBACK_BYTES, without waiting for it (the kernel
+ * would otherwise keep it dirty until memory runs short or it expires). So
+ * the fdatasync that ends a segment, which runs under the log's lock,
+ * waits only for the last few megabytes instead of the whole segment.
+ */
+static void start_writeback(lr__wal *w, uint64_t size)
+{
+    if (w->cfg.sync == LR__WAL_SYNC_NO || size - w->kicked < WRITEBACK_BYTES)
+        return;
+    /* Advisory: on failure the fdatasync at the segment's end does it all. */
+    (void)sync_file_range(w->seg_fd, (off_t)w->kicked, (off_t)(size - w->kicked),
+                          SYNC_FILE_RANGE_WRITE);
+    w->kicked = size;
 }
 
 static lr_status pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t off, const char *path,
@@ -1133,6 +1153,7 @@ lr_status lr__wal_append(lr__wal *w, lr__wal_item *items, size_t n, lr__wal_stam
         }
     }
     cur->size += total;
+    start_writeback(w, cur->size);
     if (appended)
         appended(stamp_arg, items, n, w->last_seq + 1);
     w->last_seq += n;
