@@ -47,6 +47,17 @@ char *lr_arena_sprintf(lr_arena *a, const char *fmt, ...) __attribute__((format(
 /* Releases every allocation but keeps the first block for reuse. */
 void lr_arena_reset(lr_arena *a);
 
+/*
+ * Makes lr_arena_reset() keep up to `bytes` of further normal-sized blocks
+ * for reuse (default 0), for an arena refilled to about the same size over
+ * and over: its memory is then not given back and faulted in again each
+ * time. Spare blocks do not count toward the cap.
+ */
+void lr_arena_retain(lr_arena *a, size_t bytes);
+
+/* Bytes of spare blocks lr_arena_reset() kept and no allocation took yet. */
+size_t lr_arena_spare(const lr_arena *a);
+
 /* Bytes handed out since the last reset (excluding block overhead). */
 size_t lr_arena_used(const lr_arena *a);
 

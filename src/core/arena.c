@@ -29,6 +29,8 @@ struct lr_arena {
     size_t cap;
     size_t held;  /* bytes of blocks held, for the cap */
     size_t used;  /* bytes handed out since reset */
+    block *spare; /* normal-sized blocks kept by lr_arena_reset() for reuse */
+    size_t spare_bytes, retain;
 };
 
 #define BLOCK_HDR (((sizeof(block) + ARENA_ALIGN - 1) / ARENA_ALIGN) * ARENA_ALIGN)
@@ -48,17 +50,27 @@ lr_arena *lr_arena_new(size_t block_size, size_t cap)
     return a;
 }
 
-void lr_arena_free(lr_arena *a)
+static void free_chain(block *b)
 {
-    if (a == NULL)
-        return;
-    block *b = a->head;
     while (b) {
         block *next = b->next;
         free(b);
         b = next;
     }
+}
+
+void lr_arena_free(lr_arena *a)
+{
+    if (a == NULL)
+        return;
+    free_chain(a->head);
+    free_chain(a->spare);
     free(a);
+}
+
+void lr_arena_retain(lr_arena *a, size_t bytes)
+{
+    a->retain = bytes;
 }
 
 static block *new_block(lr_arena *a, size_t need)
@@ -68,6 +80,14 @@ static block *new_block(lr_arena *a, size_t need)
         return NULL;
     if (a->cap && (a->held + size > a->cap || a->held + size < a->held))
         return NULL;
+    if (a->spare != NULL && size == a->block_size) {
+        block *r = a->spare;
+        a->spare = r->next;
+        a->spare_bytes -= r->size;
+        r->used = 0;
+        a->held += size;
+        return r;
+    }
     block *b = malloc(BLOCK_HDR + size);
     if (b == NULL)
         return NULL;
@@ -160,16 +180,23 @@ void lr_arena_reset(lr_arena *a)
 {
     if (a == NULL || a->head == NULL)
         return;
-    /* Keep the last block in the chain (the first allocated) if it is a
-     * normal-sized one; free the rest. */
+    /*
+     * Keep one normal-sized block to fill next, and more of them as spares
+     * up to the retained bytes (lr_arena_retain); free the rest.
+     */
     block *keep = NULL;
     block *b = a->head;
     while (b) {
         block *next = b->next;
-        if (keep == NULL && b->size == a->block_size)
+        if (keep == NULL && b->size == a->block_size) {
             keep = b;
-        else
+        } else if (b->size == a->block_size && a->spare_bytes + b->size <= a->retain) {
+            b->next = a->spare;
+            a->spare = b;
+            a->spare_bytes += b->size;
+        } else {
             free(b);
+        }
         b = next;
     }
     a->head = keep;
@@ -180,6 +207,11 @@ void lr_arena_reset(lr_arena *a)
         a->held = keep->size;
     }
     a->used = 0;
+}
+
+size_t lr_arena_spare(const lr_arena *a)
+{
+    return a ? a->spare_bytes : 0;
 }
 
 size_t lr_arena_used(const lr_arena *a)

@@ -257,7 +257,13 @@ lr_status lr_record_validate(const lr_fg_def *def, lr_record *rec, lr_error *err
 {
     uint64_t stack_seen[(LR_FG_FEATURES_MAX + 63) / 64];
     uint64_t *seen = stack_seen;
+    /*
+     * total: the values' bytes, plus the names' once `exact`. Names are at
+     * most LR_FEATURE_NAME_MAX bytes, so they are only measured when that
+     * bound could reach the limit.
+     */
     size_t total = 0, words = ((size_t)def->n_features + 63) / 64;
+    bool exact = false;
     const lr_feature_value *rid = NULL, *et = NULL;
     lr_status st = LR_OK;
     uint32_t i, j;
@@ -291,7 +297,8 @@ lr_status lr_record_validate(const lr_fg_def *def, lr_record *rec, lr_error *err
             goto cleanup;
         }
         seen[v->feature / 64] |= (uint64_t)1 << (v->feature % 64);
-        total += strlen(f->name);
+        if (exact)
+            total += strlen(f->name);
         if (v->is_list) {
             if (v->n_items > 0 && v->items == NULL) {
                 st = lr_error_set(err, LR_EINVAL, "Feature '%s': the list has no items array",
@@ -302,6 +309,12 @@ lr_status lr_record_validate(const lr_fg_def *def, lr_record *rec, lr_error *err
                 total += v->items[j].len;
         } else {
             total += v->value.len;
+        }
+        if (!exact && total + (size_t)(i + 1) * LR_FEATURE_NAME_MAX > LR_RECORD_MAX_BYTES) {
+            /* Near the limit: from here on the names count exactly. */
+            for (j = 0; j <= i; j++)
+                total += strlen(def->features[rec->values[j].feature].name);
+            exact = true;
         }
         if (total > LR_RECORD_MAX_BYTES) {
             st = lr_error_set(err, LR_EINVAL,

@@ -52,6 +52,7 @@
 #define PROGRESS_EVERY_US 100000
 #define PARSERS_MAX 16
 #define PARQUET_BATCH_ROWS 32768
+#define ARENA_RETAIN (64u << 20) /* per batch slot: its arena's blocks kept between chunks */
 
 typedef struct batch {
     uint64_t seq;
@@ -687,6 +688,8 @@ lr_status lr_ingest_run(lr_online *online, lr_offline *offline, const lr_fg_def 
             st = lr_error_set(err, LR_ENOMEM, "out of memory");
             goto done;
         }
+        /* A chunk's value arrays take about the same memory each time. */
+        lr_arena_retain(b->arena, ARENA_RETAIN);
         r->free_list[r->n_free++] = b;
     }
     for (uint32_t i = 0; i < n_files; i++) {

@@ -139,7 +139,7 @@ static lr_status schema_add(void *arg, uint32_t id, const void *data, size_t len
 
 /*
  * Reading the log, each entry's payload is appended to its bucket's own
- * buffer (one sequential stream per bucket: rows of one hour are rarely
+ * blocks (one sequential stream per bucket: rows of one hour are rarely
  * adjacent in the log, and decoding them there would scatter every row's
  * values over a dozen columns of hundreds of files). Writing a file then
  * decodes its bucket's payloads, in order, straight into the typed columns
@@ -161,11 +161,26 @@ typedef struct colbuf {
     lr_buf list_offsets; /* lists: u32 per row, after a leading 0 */
 } colbuf;
 
+/*
+ * A bucket's entries, each a u32 length and the log entry's payload, in
+ * blocks filled in order. Blocks double from PBLOCK_MIN up to PBLOCK_MAX (an
+ * entry larger than that gets a block of its own), so nothing is copied as
+ * a bucket grows and a small bucket takes little memory.
+ */
+typedef struct pblock {
+    struct pblock *next;
+    size_t len, cap;
+    unsigned char data[];
+} pblock;
+
+#define PBLOCK_MIN (4u << 10)
+#define PBLOCK_MAX (256u << 10)
+
 typedef struct bucket {
     size_t gen;
     int64_t hour_us;
     const lr_fg_def *def; /* the generation's newest definition: the file's columns */
-    lr_buf payloads;      /* per row: u32 length, then the log entry's payload */
+    pblock *first, *last; /* the entries */
     uint32_t n;           /* rows */
     int64_t min_et, max_et;
     char key[LR_OFFLINE_KEY_MAX];
@@ -325,16 +340,43 @@ static lr_status bucket_for(chunk *c, const schemas *sc, size_t gen, int64_t hou
     b->def = sc->gens[gen].latest;
     b->min_et = INT64_MAX;
     b->max_et = INT64_MIN;
-    lr_buf_init(&b->payloads, 0);
     c->index[h] = ++c->nb;
     *out = b;
     return LR_OK;
 }
 
+/* Room for `need` more bytes at the end of b's entries; false when out of memory. */
+static bool bucket_room(bucket *b, size_t need)
+{
+    if (b->last != NULL && b->last->cap - b->last->len >= need)
+        return true;
+    size_t cap = b->last == NULL ? PBLOCK_MIN : b->last->cap * 2;
+    if (cap > PBLOCK_MAX)
+        cap = PBLOCK_MAX;
+    if (cap < need)
+        cap = need;
+    pblock *p = malloc(sizeof *p + cap);
+    if (p == NULL)
+        return false;
+    p->next = NULL;
+    p->len = 0;
+    p->cap = cap;
+    if (b->last != NULL)
+        b->last->next = p;
+    else
+        b->first = p;
+    b->last = p;
+    return true;
+}
+
 static void chunk_reset(chunk *c)
 {
-    for (size_t i = 0; i < c->nb; i++)
-        lr_buf_free(&c->b[i].payloads);
+    for (size_t i = 0; i < c->nb; i++) {
+        for (pblock *p = c->b[i].first, *next; p != NULL; p = next) {
+            next = p->next;
+            free(p);
+        }
+    }
     c->nb = 0;
     if (c->index)
         memset(c->index, 0, c->index_cap * sizeof *c->index);
@@ -547,12 +589,13 @@ static lr_status chunk_add(chunk *c, const schemas *sc, const void *payload, siz
         st = bucket_for(c, sc, sc->slots[schema_id - 1].gen, hour_start(et), &b, err);
     if (st == LR_OK && (len > UINT32_MAX || b->n == UINT32_MAX))
         st = lr_error_set(err, LR_ELIMIT, "a partition of a flush is too large");
-    if (st == LR_OK && (st = lr_buf_reserve(&b->payloads, 4 + len)) != LR_OK)
-        lr_error_set(err, st, "out of memory");
+    if (st == LR_OK && !bucket_room(b, 4 + len))
+        st = lr_error_set(err, LR_ENOMEM, "out of memory");
     if (st == LR_OK) {
-        /* Reserved: neither append can fail. */
-        lr_buf_append(&b->payloads, &n32, 4);
-        lr_buf_append(&b->payloads, payload, len);
+        pblock *p = b->last;
+        memcpy(p->data + p->len, &n32, 4);
+        memcpy(p->data + p->len + 4, payload, len);
+        p->len += 4 + len;
     }
     if (st != LR_OK) {
         if (err != NULL)
@@ -605,15 +648,17 @@ static lr_status write_bucket(const lr_offline *s, bucket *b, const char *log_id
         goto done;
     }
     /* The bucket's entries, in log order, into the columns. */
-    for (size_t at = 0; at < b->payloads.len && st == LR_OK;) {
-        uint32_t len;
-        lr__entry_header h;
-        lr__entry_cursor cur;
-        memcpy(&len, b->payloads.data + at, 4);
-        st = lr__entry_open(b->payloads.data + at + 4, len, &h, &cur, err);
-        if (st == LR_OK)
-            st = row_add(def, data, set, &h, &cur, err);
-        at += 4 + (size_t)len;
+    for (const pblock *p = b->first; p != NULL && st == LR_OK; p = p->next) {
+        for (size_t at = 0; at < p->len && st == LR_OK;) {
+            uint32_t len;
+            lr__entry_header h;
+            lr__entry_cursor cur;
+            memcpy(&len, p->data + at, 4);
+            st = lr__entry_open(p->data + at + 4, len, &h, &cur, err);
+            if (st == LR_OK)
+                st = row_add(def, data, set, &h, &cur, err);
+            at += 4 + (size_t)len;
+        }
     }
     if (st != LR_OK)
         goto done;

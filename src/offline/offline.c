@@ -447,13 +447,11 @@ static void stage_entries(void *arg, const lr__wal_item *items, size_t n, uint64
     pthread_mutex_unlock(&s->mt_mu);
 }
 
-static lr_status check_row(const lr_offline_write *r, lr_error *err)
+/* The checks of a row's group (lr_offline_encode() makes them once per run of rows of one group). */
+static lr_status check_group(const lr_fg_def *d, lr_error *err)
 {
-    const lr_fg_def *d = r->def;
     const char *path;
 
-    if (d == NULL || r->rec == NULL)
-        return lr_error_set(err, LR_EINVAL, "offline store: a row without a group or record");
     if (!d->has_offline_config || d->resolved_offline_uri == NULL)
         return lr_error_set(err, LR_EINVAL, "feature group %s has no offline store", d->name);
     if (!lr_objstore_uri_local_path(d->resolved_offline_uri, &path))
@@ -461,6 +459,13 @@ static lr_status check_row(const lr_offline_write *r, lr_error *err)
                             "the offline store of feature group %s is at %s, and this build has "
                             "no S3 backend yet: give the group a local path or a file:// S3Uri",
                             d->name, d->resolved_offline_uri);
+    return LR_OK;
+}
+
+static lr_status check_row(const lr_offline_write *r, lr_error *err)
+{
+    if (r->def == NULL || r->rec == NULL)
+        return lr_error_set(err, LR_EINVAL, "offline store: a row without a group or record");
     if (r->rec->record_id.ptr == NULL || r->rec->record_id.len == 0)
         return lr_error_set(err, LR_EINVAL,
                             "offline store: the record was not validated (no record identifier)");
@@ -505,11 +510,18 @@ lr_status lr_offline_encode(lr_offline *s, const lr_offline_write *rows, size_t 
         e->items = ni;
         e->cap = n + 1;
     }
+    const lr_fg_def *prev = NULL;
+    uint32_t sid = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t sid;
         st = check_row(&rows[i], err);
-        if (st == LR_OK)
-            st = schema_id_for(s, rows[i].def, &sid, err);
+        if (st == LR_OK && rows[i].def != prev) {
+            /* Rows come in runs of one group: its checks and schema once per run. */
+            st = check_group(rows[i].def, err);
+            if (st == LR_OK)
+                st = schema_id_for(s, rows[i].def, &sid, err);
+            if (st == LR_OK)
+                prev = rows[i].def;
+        }
         if (st != LR_OK)
             return st;
         e->offs[i] = e->payloads.len;

@@ -77,6 +77,46 @@ static void test_arena_alloc_align_reset(void **state)
     lr_arena_free(NULL);
 }
 
+/* Blocks kept by a reset, up to the retained bytes, are what the next blocks come from. */
+static void test_arena_retain(void **state)
+{
+    (void)state;
+    lr_arena *a = lr_arena_new(4096, 3 * 4096);
+    lr_arena_retain(a, 4096);
+    for (int i = 0; i < 3; i++)
+        assert_non_null(lr_arena_alloc(a, 4000)); /* a block each */
+    assert_null(lr_arena_alloc(a, 4000));         /* the cap */
+    assert_int_equal(lr_arena_spare(a), 0);
+    lr_arena_reset(a);
+    /* One block kept to fill next, one spare (the retained bytes), one freed. */
+    assert_int_equal(lr_arena_spare(a), 4096);
+    assert_non_null(lr_arena_alloc(a, 4000)); /* the kept block */
+    assert_int_equal(lr_arena_spare(a), 4096);
+    assert_non_null(lr_arena_alloc(a, 4000)); /* the spare */
+    assert_int_equal(lr_arena_spare(a), 0);
+    assert_non_null(lr_arena_alloc(a, 4000)); /* a new block */
+    assert_null(lr_arena_alloc(a, 4000));     /* the cap still holds */
+    lr_arena_reset(a); /* again: one kept, one spare, one freed */
+    assert_int_equal(lr_arena_spare(a), 4096);
+    lr_arena_free(a);
+
+    /* Oversized blocks are never spares; without retain there are none. */
+    a = lr_arena_new(4096, 0);
+    lr_arena_retain(a, 1 << 20);
+    for (int i = 0; i < 3; i++)
+        assert_non_null(lr_arena_alloc(a, 4000));
+    assert_non_null(lr_arena_alloc(a, 100000));
+    lr_arena_reset(a);
+    assert_int_equal(lr_arena_spare(a), 2 * 4096);
+    lr_arena_free(a);
+    a = lr_arena_new(4096, 0);
+    for (int i = 0; i < 3; i++)
+        assert_non_null(lr_arena_alloc(a, 4000));
+    lr_arena_reset(a);
+    assert_int_equal(lr_arena_spare(a), 0);
+    lr_arena_free(a);
+}
+
 static void test_arena_cap(void **state)
 {
     lr_arena *a = lr_arena_new(4096, 8192);
@@ -165,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_error_truncates),
         cmocka_unit_test(test_arena_alloc_align_reset),
         cmocka_unit_test(test_arena_cap),
+        cmocka_unit_test(test_arena_retain),
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_buf_json_str),
     };
