@@ -197,6 +197,13 @@ void lr_offline_encoded_init(lr_offline_encoded *e);
 void lr_offline_encoded_free(lr_offline_encoded *e);
 lr_status lr_offline_encode(lr_offline *s, const lr_offline_write *rows, size_t n,
                             lr_offline_encoded *e, lr_error *err);
+/*
+ * Adds n more rows to what e holds (lr_offline_encode() starts afresh), so
+ * a batch can be encoded as it is built, while its rows are still in the
+ * cache. On an error e holds what it held before the call.
+ */
+lr_status lr_offline_encode_add(lr_offline *s, const lr_offline_write *rows, size_t n,
+                                lr_offline_encoded *e, lr_error *err);
 lr_status lr_offline_append(lr_offline *s, lr_offline_encoded *e, lr_error *err);
 
 /* One row: lr_offline_write_batch with is_deleted false. */

@@ -273,7 +273,10 @@ lr_status lr_record_validate(const lr_fg_def *def, lr_record *rec, lr_error *err
         if (seen == NULL)
             return lr_error_set(err, LR_ENOMEM, "out of memory checking a record");
     } else {
-        memset(seen, 0, words * sizeof *seen);
+        /* Usually one word: a store, not a memset's string instruction. */
+        seen[0] = 0;
+        if (words > 1)
+            memset(seen + 1, 0, (words - 1) * sizeof *seen);
     }
     if (rec->n_values > 0 && rec->values == NULL) {
         st = lr_error_set(err, LR_EINVAL, "The record has no values array");

@@ -52,6 +52,7 @@
 #define PROGRESS_EVERY_US 100000
 #define PARSERS_MAX 16
 #define PARQUET_BATCH_ROWS 32768
+#define ENCODE_ROWS 256 /* rows fill() leaves to encode() at a time */
 #define ARENA_RETAIN (64u << 20) /* per batch slot: its arena's blocks kept between chunks */
 
 typedef struct batch {
@@ -67,6 +68,8 @@ typedef struct batch {
     lr_buf rejects;          /* lines for the rejects file */
     uint64_t rejected;
     lr_offline_encoded enc;  /* the rows as offline log entries, encoded by the parser */
+    uint32_t encoded;        /* rows [0, encoded) are in enc */
+    int64_t api_us;          /* their api_invocation_time: when the batch was started */
     lr_offline_write *wr;
     uint32_t wr_cap;
     lr_status enc_st;        /* encoding failed: the writer stops with enc_err */
@@ -132,6 +135,8 @@ static batch *take_free(run *r)
         b->st = LR_OK;
         b->enc_st = LR_OK;
         b->enc.n = 0;
+        b->encoded = 0;
+        b->api_us = lr_now_us();
         lr_error_clear(&b->err);
         b->stop_line = 0;
         b->consumed = 0;
@@ -237,6 +242,36 @@ static void add_reject(const char *file, uint64_t line, const lr_error *e,
 }
 
 /*
+ * Encodes the batch's rows not yet encoded as offline log entries, so that
+ * the writer only appends them (encoding is per-row work that parallelizes;
+ * the append is one write in file order). fill() calls it every
+ * ENCODE_ROWS rows, while their values are still in the cache.
+ */
+static void encode(run *r, batch *b)
+{
+    uint32_t n = b->n - b->encoded;
+    if (r->offline == NULL || n == 0 || b->enc_st != LR_OK)
+        return;
+    if (n > b->wr_cap) {
+        lr_offline_write *nw = realloc(b->wr, (size_t)n * sizeof *nw);
+        if (nw == NULL) {
+            b->enc_st = lr_error_set(&b->enc_err, LR_ENOMEM, "out of memory");
+            return;
+        }
+        b->wr = nw;
+        b->wr_cap = n;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        b->wr[i].def = r->def;
+        b->wr[i].rec = &b->recs[b->encoded + i];
+        b->wr[i].is_deleted = false;
+        b->wr[i].api_invocation_us = b->api_us;
+    }
+    b->enc_st = lr_offline_encode_add(r->offline, b->wr, n, &b->enc, &b->enc_err);
+    b->encoded = b->n;
+}
+
+/*
  * Reads rows from `in` into b until the input's end (a chunk's or a
  * file's), b is full (max_rows), or a row stops the run. *eof says whether
  * the input ended.
@@ -275,35 +310,9 @@ static void fill(run *r, lr_ingest_input *in, const char *file, batch *b, uint32
             b->st = lr_error_set(&b->err, LR_ENOMEM, "out of memory");
             return;
         }
+        if (b->n - b->encoded >= ENCODE_ROWS)
+            encode(r, b);
     }
-}
-
-/*
- * Encodes the batch's rows as offline log entries, so that the writer only
- * appends them (encoding is per-row work that parallelizes; the append is
- * one write in file order).
- */
-static void encode(run *r, batch *b)
-{
-    if (r->offline == NULL || b->n == 0)
-        return;
-    if (b->n > b->wr_cap) {
-        lr_offline_write *nw = realloc(b->wr, (size_t)b->n * sizeof *nw);
-        if (nw == NULL) {
-            b->enc_st = lr_error_set(&b->enc_err, LR_ENOMEM, "out of memory");
-            return;
-        }
-        b->wr = nw;
-        b->wr_cap = b->n;
-    }
-    int64_t now = lr_now_us();
-    for (uint32_t i = 0; i < b->n; i++) {
-        b->wr[i].def = r->def;
-        b->wr[i].rec = &b->recs[i];
-        b->wr[i].is_deleted = false;
-        b->wr[i].api_invocation_us = now;
-    }
-    b->enc_st = lr_offline_encode(r->offline, b->wr, b->n, &b->enc, &b->enc_err);
 }
 
 /* ---- the reader ---- */

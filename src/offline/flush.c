@@ -567,6 +567,143 @@ fail:
     return LR_OK;
 }
 
+bool lr__offline_flat_rows = true;
+
+/* Sets the length of a buffer filled in place (reserved for it beforehand). */
+static void buf_set_len(lr_buf *b, size_t n)
+{
+    b->len = n;
+    b->data[n] = '\0';
+}
+
+/*
+ * The bucket's entries into the columns when no feature is a list (the
+ * common case): every column then has exactly one slot a row, so a value
+ * goes straight to its row's slot of arrays sized for the bucket up front,
+ * and the validity bytes, zero until a value arrives, mark the nulls and
+ * catch a feature given twice. Same result as row_add() row by row.
+ */
+static lr_status rows_flat(const lr_fg_def *def, colbuf *cols, const pblock *first, uint32_t n,
+                           lr_error *err)
+{
+    uint32_t k = def->n_features, nstr = 0, *str = NULL, row = 0;
+    lr_status st = LR_OK;
+
+    str = malloc((k ? k : 1) * sizeof *str);
+    if (str == NULL)
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < k + 3 && st == LR_OK; i++) {
+        colbuf *c = &cols[i];
+        if ((st = lr_buf_reserve(&c->validity, n)) != LR_OK)
+            break;
+        memset(c->validity.data, 0, n);
+        if (c->kind == COL_STR) {
+            str[nstr++] = i;
+            st = lr_buf_reserve(&c->offsets, (size_t)n * 4);
+        } else {
+            size_t w = c->kind == COL_BOOL ? 1 : 8;
+            if ((st = lr_buf_reserve(&c->vals, (size_t)n * w)) == LR_OK)
+                memset(c->vals.data, 0, (size_t)n * w);
+        }
+    }
+    if (st != LR_OK)
+        goto fail;
+    for (const pblock *p = first; p != NULL; p = p->next) {
+        for (size_t at = 0; at < p->len; row++) {
+            uint32_t len;
+            lr__entry_header h;
+            lr__entry_cursor cur;
+            lr__entry_value v;
+            int r;
+            memcpy(&len, p->data + at, 4);
+            if (row >= n) {
+                st = lr_error_set(err, LR_ECORRUPT, "a flush bucket holds more rows than counted");
+                goto done;
+            }
+            if ((st = lr__entry_open(p->data + at + 4, len, &h, &cur, err)) != LR_OK)
+                goto done;
+            at += 4 + (size_t)len;
+            while ((r = lr__entry_next(&cur, &v)) > 0) {
+                if (v.feature >= k) {
+                    warn_value(def, v.feature, "feature index outside the definition");
+                    continue;
+                }
+                colbuf *c = &cols[v.feature];
+                uint8_t *valid = (uint8_t *)c->validity.data + row;
+                if (*valid) {
+                    warn_value(def, v.feature, "the feature appears twice in one entry");
+                    continue;
+                }
+                uint64_t bits;
+                bool ok = false;
+                switch (v.kind) {
+                case LR__ENTRY_KIND_INT:
+                case LR__ENTRY_KIND_DOUBLE:
+                    if (c->kind == (v.kind == LR__ENTRY_KIND_INT ? COL_I64 : COL_F64)) {
+                        memcpy((char *)c->vals.data + (size_t)row * 8, &v.num, 8);
+                        ok = true;
+                    }
+                    break;
+                case LR__ENTRY_KIND_STRING:
+                    if (c->kind == COL_STR) {
+                        if (c->bytes.len + v.str.len > UINT32_MAX) {
+                            st = lr_error_set(err, LR_ELIMIT,
+                                              "a partition of a flush is too large");
+                            goto done;
+                        }
+                        if ((st = lr_buf_append(&c->bytes, v.str.ptr, v.str.len)) != LR_OK)
+                            goto fail;
+                        ok = true;
+                    } else if (parse_num(c, v.str, &bits)) {
+                        memcpy((char *)c->vals.data + (size_t)row * 8, &bits, 8);
+                        ok = true;
+                    }
+                    break;
+                default:
+                    break;
+                }
+                if (ok)
+                    *valid = 1;
+                else
+                    warn_value(def, v.feature, "the logged value does not fit the feature's type");
+            }
+            if (r < 0) {
+                st = lr_error_set(err, LR_ECORRUPT, "log entry: malformed record values");
+                goto done;
+            }
+            for (uint32_t j = 0; j < nstr; j++) {
+                colbuf *c = &cols[str[j]];
+                uint32_t end = (uint32_t)c->bytes.len;
+                memcpy((char *)c->offsets.data + 4 + (size_t)row * 4, &end, 4);
+            }
+            memcpy((char *)cols[k].vals.data + (size_t)row * 8, &h.write_time_us, 8);
+            memcpy((char *)cols[k + 1].vals.data + (size_t)row * 8, &h.api_invocation_us, 8);
+            cols[k + 2].vals.data[row] = (char)h.is_deleted;
+            cols[k].validity.data[row] = cols[k + 1].validity.data[row] =
+                cols[k + 2].validity.data[row] = 1;
+        }
+    }
+    if (row != n) {
+        st = lr_error_set(err, LR_ECORRUPT, "a flush bucket holds fewer rows than counted");
+        goto done;
+    }
+    for (uint32_t i = 0; i < k + 3; i++) {
+        colbuf *c = &cols[i];
+        buf_set_len(&c->validity, n);
+        if (c->kind == COL_STR)
+            buf_set_len(&c->offsets, 4 + (size_t)n * 4);
+        else
+            buf_set_len(&c->vals, (size_t)n * (c->kind == COL_BOOL ? 1 : 8));
+    }
+    goto done;
+fail:
+    st = lr_error_set(err, st, st == LR_ELIMIT ? "a partition of a flush is too large"
+                                              : "out of memory");
+done:
+    free(str);
+    return st;
+}
+
 /*
  * Adds one log entry to its bucket. Only its header is read here; its
  * values are decoded when its file is written (a malformed entry, which
@@ -648,7 +785,13 @@ static lr_status write_bucket(const lr_offline *s, bucket *b, const char *log_id
         goto done;
     }
     /* The bucket's entries, in log order, into the columns. */
-    for (const pblock *p = b->first; p != NULL && st == LR_OK; p = p->next) {
+    bool lists = false;
+    for (uint32_t i = 0; i < def->n_features; i++)
+        lists |= data[i].list;
+    lists |= !lr__offline_flat_rows;
+    if (!lists)
+        st = rows_flat(def, data, b->first, b->n, err);
+    for (const pblock *p = lists ? b->first : NULL; p != NULL && st == LR_OK; p = p->next) {
         for (size_t at = 0; at < p->len && st == LR_OK;) {
             uint32_t len;
             lr__entry_header h;

@@ -493,26 +493,38 @@ void lr_offline_encoded_free(lr_offline_encoded *e)
 lr_status lr_offline_encode(lr_offline *s, const lr_offline_write *rows, size_t n,
                             lr_offline_encoded *e, lr_error *err)
 {
-    lr_status st;
-
     lr_buf_clear(&e->payloads);
     e->n = 0;
     if (n == 0)
         return lr_error_set(err, LR_EINVAL, "offline store: nothing to write");
-    if (n + 1 > e->cap) {
-        size_t *no = realloc(e->offs, (n + 1) * sizeof *no);
+    return lr_offline_encode_add(s, rows, n, e, err);
+}
+
+lr_status lr_offline_encode_add(lr_offline *s, const lr_offline_write *rows, size_t n,
+                                lr_offline_encoded *e, lr_error *err)
+{
+    lr_status st = LR_OK;
+    size_t base = e->n;
+
+    if (e->n == 0)
+        lr_buf_clear(&e->payloads);
+    if (base + n + 1 > e->cap) {
+        size_t nc = e->cap ? e->cap : 64;
+        while (nc < base + n + 1)
+            nc *= 2;
+        size_t *no = realloc(e->offs, nc * sizeof *no);
         if (no == NULL)
             return lr_error_set(err, LR_ENOMEM, "offline store: out of memory");
         e->offs = no;
-        lr__wal_item *ni = realloc(e->items, (n + 1) * sizeof *ni);
+        lr__wal_item *ni = realloc(e->items, nc * sizeof *ni);
         if (ni == NULL)
             return lr_error_set(err, LR_ENOMEM, "offline store: out of memory");
         e->items = ni;
-        e->cap = n + 1;
+        e->cap = nc;
     }
     const lr_fg_def *prev = NULL;
     uint32_t sid = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && st == LR_OK; i++) {
         st = check_row(&rows[i], err);
         if (st == LR_OK && rows[i].def != prev) {
             /* Rows come in runs of one group: its checks and schema once per run. */
@@ -523,18 +535,23 @@ lr_status lr_offline_encode(lr_offline *s, const lr_offline_write *rows, size_t 
                 prev = rows[i].def;
         }
         if (st != LR_OK)
-            return st;
-        e->offs[i] = e->payloads.len;
+            break;
+        e->offs[base + i] = e->payloads.len;
         st = lr__entry_encode_record(&e->payloads, sid, rows[i].rec, rows[i].is_deleted,
                                      rows[i].api_invocation_us);
-        if (st == LR_OK && e->payloads.len - e->offs[i] > LR__WAL_PAYLOAD_MAX)
+        if (st == LR_OK && e->payloads.len - e->offs[base + i] > LR__WAL_PAYLOAD_MAX)
             st = LR_ELIMIT;
         if (st != LR_OK)
-            return lr_error_set(err, st, "offline store: encoding a record of %s: %s",
-                                rows[i].def->name, lr_strerror(st));
+            lr_error_set(err, st, "offline store: encoding a record of %s: %s", rows[i].def->name,
+                         lr_strerror(st));
     }
-    e->offs[n] = e->payloads.len;
-    e->n = n;
+    if (st != LR_OK) {
+        /* The rows encoded before stay; the failed call adds none. */
+        e->payloads.len = base > 0 ? e->offs[base] : 0;
+        return st;
+    }
+    e->n = base + n;
+    e->offs[e->n] = e->payloads.len;
     return LR_OK;
 }
 

@@ -32,6 +32,13 @@ static inline void lr__offline_crash_point(const char *point)
         lr__offline_crash_hook(point);
 }
 
+/*
+ * Test hook: false makes the flusher decode every bucket entry by entry
+ * (row_add), as it does for groups with list features, instead of straight
+ * into row slots (rows_flat), so a test can check both give the same files.
+ */
+extern bool lr__offline_flat_rows;
+
 /* The most threads one flush writes its files on (lr_offline_config.flush_threads). */
 #define LR__FLUSH_THREADS_MAX 8
 

@@ -491,6 +491,169 @@ static char *history_signature(void **state, bool memtable)
     return sig.data;
 }
 
+/*
+ * A group without list features: its buckets are decoded straight into row
+ * slots (rows_flat); with the test hook off, entry by entry as groups with
+ * lists are. Both must write the same rows, including for entries a
+ * validated write never makes (a feature twice, an index outside the
+ * definition, a number of the wrong type, a string that is not a number),
+ * which become nulls with a warning.
+ */
+static const char FLAT_JSON[] =
+    "{\"FeatureGroupName\":\"meters\",\"RecordIdentifierFeatureName\":\"id\","
+    "\"EventTimeFeatureName\":\"ts\",\"FeatureDefinitions\":["
+    "{\"FeatureName\":\"id\",\"FeatureType\":\"String\"},"
+    "{\"FeatureName\":\"ts\",\"FeatureType\":\"String\"},"
+    "{\"FeatureName\":\"amount\",\"FeatureType\":\"Integral\"},"
+    "{\"FeatureName\":\"price\",\"FeatureType\":\"Fractional\"},"
+    "{\"FeatureName\":\"note\",\"FeatureType\":\"String\"}],"
+    "\"OfflineStoreConfig\":{\"S3StorageConfig\":{\"S3Uri\":\"offline\"}}}";
+
+static char *flat_signature(void **state, bool flat)
+{
+    fx *f = *state;
+    lr_fg_def *req = NULL, *def = NULL;
+    lr_error err;
+    lr_offline *s = open_store(f, LR_OFFLINE_SYNC_NO);
+
+    assert_int_equal(lr_fg_def_parse(FLAT_JSON, strlen(FLAT_JSON), &req, &err), LR_OK);
+    assert_int_equal(lr_catalog_fg_create(f->cat, req, &def, &err), LR_OK);
+    for (int i = 0; i < 600; i++) {
+        lr_feature_value v[6];
+        char id[16], ts[32], amount[16], price[16], note[16];
+        uint32_t n = 0;
+        memset(v, 0, sizeof v);
+        snprintf(id, sizeof id, "m%d", i % 37);
+        snprintf(ts, sizeof ts, "2024-06-0%dT%02d:30:00Z", 1 + i % 2, i % 3);
+        snprintf(amount, sizeof amount, "%d", i - 300);
+        snprintf(price, sizeof price, "%d.%02d", i, i % 100);
+        snprintf(note, sizeof note, i % 5 ? "n%d" : "", i);
+        v[n].feature = 0;
+        v[n++].value = (lr_str){id, strlen(id)};
+        v[n].feature = 1;
+        v[n++].value = (lr_str){ts, strlen(ts)};
+        if (i % 4 != 1) {
+            v[n].feature = 2;
+            v[n++].value = (lr_str){amount, strlen(amount)};
+        }
+        if (i % 6 != 2) {
+            v[n].feature = 3;
+            v[n++].value = (lr_str){price, strlen(price)};
+        }
+        if (i % 3 != 0) {
+            v[n].feature = 4;
+            v[n++].value = (lr_str){note, strlen(note)};
+        }
+        lr_record rec = {v, n, {NULL, 0}, 0};
+        assert_int_equal(lr_record_validate(def, &rec, &err), LR_OK);
+        for (uint32_t j = 0; i % 7 == 0 && j < n; j++)
+            v[j].num_kind = LR_NUM_NONE; /* numbers as strings, as older logs hold them */
+        if (i % 50 == 48) {
+            /* What validation never lets through: the flusher writes nulls. */
+            int odd = (i / 50) % 4;
+            if (odd == 0 && n < 6) { /* amount twice: the first counts */
+                v[n] = v[0];
+                v[n].feature = 2;
+                v[n].num_kind = LR_NUM_INT;
+                v[n++].num.i = 999999;
+            } else if (odd == 1 && n < 6) { /* a feature the group does not have */
+                v[n] = v[0];
+                v[n++].feature = 9;
+            } else if (odd == 2) { /* price logged as an Integral */
+                for (uint32_t j = 0; j < n; j++) {
+                    if (v[j].feature == 3) {
+                        v[j].num_kind = LR_NUM_INT;
+                        v[j].num.i = 5;
+                    }
+                }
+            } else { /* amount logged as a string that is not a number */
+                for (uint32_t j = 0; j < n; j++) {
+                    if (v[j].feature == 2) {
+                        v[j].num_kind = LR_NUM_NONE;
+                        v[j].value = (lr_str){"abc", 3};
+                    }
+                }
+            }
+        }
+        rec.n_values = n;
+        assert_int_equal(lr_offline_put(s, def, &rec, 1000 + i, &err), LR_OK);
+        if (i % 9 == 0) /* a delete of the same row */
+            assert_int_equal(
+                lr_offline_delete(s, def, id, strlen(id), ts, strlen(ts), 2000 + i, &err), LR_OK);
+    }
+    lr__offline_flat_rows = flat;
+    lr_status fst = lr_offline_flush(s, &err);
+    lr__offline_flat_rows = true;
+    assert_int_equal(fst, LR_OK);
+    lr_offline_close(s);
+
+    lr_offline_scan *sc = NULL;
+    lr_offline_scan_options o;
+    const lr_offline_batch *b;
+    lr_offline_scan_options_init(&o);
+    assert_int_equal(lr_offline_scan_open(f->cat, "meters", &o, &sc, &err), LR_OK);
+    typedef struct srow { int64_t wt; char text[160]; } srow;
+    srow *rows = calloc(1000, sizeof *rows);
+    int n = 0;
+    while (lr_offline_scan_next(sc, &b, &err) == LR_OK && b != NULL) {
+        const lr_pq_column_batch *c = b->columns;
+        assert_int_equal(b->n_columns, 8);
+        for (uint32_t r = 0; r < b->n_rows; r++, n++) {
+            assert_true(n < 1000);
+#define VALID(k) (c[k].validity == NULL || c[k].validity[r])
+#define STR(k) (int)(c[k].offsets[r + 1] - c[k].offsets[r]), c[k].bytes + c[k].offsets[r]
+            rows[n].wt = c[5].i64[r];
+            snprintf(rows[n].text, sizeof rows[n].text, "%.*s/%.*s/%s%lld/%s%.17g/%s%.*s/%lld/%d;",
+                     STR(0), STR(1), VALID(2) ? "" : "null:", (long long)c[2].i64[r],
+                     VALID(3) ? "" : "null:", c[3].f64[r], VALID(4) ? "" : "null:", STR(4),
+                     (long long)c[6].i64[r], (int)c[7].bools[r]);
+#undef VALID
+#undef STR
+        }
+    }
+    lr_offline_scan_free(sc);
+    assert_int_equal(n, 600 + 67);
+    for (int i = 1; i < n; i++) { /* by write_time */
+        srow t = rows[i];
+        int j = i;
+        while (j > 0 && rows[j - 1].wt > t.wt) {
+            rows[j] = rows[j - 1];
+            j--;
+        }
+        rows[j] = t;
+    }
+    lr_buf sig;
+    lr_buf_init(&sig, 0);
+    for (int i = 0; i < n; i++)
+        lr_buf_append_str(&sig, rows[i].text);
+    free(rows);
+    lr_fg_def_free(req);
+    lr_fg_def_free(def);
+    return sig.data;
+}
+
+static void test_flat_rows_match_generic(void **state)
+{
+    char *flat = flat_signature(state, true);
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    char *generic = flat_signature(state, false);
+    assert_string_equal(flat, generic);
+    /* Plain rows, nulls, an empty string, a delete. */
+    assert_non_null(strstr(flat, "m1/2024-06-02T01:30:00Z/null:0/1.01/n1/1001/0;"));
+    assert_non_null(strstr(flat, "m3/2024-06-02T00:30:00Z/-297/3.0299999999999998/null:/1003/0;"));
+    assert_non_null(strstr(flat, "m5/2024-06-02T02:30:00Z/null:0/5.0499999999999998//1005/0;"));
+    assert_non_null(strstr(flat, "m0/2024-06-01T00:30:00Z/null:0/null:0/null:/2000/1;"));
+    /* The odd entries: the first amount counts; the unknown feature is dropped; the wrong
+     * kind and the non-number are nulls. */
+    assert_non_null(strstr(flat, "m11/2024-06-01T00:30:00Z/-252/48.479999999999997/null:/1048/0;"));
+    assert_non_null(strstr(flat, "m24/2024-06-01T02:30:00Z/-202/null:0/n98/1098/0;"));
+    assert_non_null(strstr(flat, "m0/2024-06-01T01:30:00Z/-152/null:0/n148/1148/0;"));
+    assert_non_null(strstr(flat, "m13/2024-06-01T00:30:00Z/null:0/198.97999999999999/null:/1198/0;"));
+    free(flat);
+    free(generic);
+}
+
 static void test_memtable_matches_log(void **state)
 {
     char *with = history_signature(state, true);
@@ -942,6 +1105,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_flush_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_and_string_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memtable_matches_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flat_rows_match_generic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolved_and_deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopt_dead_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_is_compare_and_set, setup, teardown),
