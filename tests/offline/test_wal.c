@@ -163,6 +163,73 @@ static void test_round_trip(void **state)
     lr__wal_close(w);
 }
 
+/*
+ * One append of entries of every size: many small ones, and among them
+ * entries around 1 MiB and of 3 MiB, with 1-byte ones between them. Every
+ * entry reads back whole and in order, also once another handle adopts
+ * the log.
+ */
+static void test_append_sizes(void **state)
+{
+    fixture *f = *state;
+    lr__wal *w = NULL;
+    lr_error err;
+    lr__wal_config c = cfg_of(LR__WAL_SYNC_EVERYSEC, 256 << 20);
+    enum { N = 6000 };
+    static const size_t big[] = {(1u << 20) - 24, (1u << 20) - 23, (1u << 20), 3u << 20, 1,
+                                 (1u << 20) + 1};
+    lr__wal_item *items = calloc(N, sizeof *items);
+    size_t *lens = calloc(N, sizeof *lens);
+    assert_non_null(items);
+
+    for (size_t i = 0; i < N; i++) {
+        lens[i] = i % 1000 == 999 ? big[(i / 1000) % 6] : 1 + (i * 37) % 400;
+        unsigned char *p = malloc(lens[i]);
+        for (size_t k = 0; k < lens[i]; k++)
+            p[k] = (unsigned char)(i * 31 + k * 7);
+        items[i].data = p;
+        items[i].len = lens[i];
+    }
+    assert_int_equal(lr__wal_create(f->root, &c, &w, &err), LR_OK);
+    uint64_t last = 0;
+    assert_int_equal(lr__wal_append(w, items, N, NULL, NULL, NULL, &last, &err), LR_OK);
+    assert_int_equal(last, N);
+    for (int pass = 0; pass < 2; pass++) {
+        lr__wal_reader *r = NULL;
+        uint64_t n = 0;
+        assert_int_equal(lr__wal_reader_open(w, 1, N, &r, &err), LR_OK);
+        for (;;) {
+            const void *p;
+            size_t len;
+            uint64_t seq;
+            lr_status st = lr__wal_reader_next(r, &p, &len, &seq, &err);
+            if (st == LR_ENOTFOUND)
+                break;
+            assert_int_equal(st, LR_OK);
+            assert_int_equal(seq, n + 1);
+            assert_int_equal(len, lens[n]);
+            assert_memory_equal(p, items[n].data, len);
+            n++;
+        }
+        lr__wal_reader_close(r);
+        assert_int_equal(n, N);
+        if (pass == 0) {
+            /* The same log adopted by another handle reads the same. */
+            char id[LR__WAL_ID_MAX + 1];
+            snprintf(id, sizeof id, "%s", lr__wal_id(w));
+            lr__wal_close(w);
+            assert_int_equal(lr__wal_adopt(f->root, id, &w, &err), LR_OK);
+            assert_non_null(w);
+            assert_false(lr__wal_damaged(w, NULL));
+        }
+    }
+    lr__wal_close(w);
+    for (size_t i = 0; i < N; i++)
+        free(items[i].data);
+    free(items);
+    free(lens);
+}
+
 static int count_segments(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -639,6 +706,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32c),
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_and_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_policies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_last_entry, setup, teardown),
