@@ -393,6 +393,79 @@ static void test_typed_and_string_numbers(void **state)
     lr_offline_close(s);
 }
 
+/* A scanned row: its write_time and its values as text. */
+typedef struct srow {
+    int64_t wt;
+    char text[160];
+} srow;
+
+static int srow_cmp(const void *pa, const void *pb)
+{
+    const srow *a = pa, *b = pb;
+    return (a->wt > b->wt) - (a->wt < b->wt);
+}
+
+/*
+ * Every row of `group` (ncols columns, at most max rows) formatted by fmt,
+ * in write_time order (unique within a process), concatenated; *count
+ * gets the number of rows. The caller frees the result.
+ */
+static char *scan_signature(fx *f, const char *group, uint32_t ncols, int max, int *count,
+                            void (*fmt)(const lr_pq_column_batch *c, uint32_t r, srow *out))
+{
+    lr_offline_scan *sc = NULL;
+    lr_offline_scan_options o;
+    const lr_offline_batch *b;
+    lr_error err;
+    srow *rows = calloc((size_t)max, sizeof *rows);
+    int n = 0;
+    lr_buf sig;
+
+    lr_offline_scan_options_init(&o);
+    assert_int_equal(lr_offline_scan_open(f->cat, group, &o, &sc, &err), LR_OK);
+    while (lr_offline_scan_next(sc, &b, &err) == LR_OK && b != NULL) {
+        assert_int_equal(b->n_columns, ncols);
+        for (uint32_t r = 0; r < b->n_rows; r++, n++) {
+            assert_true(n < max);
+            fmt(b->columns, r, &rows[n]);
+        }
+    }
+    lr_offline_scan_free(sc);
+    qsort(rows, (size_t)n, sizeof *rows, srow_cmp);
+    lr_buf_init(&sig, 0);
+    for (int i = 0; i < n; i++)
+        lr_buf_append_str(&sig, rows[i].text);
+    free(rows);
+    *count = n;
+    return sig.data;
+}
+
+#define VALID(k) (c[k].validity == NULL || c[k].validity[r])
+#define STR(k) (int)(c[k].offsets[r + 1] - c[k].offsets[r]), c[k].bytes + c[k].offsets[r]
+
+/* orders: id/ts/amount/extra; write_time is column 7. */
+static void fmt_history(const lr_pq_column_batch *c, uint32_t r, srow *out)
+{
+    out->wt = c[7].i64[r];
+    bool extra = VALID(6);
+    snprintf(out->text, sizeof out->text, "%.*s/%.*s/%lld/%.*s;", STR(0), STR(1),
+             (long long)c[2].i64[r], extra ? (int)(c[6].offsets[r + 1] - c[6].offsets[r]) : 1,
+             extra ? (const char *)c[6].bytes + c[6].offsets[r] : "-");
+}
+
+/* meters: every column, nulls marked; write_time is column 5. */
+static void fmt_flat(const lr_pq_column_batch *c, uint32_t r, srow *out)
+{
+    out->wt = c[5].i64[r];
+    snprintf(out->text, sizeof out->text, "%.*s/%.*s/%s%lld/%s%.17g/%s%.*s/%lld/%d;", STR(0),
+             STR(1), VALID(2) ? "" : "null:", (long long)c[2].i64[r], VALID(3) ? "" : "null:",
+             c[3].f64[r], VALID(4) ? "" : "null:", STR(4), (long long)c[6].i64[r],
+             (int)c[7].bools[r]);
+}
+
+#undef VALID
+#undef STR
+
 /*
  * One history written with the memtable and once without (every flush
  * reading the log back): the same rows reach Parquet, in the same order,
@@ -406,7 +479,6 @@ static char *history_signature(void **state, bool memtable)
     lr_offline *s = NULL;
     lr_error err;
     lr_fg_def *v2 = NULL, *stored = NULL;
-    lr_buf sig;
 
     lr_offline_config_init(&c);
     c.memtable = memtable;
@@ -447,48 +519,12 @@ static char *history_signature(void **state, bool memtable)
     lr_offline_close(s);
 
     /* Every row as id/ts/amount/extra, in write_time order. */
-    lr_offline_scan *sc = NULL;
-    lr_offline_scan_options o;
-    const lr_offline_batch *b;
-    lr_offline_scan_options_init(&o);
-    assert_int_equal(lr_offline_scan_open(f->cat, "orders", &o, &sc, &err), LR_OK);
-    typedef struct srow { int64_t wt; char text[96]; } srow;
-    srow *rows = calloc(10000, sizeof *rows);
     int n = 0;
-    while (lr_offline_scan_next(sc, &b, &err) == LR_OK && b != NULL) {
-        const lr_pq_column_batch *col = b->columns;
-        assert_int_equal(b->n_columns, 10);
-        for (uint32_t r = 0; r < b->n_rows; r++, n++) {
-            assert_true(n < 10000);
-            rows[n].wt = col[7].i64[r];
-            bool has_extra = col[6].validity == NULL || col[6].validity[r];
-            snprintf(rows[n].text, sizeof rows[n].text, "%.*s/%.*s/%lld/%.*s;",
-                     (int)(col[0].offsets[r + 1] - col[0].offsets[r]),
-                     col[0].bytes + col[0].offsets[r],
-                     (int)(col[1].offsets[r + 1] - col[1].offsets[r]),
-                     col[1].bytes + col[1].offsets[r], (long long)col[2].i64[r],
-                     has_extra ? (int)(col[6].offsets[r + 1] - col[6].offsets[r]) : 1,
-                     has_extra ? (const char *)col[6].bytes + col[6].offsets[r] : "-");
-        }
-    }
-    lr_offline_scan_free(sc);
+    char *sig = scan_signature(f, "orders", 10, 10000, &n, fmt_history);
     assert_int_equal(n, 9050);
-    for (int i = 1; i < n; i++) { /* by write_time: insertion into place */
-        srow t = rows[i];
-        int j = i;
-        while (j > 0 && rows[j - 1].wt > t.wt) {
-            rows[j] = rows[j - 1];
-            j--;
-        }
-        rows[j] = t;
-    }
-    lr_buf_init(&sig, 0);
-    for (int i = 0; i < n; i++)
-        lr_buf_append_str(&sig, rows[i].text);
-    free(rows);
     lr_fg_def_free(v2);
     lr_fg_def_free(stored);
-    return sig.data;
+    return sig;
 }
 
 /*
@@ -587,49 +623,12 @@ static char *flat_signature(void **state, bool flat)
     assert_int_equal(fst, LR_OK);
     lr_offline_close(s);
 
-    lr_offline_scan *sc = NULL;
-    lr_offline_scan_options o;
-    const lr_offline_batch *b;
-    lr_offline_scan_options_init(&o);
-    assert_int_equal(lr_offline_scan_open(f->cat, "meters", &o, &sc, &err), LR_OK);
-    typedef struct srow { int64_t wt; char text[160]; } srow;
-    srow *rows = calloc(1000, sizeof *rows);
     int n = 0;
-    while (lr_offline_scan_next(sc, &b, &err) == LR_OK && b != NULL) {
-        const lr_pq_column_batch *c = b->columns;
-        assert_int_equal(b->n_columns, 8);
-        for (uint32_t r = 0; r < b->n_rows; r++, n++) {
-            assert_true(n < 1000);
-#define VALID(k) (c[k].validity == NULL || c[k].validity[r])
-#define STR(k) (int)(c[k].offsets[r + 1] - c[k].offsets[r]), c[k].bytes + c[k].offsets[r]
-            rows[n].wt = c[5].i64[r];
-            snprintf(rows[n].text, sizeof rows[n].text, "%.*s/%.*s/%s%lld/%s%.17g/%s%.*s/%lld/%d;",
-                     STR(0), STR(1), VALID(2) ? "" : "null:", (long long)c[2].i64[r],
-                     VALID(3) ? "" : "null:", c[3].f64[r], VALID(4) ? "" : "null:", STR(4),
-                     (long long)c[6].i64[r], (int)c[7].bools[r]);
-#undef VALID
-#undef STR
-        }
-    }
-    lr_offline_scan_free(sc);
+    char *sig = scan_signature(f, "meters", 8, 1000, &n, fmt_flat);
     assert_int_equal(n, 600 + 67);
-    for (int i = 1; i < n; i++) { /* by write_time */
-        srow t = rows[i];
-        int j = i;
-        while (j > 0 && rows[j - 1].wt > t.wt) {
-            rows[j] = rows[j - 1];
-            j--;
-        }
-        rows[j] = t;
-    }
-    lr_buf sig;
-    lr_buf_init(&sig, 0);
-    for (int i = 0; i < n; i++)
-        lr_buf_append_str(&sig, rows[i].text);
-    free(rows);
     lr_fg_def_free(req);
     lr_fg_def_free(def);
-    return sig.data;
+    return sig;
 }
 
 static void test_flat_rows_match_generic(void **state)

@@ -83,13 +83,14 @@ static void append_n(lr__wal *w, uint64_t first, uint64_t n)
     }
 }
 
-/* Reads [from, to] and checks every payload; returns how many were read. */
-static uint64_t read_check(lr__wal *w, uint64_t from, uint64_t to)
+/* Reads [from, to], handing every entry to check in turn; returns how many were read. */
+static uint64_t read_each(lr__wal *w, uint64_t from, uint64_t to,
+                          void (*check)(uint64_t seq, const void *p, size_t len, void *ctx),
+                          void *ctx)
 {
     lr__wal_reader *r = NULL;
     lr_error err;
-    uint64_t n = 0, expect = from;
-    char buf[512];
+    uint64_t n = 0;
 
     assert_int_equal(lr__wal_reader_open(w, from, to, &r, &err), LR_OK);
     for (;;) {
@@ -100,15 +101,27 @@ static uint64_t read_check(lr__wal *w, uint64_t from, uint64_t to)
         if (st == LR_ENOTFOUND)
             break;
         assert_int_equal(st, LR_OK);
-        assert_int_equal(seq, expect);
-        size_t want = make_payload(seq, buf, sizeof buf);
-        assert_int_equal(len, want);
-        assert_memory_equal(p, buf, len);
-        expect++;
+        assert_int_equal(seq, from + n);
+        check(seq, p, len, ctx);
         n++;
     }
     lr__wal_reader_close(r);
     return n;
+}
+
+static void check_made(uint64_t seq, const void *p, size_t len, void *ctx)
+{
+    char buf[512];
+    size_t want = make_payload(seq, buf, sizeof buf);
+    (void)ctx;
+    assert_int_equal(len, want);
+    assert_memory_equal(p, buf, len);
+}
+
+/* Reads [from, to] and checks every payload; returns how many were read. */
+static uint64_t read_check(lr__wal *w, uint64_t from, uint64_t to)
+{
+    return read_each(w, from, to, check_made, NULL);
 }
 
 static void test_crc32c(void **state)
@@ -163,6 +176,13 @@ static void test_round_trip(void **state)
     lr__wal_close(w);
 }
 
+static void check_item(uint64_t seq, const void *p, size_t len, void *ctx)
+{
+    const lr__wal_item *items = ctx;
+    assert_int_equal(len, items[seq - 1].len);
+    assert_memory_equal(p, items[seq - 1].data, len);
+}
+
 /*
  * One append of entries of every size: many small ones, and among them
  * entries around 1 MiB and of 3 MiB, with 1-byte ones between them. Every
@@ -179,40 +199,22 @@ static void test_append_sizes(void **state)
     static const size_t big[] = {(1u << 20) - 24, (1u << 20) - 23, (1u << 20), 3u << 20, 1,
                                  (1u << 20) + 1};
     lr__wal_item *items = calloc(N, sizeof *items);
-    size_t *lens = calloc(N, sizeof *lens);
     assert_non_null(items);
 
     for (size_t i = 0; i < N; i++) {
-        lens[i] = i % 1000 == 999 ? big[(i / 1000) % 6] : 1 + (i * 37) % 400;
-        unsigned char *p = malloc(lens[i]);
-        for (size_t k = 0; k < lens[i]; k++)
+        size_t len = i % 1000 == 999 ? big[(i / 1000) % 6] : 1 + (i * 37) % 400;
+        unsigned char *p = malloc(len);
+        for (size_t k = 0; k < len; k++)
             p[k] = (unsigned char)(i * 31 + k * 7);
         items[i].data = p;
-        items[i].len = lens[i];
+        items[i].len = len;
     }
     assert_int_equal(lr__wal_create(f->root, &c, &w, &err), LR_OK);
     uint64_t last = 0;
     assert_int_equal(lr__wal_append(w, items, N, NULL, NULL, NULL, &last, &err), LR_OK);
     assert_int_equal(last, N);
     for (int pass = 0; pass < 2; pass++) {
-        lr__wal_reader *r = NULL;
-        uint64_t n = 0;
-        assert_int_equal(lr__wal_reader_open(w, 1, N, &r, &err), LR_OK);
-        for (;;) {
-            const void *p;
-            size_t len;
-            uint64_t seq;
-            lr_status st = lr__wal_reader_next(r, &p, &len, &seq, &err);
-            if (st == LR_ENOTFOUND)
-                break;
-            assert_int_equal(st, LR_OK);
-            assert_int_equal(seq, n + 1);
-            assert_int_equal(len, lens[n]);
-            assert_memory_equal(p, items[n].data, len);
-            n++;
-        }
-        lr__wal_reader_close(r);
-        assert_int_equal(n, N);
+        assert_int_equal(read_each(w, 1, N, check_item, items), N);
         if (pass == 0) {
             /* The same log adopted by another handle reads the same. */
             char id[LR__WAL_ID_MAX + 1];
@@ -227,7 +229,6 @@ static void test_append_sizes(void **state)
     for (size_t i = 0; i < N; i++)
         free(items[i].data);
     free(items);
-    free(lens);
 }
 
 static int count_segments(const char *dir)
