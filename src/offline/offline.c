@@ -548,6 +548,8 @@ lr_status lr_offline_encode_add(lr_offline *s, const lr_offline_write *rows, siz
     if (st != LR_OK) {
         /* The rows encoded before stay; the failed call adds none. */
         e->payloads.len = base > 0 ? e->offs[base] : 0;
+        if (e->payloads.data != NULL)
+            e->payloads.data[e->payloads.len] = '\0';
         return st;
     }
     e->n = base + n;

@@ -653,6 +653,59 @@ static void test_flat_rows_match_generic(void **state)
     free(generic);
 }
 
+/*
+ * A batch encoded in parts (lr_offline_encode_add): a part with a bad row
+ * adds nothing and leaves the earlier parts, and the batch appends as one.
+ */
+static void test_encode_in_parts(void **state)
+{
+    fx *f = *state;
+    lr_offline *s = open_store(f, LR_OFFLINE_SYNC_NO);
+    lr_error err;
+    static const char *ids[] = {"a1", "a2", "b1", "b2", "c1"};
+    lr_feature_value v[5][2];
+    lr_record rec[5];
+    lr_offline_write w[5];
+    lr_offline_encoded e;
+
+    for (int i = 0; i < 5; i++) {
+        memset(v[i], 0, sizeof v[i]);
+        v[i][0].value = (lr_str){ids[i], 2};
+        v[i][1].feature = 1;
+        v[i][1].value = (lr_str){"2024-03-05T10:15:00Z", 20};
+        rec[i] = (lr_record){v[i], 2, {NULL, 0}, 0};
+        assert_int_equal(lr_record_validate(f->def, &rec[i], &err), LR_OK);
+        w[i] = (lr_offline_write){f->def, &rec[i], false, 100 + i};
+    }
+    rec[3].record_id = (lr_str){NULL, 0}; /* not validated: refused */
+    lr_offline_encoded_init(&e);
+    assert_int_equal(lr_offline_encode_add(s, w, 2, &e, &err), LR_OK);
+    assert_int_equal(e.n, 2);
+    size_t len = e.payloads.len;
+    assert_int_equal(lr_offline_encode_add(s, w + 2, 2, &e, &err), LR_EINVAL);
+    assert_int_equal(e.n, 2);
+    assert_int_equal(e.payloads.len, len);
+    assert_int_equal(lr_offline_encode_add(s, w + 4, 1, &e, &err), LR_OK);
+    assert_int_equal(e.n, 3);
+    assert_int_equal(lr_offline_append(s, &e, &err), LR_OK);
+    /* lr_offline_encode starts afresh. */
+    assert_int_equal(lr_offline_encode(s, w + 2, 1, &e, &err), LR_OK);
+    assert_int_equal(e.n, 1);
+    lr_offline_encoded_free(&e);
+    assert_int_equal(lr_offline_flush(s, &err), LR_OK);
+
+    row rows[8];
+    lr_offline_scan_options o;
+    lr_offline_scan_options_init(&o);
+    assert_int_equal(scan_all(f, &o, rows, 8), 3);
+    assert_string_equal(rows[0].id, "a1");
+    assert_string_equal(rows[1].id, "a2");
+    assert_string_equal(rows[2].id, "c1");
+    assert_int_equal(rows[2].api_us, 104);
+    assert_true(rows[0].write_us < rows[1].write_us && rows[1].write_us < rows[2].write_us);
+    lr_offline_close(s);
+}
+
 static void test_memtable_matches_log(void **state)
 {
     char *with = history_signature(state, true);
@@ -1103,6 +1156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_flush_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_and_string_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_encode_in_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memtable_matches_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flat_rows_match_generic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolved_and_deletes, setup, teardown),
