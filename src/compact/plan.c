@@ -27,25 +27,16 @@
 #include <string.h>
 
 #include "compact/compact_internal.h"
+#include "larder/hash.h"
 
 #define US_PER_HOUR 3600000000LL
 #define US_PER_DAY  86400000000LL
-
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
 
 static uint64_t str_hash(const char *s, uint64_t h)
 {
     for (; *s; s++)
         h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
-    return mix64(h);
+    return lr_mix64(h);
 }
 
 uint64_t lr__files_fingerprint(const lr_offline_file *f, size_t n)
@@ -56,7 +47,7 @@ uint64_t lr__files_fingerprint(const lr_offline_file *f, size_t n)
         h = str_hash("/", h);
         sum += str_hash(f[i].key, h);
     }
-    return sum ^ mix64(n);
+    return sum ^ lr_mix64(n);
 }
 
 void lr__plan_free(lr__plan *p)

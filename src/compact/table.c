@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "compact/compact_internal.h"
+#include "larder/hash.h"
 
 #define STR_BYTES_MAX ((size_t)1 << 32) /* a builder's string data must fit uint32 offsets */
 
@@ -484,42 +485,14 @@ bool lr__event_us(const lr__schema *sc, const lr_pq_column_batch *c, uint32_t r,
 
 /* ---- row checksums ---- */
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 /*
- * One multiply per 64-bit word folded in; rows get a full mix64 at the end
+ * One multiply per 64-bit word folded in; rows get a full lr_mix64 at the end
  * (lr__rows_hash), which is what spreads every input bit over the hash.
  */
 static inline uint64_t fold(uint64_t h, uint64_t v)
 {
     h = (h ^ v) * 0x9E3779B97F4A7C15ULL;
     return h ^ (h >> 32);
-}
-
-static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t seed)
-{
-    uint64_t h = seed ^ (n * 0xC2B2AE3D27D4EB4FULL);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = fold(h, w);
-        p += 8;
-        n -= 8;
-    }
-    if (n > 0) {
-        uint64_t w = 0;
-        memcpy(&w, p, n);
-        h = fold(h, w ^ ((uint64_t)n << 56));
-    }
-    return h;
 }
 
 /* The hash of slot i of a column's values. */
@@ -537,7 +510,7 @@ static inline uint64_t slot_hash(lr__ctype t, const lr_pq_column_batch *c, uint3
     case LR__C_BOOL:
         return (uint64_t)(c->bools[i] != 0) + 0x2545F4914F6CDD1DULL;
     case LR__C_STR:
-        return hash_bytes(c->bytes + c->offsets[i], c->offsets[i + 1] - c->offsets[i],
+        return lr_hash_bytes(c->bytes + c->offsets[i], c->offsets[i + 1] - c->offsets[i],
                           0x27BB2EE687B0B0FDULL);
     }
     return 0;
@@ -594,14 +567,14 @@ void lr__rows_hash(const lr__schema *sc, const lr_pq_column_batch *cols, uint32_
             EACH((uint64_t)(b->bools[r] != 0) + 0x2545F4914F6CDD1DULL)
             break;
         case LR__C_STR:
-            EACH(hash_bytes(b->bytes + b->offsets[r], b->offsets[r + 1] - b->offsets[r],
+            EACH(lr_hash_bytes(b->bytes + b->offsets[r], b->offsets[r + 1] - b->offsets[r],
                             0x27BB2EE687B0B0FDULL))
             break;
         }
 #undef EACH
     }
     for (uint32_t i = 0; i < n; i++)
-        h[i] = mix64(h[i]);
+        h[i] = lr_mix64(h[i]);
 }
 
 uint64_t lr__row_hash(const lr__schema *sc, const lr_pq_column_batch *cols, uint32_t r)

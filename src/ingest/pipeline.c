@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "input_internal.h"
+#include "larder/hash.h"
 #include "larder/arena.h"
 #include "larder/buf.h"
 #include "larder/ingest.h"
@@ -447,28 +448,6 @@ typedef struct winner_table {
     uint32_t size;
 } winner_table;
 
-/* A hash of an identifier, 8 bytes at a time. */
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
-        p += 8;
-        n -= 8;
-    }
-    if (n) {
-        uint64_t w = 0;
-        memcpy(&w, p, n);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-    }
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 29);
-}
-
 /*
  * Reduces recs to one winner per record identifier: the latest event time,
  * the later row on a tie. Fills idx with the winners' row indexes in order
@@ -482,7 +461,7 @@ static uint32_t reduce_latest(const lr_record *recs, uint32_t n_recs, winner_tab
     uint32_t mask = t->size - 1;
     for (uint32_t i = 0; i < n_recs; i++) {
         const lr_record *rec = &recs[i];
-        uint32_t h = (uint32_t)hash_bytes(rec->record_id.ptr, rec->record_id.len) & mask;
+        uint32_t h = (uint32_t)lr_hash_bytes(rec->record_id.ptr, rec->record_id.len, 0) & mask;
         for (;;) {
             uint32_t s = t->slots[h];
             if (s == 0) {

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "larder/hash.h"
 #include "larder/arena.h"
 #include "larder/log.h"
 #include "larder/value.h"
@@ -198,16 +199,6 @@ typedef struct chunk {
     uint64_t bytes; /* payload bytes added: the chunk's size */
 } chunk;
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static lr_status index_grow(chunk *c, lr_error *err)
 {
     size_t nc = c->index_cap ? c->index_cap * 2 : 64;
@@ -215,7 +206,7 @@ static lr_status index_grow(chunk *c, lr_error *err)
     if (ni == NULL)
         return lr_error_set(err, LR_ENOMEM, "out of memory");
     for (size_t i = 0; i < c->nb; i++) {
-        size_t h = mix((uint64_t)c->b[i].hour_us * 31 + c->b[i].gen) & (nc - 1);
+        size_t h = lr_mix64((uint64_t)c->b[i].hour_us * 31 + c->b[i].gen) & (nc - 1);
         while (ni[h])
             h = (h + 1) & (nc - 1);
         ni[h] = i + 1;
@@ -310,7 +301,7 @@ static lr_status bucket_for(chunk *c, const schemas *sc, size_t gen, int64_t hou
 
     if ((c->nb + 1) * 2 > c->index_cap && (st = index_grow(c, err)) != LR_OK)
         return st;
-    h = mix((uint64_t)hour_us * 31 + gen) & (c->index_cap - 1);
+    h = lr_mix64((uint64_t)hour_us * 31 + gen) & (c->index_cap - 1);
     while (c->index[h]) {
         bucket *b = &c->b[c->index[h] - 1];
         if (b->gen == gen && b->hour_us == hour_us) {

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "larder/hash.h"
 #include "larder/log.h"
 #include "offline/offline_internal.h"
 
@@ -794,14 +795,6 @@ static void id_bytes(const lr_offline_scan *s, const lr_pq_column_batch *c, uint
     *n = c->offsets[r + 1] - c->offsets[r];
 }
 
-static uint64_t hash_bytes(const uint8_t *p, uint32_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (uint32_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
-}
-
 /* Map keys are stored as a 4-byte length then the bytes. */
 static lr_status del_put(lr_offline_scan *s, const uint8_t *p, uint32_t n, int64_t et)
 {
@@ -819,7 +812,7 @@ static lr_status del_put(lr_offline_scan *s, const uint8_t *p, uint32_t n, int64
                 continue;
             uint32_t l;
             memcpy(&l, s->del_ids[i], 4);
-            size_t h = hash_bytes((const uint8_t *)s->del_ids[i] + 4, l) & (nc - 1);
+            size_t h = lr_hash_bytes((const uint8_t *)s->del_ids[i] + 4, l, 0) & (nc - 1);
             while (ni[h])
                 h = (h + 1) & (nc - 1);
             ni[h] = s->del_ids[i];
@@ -831,7 +824,7 @@ static lr_status del_put(lr_offline_scan *s, const uint8_t *p, uint32_t n, int64
         s->del_et = ne;
         s->del_cap = nc;
     }
-    size_t h = hash_bytes(p, n) & (s->del_cap - 1);
+    size_t h = lr_hash_bytes(p, n, 0) & (s->del_cap - 1);
     while (s->del_ids[h]) {
         uint32_t l;
         memcpy(&l, s->del_ids[h], 4);
@@ -857,7 +850,7 @@ static bool del_get(const lr_offline_scan *s, const uint8_t *p, uint32_t n, int6
 {
     if (s->del_cap == 0)
         return false;
-    size_t h = hash_bytes(p, n) & (s->del_cap - 1);
+    size_t h = lr_hash_bytes(p, n, 0) & (s->del_cap - 1);
     while (s->del_ids[h]) {
         uint32_t l;
         memcpy(&l, s->del_ids[h], 4);

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "larder/hash.h"
 #include "larder/version.h"
 #include "parquet/codec.h"
 #include "parquet/encoding.h"
@@ -59,58 +60,6 @@ typedef struct dict {
     uint32_t *offs; /* byte arrays: where entry i's bytes start in data */
     size_t offs_cap;
 } dict;
-
-static uint64_t hash64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-/* The high and low halves of a 128-bit product, folded (one multiplication). */
-static uint64_t mul_fold(uint64_t a, uint64_t b)
-{
-    unsigned __int128 r = (unsigned __int128)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-    if (n <= 16) {
-        /* Short strings (ids, dates, codes): two loads that may overlap, one product. */
-        uint64_t a = 0, b = 0;
-        if (n >= 8) {
-            memcpy(&a, p, 8);
-            memcpy(&b, p + n - 8, 8);
-        } else if (n >= 4) {
-            uint32_t x, y;
-            memcpy(&x, p, 4);
-            memcpy(&y, p + n - 4, 4);
-            a = x;
-            b = y;
-        } else if (n > 0) {
-            a = (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
-        }
-        return mul_fold(a ^ 0xa0761d6478bd642fULL, b ^ 0xe7037ed1a0b428dbULL ^ n);
-    }
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ hash64(w)) * 0x9E3779B97F4A7C15ULL;
-        p += 8;
-        n -= 8;
-    }
-    if (n) {
-        uint64_t w = 0;
-        memcpy(&w, p, n);
-        h = (h ^ hash64(w ^ ((uint64_t)n << 56))) * 0x9E3779B97F4A7C15ULL;
-    }
-    return hash64(h);
-}
 
 static void dict_clear(dict *d)
 {
@@ -293,15 +242,15 @@ static lr_status dict_rehash(colw *c, lr_error *err)
             const uint8_t *p = (const uint8_t *)d->data.data + d->offs[i];
             uint32_t len;
             memcpy(&len, p - 4, 4);
-            h = hash_bytes(p, len);
+            h = lr_hash_bytes(p, len, 0);
         } else if (c->width == 4) {
             uint32_t v;
             memcpy(&v, d->data.data + (size_t)i * 4, 4);
-            h = hash64(v);
+            h = lr_mix64(v);
         } else {
             uint64_t v;
             memcpy(&v, d->data.data + (size_t)i * 8, 8);
-            h = hash64(v);
+            h = lr_mix64(v);
         }
         pos = (uint32_t)h & (nsize - 1);
         while (ns[pos])
@@ -435,7 +384,7 @@ static lr_status idx_push_reserve(colw *c, size_t n, lr_error *err)
                     if ((st = dict_rehash(c, err)) != LR_OK)                                       \
                         return st;                                                                 \
                 }                                                                                  \
-                pos = (uint32_t)hash64(bits) & d->mask;                                            \
+                pos = (uint32_t)lr_mix64(bits) & d->mask;                                            \
                 for (;;) {                                                                         \
                     UT cur;                                                                        \
                     e = d->slots[pos];                                                             \
@@ -509,7 +458,7 @@ static lr_status put_bytes(colw *c, const uint32_t *offsets, const uint8_t *byte
         for (uint32_t i = 0; i < n; i++) {
             uint32_t s = sel[i], len = offsets[s + 1] - offsets[s], pos, e;
             const uint8_t *p = bytes + offsets[s];
-            uint64_t h = hash_bytes(p, len);
+            uint64_t h = lr_hash_bytes(p, len, 0);
             if ((size_t)(d->n + 1) * 2 > (size_t)d->mask + 1 || d->slots == NULL) {
                 if ((st = dict_rehash(c, err)) != LR_OK)
                     return st;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "larder/hash.h"
 #include "training/training_internal.h"
 
 #define MEMORY_DEFAULT ((size_t)2 << 30)
@@ -30,32 +31,9 @@
 
 /* ---- hashing ---- */
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 uint64_t lr__tr_hash(const void *p, size_t n)
 {
-    const uint8_t *s = p;
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
-    while (n >= 8) {
-        uint64_t v;
-        memcpy(&v, s, 8);
-        h = (h ^ mix64(v)) * 0x9e3779b97f4a7c15ULL;
-        h = (h << 29) | (h >> 35);
-        s += 8;
-        n -= 8;
-    }
-    uint64_t t = 0;
-    for (size_t i = 0; i < n; i++)
-        t |= (uint64_t)s[i] << (8 * i);
-    return mix64(h ^ mix64(t + n));
+    return lr_hash_bytes(p, n, 0);
 }
 
 void lr__tr_int_key(int64_t v, uint8_t out[8])
