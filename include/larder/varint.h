@@ -47,6 +47,12 @@ static inline bool lr_varint_get(const uint8_t *p, size_t n, size_t *pos, uint64
 {
     uint64_t x = 0;
     size_t i = *pos;
+    if (i < n && p[i] < 0x80) {
+        /* One byte, the common case (always minimal). */
+        *out = p[i];
+        *pos = i + 1;
+        return true;
+    }
     for (unsigned shift = 0; shift < 64; shift += 7) {
         if (i >= n)
             return false;

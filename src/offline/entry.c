@@ -171,17 +171,6 @@ static bool take_str(rd *r, lr_str *s)
     return true;
 }
 
-/* A varint (minimal encodings only, so that a record has one encoding). */
-static bool take_varint(rd *r, uint64_t *v)
-{
-    size_t pos = 0;
-    if (!lr_varint_get(r->p, r->left, &pos, v))
-        return false;
-    r->p += pos;
-    r->left -= pos;
-    return true;
-}
-
 /* The 8 bytes of a number (kinds 2 and 3 of the fixed form, kind 3 of the compact one). */
 static bool take_num64(rd *r, lr__entry_value *v)
 {
@@ -191,18 +180,6 @@ static bool take_num64(rd *r, lr__entry_value *v)
     memcpy(&v->num, &bits, sizeof bits);
     r->p += 8;
     r->left -= 8;
-    return true;
-}
-
-static bool take_vstr(rd *r, lr_str *s)
-{
-    uint64_t n;
-    if (!take_varint(r, &n) || n > r->left)
-        return false;
-    s->ptr = (const char *)r->p;
-    s->len = (size_t)n;
-    r->p += n;
-    r->left -= (size_t)n;
     return true;
 }
 
@@ -274,49 +251,13 @@ static bool next_fixed(rd *r, lr__entry_value *v)
     }
 }
 
-/* A value of the compact form: varint feature << 2 | kind, varint lengths, zigzag integers. */
-static bool next_compact(rd *r, lr__entry_value *v)
-{
-    uint64_t tag, x;
-    if (!take_varint(r, &tag) || (tag >> 2) > UINT32_MAX)
-        return false;
-    v->feature = (uint32_t)(tag >> 2);
-    v->kind = (uint8_t)(tag & 3);
-    switch (v->kind) {
-    case LR__ENTRY_KIND_STRING:
-        return take_vstr(r, &v->str);
-    case LR__ENTRY_KIND_INT:
-        if (!take_varint(r, &x))
-            return false;
-        v->num.i = (int64_t)(x >> 1) ^ -(int64_t)(x & 1);
-        return true;
-    case LR__ENTRY_KIND_DOUBLE:
-        return take_num64(r, v);
-    default: { /* LIST */
-        lr_str it;
-        if (!take_varint(r, &x) || x > r->left)
-            return false;
-        v->n_items = (uint32_t)x;
-        v->items.p = r->p;
-        v->items.remaining = v->n_items;
-        v->items.compact = true;
-        for (uint32_t j = 0; j < v->n_items; j++) {
-            if (!take_vstr(r, &it))
-                return false;
-        }
-        v->items.left = (size_t)(r->p - v->items.p);
-        return true;
-    }
-    }
-}
-
-int lr__entry_next_any(lr__entry_cursor *c, lr__entry_value *v)
+int lr__entry_next_fixed(lr__entry_cursor *c, lr__entry_value *v)
 {
     rd r = {c->p, c->left};
 
     if (c->remaining == 0)
         return c->left == 0 ? 0 : -1;
-    if (!(c->compact ? next_compact(&r, v) : next_fixed(&r, v)))
+    if (!next_fixed(&r, v))
         return -1;
     c->p = r.p;
     c->left = r.left;
@@ -326,13 +267,23 @@ int lr__entry_next_any(lr__entry_cursor *c, lr__entry_value *v)
 
 lr_str lr__entry_item_next(lr__entry_cursor *items)
 {
-    rd r = {items->p, items->left};
     lr_str s = {"", 0};
-    if (items->remaining > 0 && (items->compact ? take_vstr(&r, &s) : take_str(&r, &s))) {
+    if (items->remaining == 0)
+        return s;
+    if (items->compact) {
+        size_t pos = 0;
+        if (!lr__entry_take_vstr(items->p, items->left, &pos, &s))
+            return (lr_str){"", 0};
+        items->p += pos;
+        items->left -= pos;
+    } else {
+        rd r = {items->p, items->left};
+        if (!take_str(&r, &s))
+            return (lr_str){"", 0};
         items->p = r.p;
         items->left = r.left;
-        items->remaining--;
     }
+    items->remaining--;
     return s;
 }
 

@@ -41,6 +41,7 @@
 #include "larder/fg.h"
 #include "larder/record.h"
 #include "larder/status.h"
+#include "larder/varint.h"
 
 #define LR__ENTRY_SCHEMA 1
 #define LR__ENTRY_RECORD 2         /* values in the fixed-width form (read only) */
@@ -119,57 +120,84 @@ typedef struct lr__entry_value {
 
 lr_status lr__entry_open(const void *payload, size_t n, lr__entry_header *h,
                          lr__entry_cursor *c, lr_error *err);
-/* Every value; lr__entry_next() decodes the common ones itself. */
-int lr__entry_next_any(lr__entry_cursor *c, lr__entry_value *v);
+/* A value of the fixed-width form (type 2): lr__entry_next() for those entries. */
+int lr__entry_next_fixed(lr__entry_cursor *c, lr__entry_value *v);
+
+/* A varint length and that many bytes of p[*pos..n); false when they do not fit. */
+static inline bool lr__entry_take_vstr(const unsigned char *p, size_t n, size_t *pos, lr_str *s)
+{
+    uint64_t len;
+    size_t at = *pos;
+    if (!lr_varint_get(p, n, &at, &len) || len > n - at)
+        return false;
+    s->ptr = (const char *)p + at;
+    s->len = (size_t)len;
+    *pos = at + (size_t)len;
+    return true;
+}
 
 /*
- * The flusher calls this once per logged value, so the common compact value
- * (a one-byte tag, and a one-byte length or integer; a one-byte varint is
- * always minimal) is decoded inline; anything
- * else goes to lr__entry_next_any(), which checks everything.
+ * The compact form (type 3), decoded inline: the flusher calls this once per
+ * logged value. Varint feature << 2 | kind, varint lengths, zigzag integers,
+ * 8-byte doubles; every length is checked against what remains.
  */
 static inline int lr__entry_next(lr__entry_cursor *c, lr__entry_value *v)
 {
     const unsigned char *p = c->p;
+    size_t n = c->left, pos = 0;
+    uint64_t tag, x;
 
-    if (c->compact && c->remaining > 0 && c->left >= 10 && p[0] < 0x80) {
-        size_t used;
-        v->feature = p[0] >> 2;
-        v->kind = p[0] & 3;
-        switch (v->kind) {
-        case LR__ENTRY_KIND_DOUBLE: {
-            uint64_t bits;
-            memcpy(&bits, p + 1, 8);
+    if (!c->compact)
+        return lr__entry_next_fixed(c, v);
+    if (c->remaining == 0)
+        return n == 0 ? 0 : -1;
+    if (!lr_varint_get(p, n, &pos, &tag) || (tag >> 2) > UINT32_MAX)
+        return -1;
+    v->feature = (uint32_t)(tag >> 2);
+    v->kind = (uint8_t)(tag & 3);
+    switch (v->kind) {
+    case LR__ENTRY_KIND_STRING:
+        if (!lr__entry_take_vstr(p, n, &pos, &v->str))
+            return -1;
+        break;
+    case LR__ENTRY_KIND_INT:
+        if (!lr_varint_get(p, n, &pos, &x))
+            return -1;
+        v->num.i = (int64_t)(x >> 1) ^ -(int64_t)(x & 1);
+        break;
+    case LR__ENTRY_KIND_DOUBLE:
+        if (n - pos < 8)
+            return -1;
+        memcpy(&x, p + pos, 8);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-            bits = __builtin_bswap64(bits);
+        x = __builtin_bswap64(x);
 #endif
-            memcpy(&v->num.d, &bits, 8);
-            used = 9;
-            break;
+        memcpy(&v->num.d, &x, 8);
+        pos += 8;
+        break;
+    default: { /* LIST */
+        lr_str it;
+        if (!lr_varint_get(p, n, &pos, &x) || x > n - pos)
+            return -1;
+        size_t start = pos;
+        for (uint64_t j = 0; j < x; j++) {
+            if (!lr__entry_take_vstr(p, n, &pos, &it))
+                return -1;
         }
-        case LR__ENTRY_KIND_STRING:
-            if (p[1] >= 0x80 || (size_t)p[1] + 2 > c->left)
-                return lr__entry_next_any(c, v);
-            v->str.ptr = (const char *)p + 2;
-            v->str.len = p[1];
-            used = 2 + (size_t)p[1];
-            break;
-        case LR__ENTRY_KIND_INT:
-            if (p[1] >= 0x80)
-                return lr__entry_next_any(c, v);
-            v->num.i = (int64_t)(p[1] >> 1) ^ -(int64_t)(p[1] & 1);
-            used = 2;
-            break;
-        default:
-            return lr__entry_next_any(c, v);
-        }
-        c->p = p + used;
-        c->left -= used;
-        c->remaining--;
-        return 1;
+        v->n_items = (uint32_t)x;
+        v->items.p = p + start;
+        v->items.left = pos - start;
+        v->items.remaining = v->n_items;
+        v->items.compact = true;
+        break;
     }
-    return lr__entry_next_any(c, v);
+    }
+    c->p = p + pos;
+    c->left = n - pos;
+    c->remaining--;
+    return 1;
 }
+
 /* The next item of a list returned by lr__entry_next() (exactly n_items times). */
 lr_str lr__entry_item_next(lr__entry_cursor *items);
 

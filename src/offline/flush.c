@@ -180,7 +180,7 @@ typedef struct pblock {
 typedef struct bucket {
     size_t gen;
     int64_t hour_us;
-    const lr_fg_def *def; /* the generation's newest definition: the file's columns */
+    const lr_fg_def *def; /* the file's columns: its generation's newest definition (publish) */
     pblock *first, *last; /* the entries */
     uint32_t n;           /* rows */
     int64_t min_et, max_et;
@@ -293,8 +293,7 @@ static lr_status cols_new(const lr_fg_def *def, colbuf **out, uint32_t *n, lr_er
  * checked when its bucket is made: an hour lies wholly inside or outside
  * the partition range, so one check covers every entry of the bucket.
  */
-static lr_status bucket_for(chunk *c, const schemas *sc, size_t gen, int64_t hour_us,
-                            bucket **out, lr_error *err)
+static lr_status bucket_for(chunk *c, size_t gen, int64_t hour_us, bucket **out, lr_error *err)
 {
     size_t h;
     lr_status st;
@@ -328,7 +327,6 @@ static lr_status bucket_for(chunk *c, const schemas *sc, size_t gen, int64_t hou
     memset(b, 0, sizeof *b);
     b->gen = gen;
     b->hour_us = hour_us;
-    b->def = sc->gens[gen].latest;
     b->min_et = INT64_MAX;
     b->max_et = INT64_MIN;
     c->index[h] = ++c->nb;
@@ -385,6 +383,27 @@ static void chunk_free(chunk *c)
 
 /* ---- entries into columns ---- */
 
+/* A bucket's entries in log order. */
+typedef struct entry_iter {
+    const pblock *p;
+    size_t at;
+} entry_iter;
+
+/* The next entry's payload and length; false after the last. */
+static bool entry_next(entry_iter *it, const unsigned char **payload, uint32_t *len)
+{
+    while (it->p != NULL && it->at >= it->p->len) {
+        it->p = it->p->next;
+        it->at = 0;
+    }
+    if (it->p == NULL)
+        return false;
+    memcpy(len, it->p->data + it->at, 4);
+    *payload = it->p->data + it->at + 4;
+    it->at += 4 + (size_t)*len;
+    return true;
+}
+
 static void warn_value(const lr_fg_def *def, uint32_t f, const char *why)
 {
     lr_log_warn("offline", "feature group %s, feature %s: %s; written as null", def->name,
@@ -416,6 +435,27 @@ static bool parse_num(const colbuf *c, lr_str s, uint64_t *bits)
     return true;
 }
 
+/*
+ * Whether logged scalar v fits non-list column c, and for a numeric column
+ * its 8 bytes: a number of the column's own type, or a string that parses
+ * as one (the logs of older versions). A string column takes strings only.
+ */
+static bool scalar_fits(const colbuf *c, const lr__entry_value *v, uint64_t *bits)
+{
+    switch (v->kind) {
+    case LR__ENTRY_KIND_INT:
+    case LR__ENTRY_KIND_DOUBLE:
+        if (c->kind != (v->kind == LR__ENTRY_KIND_INT ? COL_I64 : COL_F64))
+            return false;
+        memcpy(bits, &v->num, 8);
+        return true;
+    case LR__ENTRY_KIND_STRING:
+        return c->kind == COL_STR || parse_num(c, v->str, bits);
+    default:
+        return false;
+    }
+}
+
 /* Appends one value slot of a string column. */
 static lr_status put_str(colbuf *c, lr_str s)
 {
@@ -441,26 +481,9 @@ static lr_status col_put(colbuf *c, const lr__entry_value *v, bool *ok)
 
     *ok = false;
     if (!c->list) {
-        switch (v->kind) {
-        case LR__ENTRY_KIND_INT:
-        case LR__ENTRY_KIND_DOUBLE:
-            if (c->kind != (v->kind == LR__ENTRY_KIND_INT ? COL_I64 : COL_F64))
-                return LR_OK;
-            memcpy(&bits, &v->num, 8);
-            st = lr_buf_append(&c->vals, &bits, 8);
-            break;
-        case LR__ENTRY_KIND_STRING:
-            if (c->kind == COL_STR) {
-                st = put_str(c, v->str);
-            } else {
-                if (!parse_num(c, v->str, &bits))
-                    return LR_OK;
-                st = lr_buf_append(&c->vals, &bits, 8);
-            }
-            break;
-        default:
+        if (!scalar_fits(c, v, &bits))
             return LR_OK;
-        }
+        st = c->kind == COL_STR ? put_str(c, v->str) : lr_buf_append(&c->vals, &bits, 8);
     } else {
         if (v->kind != LR__ENTRY_KIND_LIST)
             return LR_OK;
@@ -599,80 +622,60 @@ static lr_status rows_flat(const lr_fg_def *def, colbuf *cols, const pblock *fir
     }
     if (st != LR_OK)
         goto fail;
-    for (const pblock *p = first; p != NULL; p = p->next) {
-        for (size_t at = 0; at < p->len; row++) {
-            uint32_t len;
-            lr__entry_header h;
-            lr__entry_cursor cur;
-            lr__entry_value v;
-            int r;
-            memcpy(&len, p->data + at, 4);
-            if (row >= n) {
-                st = lr_error_set(err, LR_ECORRUPT, "a flush bucket holds more rows than counted");
-                goto done;
-            }
-            if ((st = lr__entry_open(p->data + at + 4, len, &h, &cur, err)) != LR_OK)
-                goto done;
-            at += 4 + (size_t)len;
-            while ((r = lr__entry_next(&cur, &v)) > 0) {
-                if (v.feature >= k) {
-                    warn_value(def, v.feature, "feature index outside the definition");
-                    continue;
-                }
-                colbuf *c = &cols[v.feature];
-                uint8_t *valid = (uint8_t *)c->validity.data + row;
-                if (*valid) {
-                    warn_value(def, v.feature, "the feature appears twice in one entry");
-                    continue;
-                }
-                uint64_t bits;
-                bool ok = false;
-                switch (v.kind) {
-                case LR__ENTRY_KIND_INT:
-                case LR__ENTRY_KIND_DOUBLE:
-                    if (c->kind == (v.kind == LR__ENTRY_KIND_INT ? COL_I64 : COL_F64)) {
-                        memcpy((char *)c->vals.data + (size_t)row * 8, &v.num, 8);
-                        ok = true;
-                    }
-                    break;
-                case LR__ENTRY_KIND_STRING:
-                    if (c->kind == COL_STR) {
-                        if (c->bytes.len + v.str.len > UINT32_MAX) {
-                            st = lr_error_set(err, LR_ELIMIT,
-                                              "a partition of a flush is too large");
-                            goto done;
-                        }
-                        if ((st = lr_buf_append(&c->bytes, v.str.ptr, v.str.len)) != LR_OK)
-                            goto fail;
-                        ok = true;
-                    } else if (parse_num(c, v.str, &bits)) {
-                        memcpy((char *)c->vals.data + (size_t)row * 8, &bits, 8);
-                        ok = true;
-                    }
-                    break;
-                default:
-                    break;
-                }
-                if (ok)
-                    *valid = 1;
-                else
-                    warn_value(def, v.feature, "the logged value does not fit the feature's type");
-            }
-            if (r < 0) {
-                st = lr_error_set(err, LR_ECORRUPT, "log entry: malformed record values");
-                goto done;
-            }
-            for (uint32_t j = 0; j < nstr; j++) {
-                colbuf *c = &cols[str[j]];
-                uint32_t end = (uint32_t)c->bytes.len;
-                memcpy((char *)c->offsets.data + 4 + (size_t)row * 4, &end, 4);
-            }
-            memcpy((char *)cols[k].vals.data + (size_t)row * 8, &h.write_time_us, 8);
-            memcpy((char *)cols[k + 1].vals.data + (size_t)row * 8, &h.api_invocation_us, 8);
-            cols[k + 2].vals.data[row] = (char)h.is_deleted;
-            cols[k].validity.data[row] = cols[k + 1].validity.data[row] =
-                cols[k + 2].validity.data[row] = 1;
+    entry_iter it = {first, 0};
+    const unsigned char *payload;
+    uint32_t len;
+    for (; entry_next(&it, &payload, &len); row++) {
+        lr__entry_header h;
+        lr__entry_cursor cur;
+        lr__entry_value v;
+        int r;
+        if (row >= n) {
+            st = lr_error_set(err, LR_ECORRUPT, "a flush bucket holds more rows than counted");
+            goto done;
         }
+        if ((st = lr__entry_open(payload, len, &h, &cur, err)) != LR_OK)
+            goto done;
+        while ((r = lr__entry_next(&cur, &v)) > 0) {
+            if (v.feature >= k) {
+                warn_value(def, v.feature, "feature index outside the definition");
+                continue;
+            }
+            colbuf *c = &cols[v.feature];
+            uint8_t *valid = (uint8_t *)c->validity.data + row;
+            if (*valid) {
+                warn_value(def, v.feature, "the feature appears twice in one entry");
+                continue;
+            }
+            uint64_t bits;
+            if (!scalar_fits(c, &v, &bits)) {
+                warn_value(def, v.feature, "the logged value does not fit the feature's type");
+                continue;
+            }
+            if (c->kind != COL_STR) {
+                memcpy((char *)c->vals.data + (size_t)row * 8, &bits, 8);
+            } else if (c->bytes.len + v.str.len > UINT32_MAX) {
+                st = LR_ELIMIT;
+                goto fail;
+            } else if ((st = lr_buf_append(&c->bytes, v.str.ptr, v.str.len)) != LR_OK) {
+                goto fail;
+            }
+            *valid = 1;
+        }
+        if (r < 0) {
+            st = lr_error_set(err, LR_ECORRUPT, "log entry: malformed record values");
+            goto done;
+        }
+        for (uint32_t j = 0; j < nstr; j++) {
+            colbuf *c = &cols[str[j]];
+            uint32_t end = (uint32_t)c->bytes.len;
+            memcpy((char *)c->offsets.data + 4 + (size_t)row * 4, &end, 4);
+        }
+        memcpy((char *)cols[k].vals.data + (size_t)row * 8, &h.write_time_us, 8);
+        memcpy((char *)cols[k + 1].vals.data + (size_t)row * 8, &h.api_invocation_us, 8);
+        cols[k + 2].vals.data[row] = (char)h.is_deleted;
+        cols[k].validity.data[row] = cols[k + 1].validity.data[row] =
+            cols[k + 2].validity.data[row] = 1;
     }
     if (row != n) {
         st = lr_error_set(err, LR_ECORRUPT, "a flush bucket holds fewer rows than counted");
@@ -695,6 +698,29 @@ done:
     return st;
 }
 
+/* The bucket's entries into the columns entry by entry (row_add), for any group. */
+static lr_status rows_generic(const lr_fg_def *def, colbuf *cols, const pblock *first,
+                              lr_error *err)
+{
+    uint8_t *set = malloc(def->n_features ? def->n_features : 1);
+    entry_iter it = {first, 0};
+    const unsigned char *payload;
+    uint32_t len;
+    lr_status st = LR_OK;
+
+    if (set == NULL)
+        return lr_error_set(err, LR_ENOMEM, "out of memory");
+    while (st == LR_OK && entry_next(&it, &payload, &len)) {
+        lr__entry_header h;
+        lr__entry_cursor cur;
+        st = lr__entry_open(payload, len, &h, &cur, err);
+        if (st == LR_OK)
+            st = row_add(def, cols, set, &h, &cur, err);
+    }
+    free(set);
+    return st;
+}
+
 /*
  * Adds one log entry to its bucket. Only its header is read here; its
  * values are decoded when its file is written (a malformed entry, which
@@ -714,7 +740,7 @@ static lr_status chunk_add(chunk *c, const schemas *sc, const void *payload, siz
         st = lr_error_set(err, LR_ECORRUPT, "unknown schema %u (the log has %zu)", schema_id,
                           sc->n);
     if (st == LR_OK)
-        st = bucket_for(c, sc, sc->slots[schema_id - 1].gen, hour_start(et), &b, err);
+        st = bucket_for(c, sc->slots[schema_id - 1].gen, hour_start(et), &b, err);
     if (st == LR_OK && (len > UINT32_MAX || b->n == UINT32_MAX))
         st = lr_error_set(err, LR_ELIMIT, "a partition of a flush is too large");
     if (st == LR_OK && !bucket_room(b, 4 + len))
@@ -745,6 +771,7 @@ static lr_status chunk_add(chunk *c, const schemas *sc, const void *payload, siz
 
 /* ---- Parquet ---- */
 
+/* Encodes bucket b's Parquet file into `out` (an initialized buffer, cleared first). */
 static lr_status write_bucket(const lr_offline *s, bucket *b, const char *log_id, const chunk *c,
                               lr_buf *out, lr_error *err)
 {
@@ -760,18 +787,16 @@ static lr_status write_bucket(const lr_offline *s, bucket *b, const char *log_id
     lr_pq_kv kv[1];
     colbuf *data = NULL;
     uint32_t ndata = 0;
-    uint8_t *set = NULL;
     lr_status st;
 
-    lr_buf_init(out, FILE_MAX);
+    lr_buf_clear(out);
     st = lr_offline_parquet_columns(def, &cols, &ncols, err);
     if (st == LR_OK)
         st = cols_new(def, &data, &ndata, err);
     if (st != LR_OK)
         goto done;
     batch = calloc(ncols, sizeof *batch);
-    set = calloc(def->n_features ? def->n_features : 1, 1);
-    if (batch == NULL || set == NULL || ndata != ncols) {
+    if (batch == NULL || ndata != ncols) {
         st = lr_error_set(err, LR_ENOMEM, "out of memory");
         goto done;
     }
@@ -780,20 +805,7 @@ static lr_status write_bucket(const lr_offline *s, bucket *b, const char *log_id
     for (uint32_t i = 0; i < def->n_features; i++)
         lists |= data[i].list;
     lists |= !lr__offline_flat_rows;
-    if (!lists)
-        st = rows_flat(def, data, b->first, b->n, err);
-    for (const pblock *p = lists ? b->first : NULL; p != NULL && st == LR_OK; p = p->next) {
-        for (size_t at = 0; at < p->len && st == LR_OK;) {
-            uint32_t len;
-            lr__entry_header h;
-            lr__entry_cursor cur;
-            memcpy(&len, p->data + at, 4);
-            st = lr__entry_open(p->data + at + 4, len, &h, &cur, err);
-            if (st == LR_OK)
-                st = row_add(def, data, set, &h, &cur, err);
-            at += 4 + (size_t)len;
-        }
-    }
+    st = lists ? rows_generic(def, data, b->first, err) : rows_flat(def, data, b->first, b->n, err);
     if (st != LR_OK)
         goto done;
     for (uint32_t i = 0; i < ncols; i++) {
@@ -830,7 +842,6 @@ static lr_status write_bucket(const lr_offline *s, bucket *b, const char *log_id
 done:
     lr_pq_writer_free(w);
     cols_free(data, ndata);
-    free(set);
     free(batch);
     free(cols);
     return st;
@@ -944,7 +955,7 @@ static void *write_files_main(void *arg)
         if (!go)
             break;
         bucket *b = &ws->c->b[i];
-        lr_buf_free(&data);
+        /* One output buffer for all of this thread's files (the batch put copies it). */
         lr_status st = write_bucket(ws->s, b, ws->log_id, ws->c, &data, &e);
         pthread_mutex_lock(&ws->mu);
         if (st == LR_OK && ws->st == LR_OK)

@@ -493,8 +493,7 @@ void lr_offline_encoded_free(lr_offline_encoded *e)
 lr_status lr_offline_encode(lr_offline *s, const lr_offline_write *rows, size_t n,
                             lr_offline_encoded *e, lr_error *err)
 {
-    lr_buf_clear(&e->payloads);
-    e->n = 0;
+    e->n = 0; /* lr_offline_encode_add() then starts the buffer afresh */
     if (n == 0)
         return lr_error_set(err, LR_EINVAL, "offline store: nothing to write");
     return lr_offline_encode_add(s, rows, n, e, err);
