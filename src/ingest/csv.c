@@ -231,6 +231,20 @@ static inline const char *next_special(const char *q, const char *end)
     return NULL;
 }
 
+/* Field [f, e) of a record read in place; past fields_max: dropped, the record truncated. */
+static inline void push_field(lr_csv_reader *r, size_t *nf, const char *f, const char *e,
+                              bool *truncated)
+{
+    if (*nf < r->opt.fields_max) {
+        r->fields[*nf].ptr = f;
+        r->fields[*nf].len = (size_t)(e - f);
+        r->fields[*nf].quoted = false;
+        (*nf)++;
+    } else {
+        *truncated = true;
+    }
+}
+
 /*
  * The common record, read in place: it ends with a LF (or CRLF) inside the
  * buffer and holds no quote and no other CR. Its fields then point into the
@@ -253,14 +267,7 @@ static bool next_in_place(lr_csv_reader *r, lr_csv_record *rec)
                     return false; /* a lone CR, or a CR at the buffer's end */
                 next = h + 2;
             } else if (*h == ',') {
-                if (nf < r->opt.fields_max) {
-                    r->fields[nf].ptr = f;
-                    r->fields[nf].len = (size_t)(h - f);
-                    r->fields[nf].quoted = false;
-                    nf++;
-                } else {
-                    truncated = true;
-                }
+                push_field(r, &nf, f, h, &truncated);
                 f = q = h + 1;
                 continue;
             }
@@ -270,14 +277,7 @@ static bool next_in_place(lr_csv_reader *r, lr_csv_record *rec)
                 r->line++;
                 break;
             }
-            if (nf < r->opt.fields_max) {
-                r->fields[nf].ptr = f;
-                r->fields[nf].len = (size_t)(body_end - f);
-                r->fields[nf].quoted = false;
-                nf++;
-            } else {
-                truncated = true;
-            }
+            push_field(r, &nf, f, body_end, &truncated);
             rec->fields = r->fields;
             rec->n_fields = nf;
             rec->truncated = truncated;

@@ -447,7 +447,7 @@ static void stage_entries(void *arg, const lr__wal_item *items, size_t n, uint64
     pthread_mutex_unlock(&s->mt_mu);
 }
 
-/* The checks of a row's group (lr_offline_encode() makes them once per run of rows of one group). */
+/* The checks of a row's group (lr_offline_encode_add() makes them once per run of one group). */
 static lr_status check_group(const lr_fg_def *d, lr_error *err)
 {
     const char *path;

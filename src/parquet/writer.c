@@ -384,7 +384,7 @@ static lr_status idx_push_reserve(colw *c, size_t n, lr_error *err)
                     if ((st = dict_rehash(c, err)) != LR_OK)                                       \
                         return st;                                                                 \
                 }                                                                                  \
-                pos = (uint32_t)lr_mix64(bits) & d->mask;                                            \
+                pos = (uint32_t)lr_mix64(bits) & d->mask;                                          \
                 for (;;) {                                                                         \
                     UT cur;                                                                        \
                     e = d->slots[pos];                                                             \

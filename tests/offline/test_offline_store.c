@@ -648,7 +648,8 @@ static void test_flat_rows_match_generic(void **state)
     assert_non_null(strstr(flat, "m11/2024-06-01T00:30:00Z/-252/48.479999999999997/null:/1048/0;"));
     assert_non_null(strstr(flat, "m24/2024-06-01T02:30:00Z/-202/null:0/n98/1098/0;"));
     assert_non_null(strstr(flat, "m0/2024-06-01T01:30:00Z/-152/null:0/n148/1148/0;"));
-    assert_non_null(strstr(flat, "m13/2024-06-01T00:30:00Z/null:0/198.97999999999999/null:/1198/0;"));
+    assert_non_null(
+        strstr(flat, "m13/2024-06-01T00:30:00Z/null:0/198.97999999999999/null:/1198/0;"));
     free(flat);
     free(generic);
 }
